@@ -1,0 +1,54 @@
+// Transport-neutral HTTP request/response types shared by the server, the
+// client and every handler. Boost.Beast stays inside http/*.cc.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tsvault::http {
+
+// A parsed HTTP request as seen by a handler.
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent, e.g. "/api/v1/series?match[]=up"
+  std::string path;    // target without the query string, percent-decoded
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  // First header value with this (case-insensitive) name, or empty.
+  std::string_view Header(std::string_view name) const;
+  // True when the header is present (even if empty).
+  bool HasHeader(std::string_view name) const;
+};
+
+// A response built by a handler.
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void SetHeader(std::string name, std::string value);
+  std::string_view Header(std::string_view name) const;
+};
+
+// Handles one request. Called on a server worker thread; may block briefly
+// (a WAL fsync), not for long.
+using Handler = std::function<void(const Request&, Response*)>;
+
+// Decodes application/x-www-form-urlencoded or a URL query string into
+// ordered pairs ("+" is a space, %XX decoded). Repeated keys are kept.
+std::vector<std::pair<std::string, std::string>> ParseFormEncoded(std::string_view text);
+
+// Percent-decodes a path segment ("+" stays "+").
+std::string PercentDecode(std::string_view text, bool plus_is_space);
+
+// Query-string parameters of the target followed by form-body parameters
+// when the request is a POST with Content-Type application/x-www-form-urlencoded,
+// the way Prometheus' API reads its parameters.
+std::vector<std::pair<std::string, std::string>> RequestParams(const Request& request);
+
+}  // namespace tsvault::http

@@ -1,0 +1,48 @@
+// The Remote Write 1.0 / 2.0 receiver behind POST /api/v1/write.
+// Status codes follow the Remote Write 2.0 specification; see
+// docs/remote-write.md for every rule.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "http/http.h"
+#include "storage/db.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace tsvault::remote_write {
+
+struct ReceiverOptions {
+  // Largest decoded (uncompressed) request; larger answers 400.
+  uint64_t max_request_bytes = 32ull << 20;
+  // Series with more labels are rejected (400), the rest still written.
+  uint32_t max_labels_per_series = 64;
+  uint32_t max_label_name_bytes = 1024;
+  uint32_t max_label_value_bytes = 4096;
+  // Decoded bytes of requests being processed at once; a request that would
+  // go over answers 429 with Retry-After so memory stays bounded.
+  uint64_t max_inflight_bytes = 512ull << 20;
+};
+
+// Decodes, validates and stores remote-write requests. Thread-safe.
+class Receiver {
+ public:
+  // `db` must outlive the receiver. `registry` (may be null) receives the
+  // ingestion metrics (samples ingested, rejected by reason, ...).
+  Receiver(storage::DB* db, ReceiverOptions options, prometheus::Registry* registry);
+  ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  // Handles POST /api/v1/write.
+  void Handle(const http::Request& request, http::Response* response);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tsvault::remote_write

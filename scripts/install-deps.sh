@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tsvault needs to build, test and run.
+# Only packages that are missing are installed; `apt-get update` runs first
+# when anything is missing. Safe to run repeatedly.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config make
+  # libraries (found by find_package / pkg-config)
+  librocksdb-dev libsnappy-dev libprotobuf-dev protobuf-compiler
+  libboost-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libre2-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libspdlog-dev
+  # real peers used by the integration tests and benchmarks
+  prometheus prometheus-node-exporter curl python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"

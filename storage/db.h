@@ -1,0 +1,154 @@
+// The tsvault storage engine: the only way the rest of the project reads or
+// writes series data. Backed by RocksDB; see docs/storage-format.md.
+//
+// Thread safety: every method may be called concurrently from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/labels.h"
+#include "common/status.h"
+#include "storage/matcher.h"
+#include "storage/types.h"
+
+namespace tsvault::storage {
+
+// How a write waits for its WAL record to reach stable storage before the
+// write returns (and so before the HTTP answer).
+enum class WalSyncMode {
+  kAlways,  // fsync in the write itself; concurrent writers share one fsync
+  kBatch,   // writers wait for a group fsync issued at most every sync interval
+  kNone,    // no fsync: survives a process crash, not an OS crash or power loss
+};
+
+// Parses "always", "batch" or "none".
+Status ParseWalSyncMode(std::string_view text, WalSyncMode* mode);
+
+// Options for DB::Open.
+struct Options {
+  std::string data_dir = "./data";
+  WalSyncMode wal_sync = WalSyncMode::kBatch;
+  // With kBatch: the longest a write waits for its group fsync.
+  std::chrono::milliseconds wal_sync_interval{5};
+  // How often the head (open chunks) is checkpointed into the chunk store,
+  // which bounds the WAL replayed at start-up.
+  std::chrono::seconds head_checkpoint_interval{60};
+  // A checkpoint is also taken when this many bytes were logged since the last.
+  uint64_t head_checkpoint_bytes = 64ull << 20;
+  // RocksDB block cache shared by all column families.
+  uint64_t block_cache_bytes = 256ull << 20;
+  // Start the background checkpoint thread (tests turn it off to control it).
+  bool background_checkpoints = true;
+};
+
+// Iterates the samples of one series in timestamp order. A series may mix
+// float samples and native histograms over time; each position is one kind.
+class SampleIterator {
+ public:
+  virtual ~SampleIterator() = default;
+  // Advances to the next sample; false at the end.
+  virtual bool Next() = 0;
+  // Advances to the first sample with timestamp >= t (may stay put); false if none.
+  virtual bool Seek(int64_t t) = 0;
+  virtual int64_t timestamp() const = 0;
+  // True when the current position holds a histogram (use histogram()).
+  virtual bool is_histogram() const = 0;
+  virtual double value() const = 0;
+  virtual const Histogram& histogram() const = 0;
+};
+
+// A stream of series selected by matchers, in label-set order.
+class SeriesSet {
+ public:
+  virtual ~SeriesSet() = default;
+  // Advances to the next series; false at the end or on error (see status()).
+  virtual bool Next() = 0;
+  virtual const Labels& labels() const = 0;
+  // The samples of the current series inside the selected time range.
+  virtual std::unique_ptr<SampleIterator> Samples() const = 0;
+  virtual Status status() const = 0;
+};
+
+// Counters describing the engine, for /metrics and /api/v1/status/tsdb.
+struct DBStats {
+  uint64_t series_total = 0;        // series known (ever created, not deleted)
+  uint64_t head_series = 0;         // series with samples in the head
+  uint64_t head_samples = 0;        // samples held in open chunks
+  int64_t head_min_time_ms = 0;
+  int64_t head_max_time_ms = 0;
+  uint64_t checkpoints = 0;
+  uint64_t wal_syncs = 0;
+  double last_wal_sync_seconds = 0;
+  double restart_seconds = 0;       // how long the last Open took
+  uint64_t restart_replayed_records = 0;
+  struct ColumnFamilySize {
+    std::string name;
+    uint64_t bytes = 0;  // live SST bytes plus memtable bytes
+  };
+  std::vector<ColumnFamilySize> column_families;
+};
+
+// Per-label-name cardinality, for /api/v1/status/tsdb.
+struct CardinalityStats {
+  std::vector<std::pair<std::string, uint64_t>> series_count_by_metric_name;
+  std::vector<std::pair<std::string, uint64_t>> label_value_count_by_label_name;
+  std::vector<std::pair<std::string, uint64_t>> series_count_by_label_value_pair;
+};
+
+// The storage engine. Obtain with DB::Open; destroy to close.
+class DB {
+ public:
+  // Opens (creating if needed) the database in options.data_dir, replays the
+  // write-ahead log and returns it in *db.
+  static Status Open(const Options& options, std::unique_ptr<DB>* db);
+
+  virtual ~DB() = default;
+
+  // Stores a validated write. Returns OK once the data is durable according
+  // to the WAL sync mode; per-sample conflicts are reported in *result and do
+  // not fail the call. A non-OK status means nothing of this call was stored.
+  virtual Status Append(const WriteInput& input, WriteResult* result) = 0;
+
+  // Series matching all matchers that have data in [min_time_ms, max_time_ms].
+  // At least one matcher must not match the empty string.
+  virtual Status Select(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                        int64_t max_time_ms, std::unique_ptr<SeriesSet>* out) = 0;
+
+  // Label sets only (no samples), same selection rules as Select.
+  virtual Status Series(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                        int64_t max_time_ms, std::vector<Labels>* out) = 0;
+
+  // Sorted label names of series matching `matchers` (all series when empty)
+  // with data in the time range.
+  virtual Status LabelNames(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                            int64_t max_time_ms, std::vector<std::string>* out) = 0;
+
+  // Sorted distinct values of label `name` over matching series.
+  virtual Status LabelValues(const std::string& name, const std::vector<LabelMatcher>& matchers,
+                             int64_t min_time_ms, int64_t max_time_ms,
+                             std::vector<std::string>* out) = 0;
+
+  // Metadata by metric family name; all families when `metric` is empty.
+  virtual Status Metadata(const std::string& metric, std::vector<MetricMetadata>* out) = 0;
+
+  // Exemplars of matching series in the time range, grouped by series.
+  virtual Status Exemplars(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                           int64_t max_time_ms,
+                           std::vector<std::pair<Labels, std::vector<Exemplar>>>* out) = 0;
+
+  // Writes all open chunks to the chunk store and truncates the WAL. Safe to
+  // call at any time; the background thread calls it periodically.
+  virtual Status Checkpoint() = 0;
+
+  // Engine counters.
+  virtual DBStats Stats() = 0;
+  // Top-`limit` cardinality figures over series with data in the head.
+  virtual CardinalityStats Cardinality(size_t limit) = 0;
+};
+
+}  // namespace tsvault::storage
