@@ -44,6 +44,12 @@ struct Options {
   uint64_t block_cache_bytes = 256ull << 20;
   // Start the background checkpoint thread (tests turn it off to control it).
   bool background_checkpoints = true;
+  // Checkpoint when the DB is destroyed. Tests turn it off to leave the WAL
+  // as a crash would.
+  bool checkpoint_on_close = true;
+  // Receives the duration in seconds of every group WAL fsync (kBatch); for
+  // the /metrics histogram. May be empty.
+  std::function<void(double)> wal_sync_observer;
 };
 
 // Iterates the samples of one series in timestamp order. A series may mix
@@ -115,7 +121,8 @@ class DB {
   virtual Status Append(const WriteInput& input, WriteResult* result) = 0;
 
   // Series matching all matchers that have data in [min_time_ms, max_time_ms].
-  // At least one matcher must not match the empty string.
+  // At least one matcher must not match the empty string. The SeriesSet and
+  // its iterators must be destroyed before the DB.
   virtual Status Select(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
                         int64_t max_time_ms, std::unique_ptr<SeriesSet>* out) = 0;
 

@@ -1,0 +1,26 @@
+// Parsing of the time and duration parameters of the Prometheus HTTP API.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace tsvault::query {
+
+// The bounds Prometheus uses when start/end are absent.
+inline constexpr int64_t kMinTimeMs = INT64_MIN;
+inline constexpr int64_t kMaxTimeMs = INT64_MAX;
+
+// Parses a Unix timestamp in seconds (with fraction) or an RFC 3339 time
+// into milliseconds.
+Status ParseTimeParam(std::string_view text, int64_t* ms);
+
+// Parses a duration in Prometheus syntax ("1h30m", "5m", "250ms") or float
+// seconds ("15", "0.5") into milliseconds.
+Status ParseDurationParam(std::string_view text, int64_t* ms);
+
+// Parses a Prometheus duration literal only ("1h30m"); no float seconds.
+Status ParsePromDuration(std::string_view text, int64_t* ms);
+
+}  // namespace tsvault::query

@@ -1,0 +1,84 @@
+// Head checkpoints: persist the head's chunks and truncate the WAL.
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include "storage/coding.h"
+#include "storage/db_impl.h"
+#include "storage/keys.h"
+
+namespace tsvault::storage {
+
+Status DBImpl::Checkpoint() {
+  std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mutex_);
+  // Ingestion pauses for the duration: the snapshot of the head and the WAL
+  // truncation must describe the same moment.
+  std::unique_lock<std::shared_mutex> lock(head_mutex_);
+  rocksdb::WriteBatch batch;
+  std::vector<ChunkData> chunks;
+  std::vector<std::pair<MemSeries*, bool>> touched;  // series, close its open chunk
+  std::string value;
+  for (auto& owned : series_by_id_) {
+    MemSeries* series = owned.get();
+    if (series == nullptr) continue;
+    // A series quiet for a whole window releases its open chunk's memory.
+    const bool quiet = series->has_open_chunk() &&
+                       series->last_timestamp() < head_max_time_ - kChunkWindowMs;
+    if (!series->has_unpersisted_data() && !quiet) continue;
+    if (!series->persisted()) PutSeriesRecords(*series, &batch);
+    chunks.clear();
+    series->CollectForCheckpoint(&chunk_sequencer_, &chunks);
+    for (const ChunkData& chunk : chunks) {
+      value.clear();
+      EncodeChunkValue(chunk.min_time, chunk.max_time, chunk.bytes, &value);
+      batch.Put(cf(kChunks), ChunkKey(series->id(), chunk.min_time, chunk.sequence), value);
+    }
+    touched.emplace_back(series, quiet);
+  }
+  std::string sequence;
+  PutFixed64BE(&sequence, chunk_sequencer_.peek());
+  batch.Put(cf(kDefault), std::string(kChunkSequenceKey), sequence);
+  // Every record logged so far is folded into the chunks written above.
+  batch.DeleteRange(cf(kWal), WalKey(0), WalKey(next_log_sequence_));
+
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.wal_sync != WalSyncMode::kNone;
+  Status s = FromRocks(rocks_->Write(write_options, &batch));
+  if (!s.ok()) {
+    spdlog::error("checkpoint failed, the WAL is kept: {}", s.ToString());
+    return s;
+  }
+  head_min_time_ = std::numeric_limits<int64_t>::max();
+  for (auto& [series, close] : touched) {
+    series->CheckpointDone(close);
+    series->set_persisted(true);
+  }
+  for (auto& owned : series_by_id_) {
+    if (owned && owned->has_open_chunk()) head_min_time_ = std::min(head_min_time_, owned->min_time());
+  }
+  logged_bytes_since_checkpoint_ = 0;
+  checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+void DBImpl::CheckpointLoop() {
+  auto last = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(background_mutex_);
+  while (!stopping_) {
+    background_wake_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    bool due = std::chrono::steady_clock::now() - last >= options_.head_checkpoint_interval;
+    {
+      std::shared_lock<std::shared_mutex> head_lock(head_mutex_);
+      due = due || logged_bytes_since_checkpoint_ >= options_.head_checkpoint_bytes;
+    }
+    if (!due) continue;
+    lock.unlock();
+    Status s = Checkpoint();
+    if (!s.ok()) spdlog::warn("background checkpoint: {}", s.ToString());
+    last = std::chrono::steady_clock::now();
+    lock.lock();
+  }
+}
+
+}  // namespace tsvault::storage

@@ -1,0 +1,246 @@
+// Opening, recovery and closing of the storage engine.
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "storage/coding.h"
+#include "storage/db_impl.h"
+#include "storage/keys.h"
+#include "storage/wal_record.h"
+
+namespace tsvault::storage {
+
+Status ParseWalSyncMode(std::string_view text, WalSyncMode* mode) {
+  if (text == "always") {
+    *mode = WalSyncMode::kAlways;
+  } else if (text == "batch") {
+    *mode = WalSyncMode::kBatch;
+  } else if (text == "none") {
+    *mode = WalSyncMode::kNone;
+  } else {
+    return Status::InvalidArgument("unknown WAL sync mode \"" + std::string(text) +
+                                   "\" (want always, batch or none)");
+  }
+  return Status::OK();
+}
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::OK();
+  if (s.IsCorruption()) return Status::Corruption(s.ToString());
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(s.ToString());
+  return Status::IOError(s.ToString());
+}
+
+Status DB::Open(const Options& options, std::unique_ptr<DB>* db) {
+  auto impl = std::make_unique<DBImpl>(options);
+  Status s = impl->OpenImpl();
+  if (!s.ok()) return s;
+  *db = std::move(impl);
+  return Status::OK();
+}
+
+DBImpl::DBImpl(const Options& options) : options_(options) {}
+
+namespace {
+
+rocksdb::ColumnFamilyOptions IndexOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.compression = rocksdb::kLZ4Compression;
+  cf.bottommost_compression = rocksdb::kZSTD;
+  return cf;
+}
+
+rocksdb::ColumnFamilyOptions ChunkOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = 32 << 10;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Chunks are already compressed; ZSTD still finds redundancy in keys and
+  // in runs of constant values, at the bottom level only.
+  cf.compression = rocksdb::kNoCompression;
+  cf.bottommost_compression = rocksdb::kZSTD;
+  cf.write_buffer_size = 64 << 20;
+  cf.target_file_size_base = 64 << 20;
+  return cf;
+}
+
+rocksdb::ColumnFamilyOptions WalOptions() {
+  rocksdb::ColumnFamilyOptions cf;
+  // Records live until the next checkpoint deletes them; a large memtable
+  // means most are deleted before they are ever flushed.
+  cf.write_buffer_size = 128 << 20;
+  cf.compression = rocksdb::kLZ4Compression;
+  return cf;
+}
+
+}  // namespace
+
+Status DBImpl::OpenImpl() {
+  const auto begin = std::chrono::steady_clock::now();
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) {
+    return Status::IOError("cannot create data directory " + options_.data_dir + ": " + ec.message());
+  }
+
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.max_total_wal_size = 256ull << 20;
+  db_options.manual_wal_flush = false;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 3;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kSeriesColumnFamily, IndexOptions(cache)},
+      {kPostingsColumnFamily, IndexOptions(cache)},
+      {kChunksColumnFamily, ChunkOptions(cache)},
+      {kExemplarsColumnFamily, IndexOptions(cache)},
+      {kMetadataColumnFamily, IndexOptions(cache)},
+      {kWalColumnFamily, WalOptions()},
+  };
+  Status s = FromRocks(rocksdb::DB::Open(db_options, options_.data_dir + "/rocksdb", descriptors,
+                                         &handles_, &rocks_));
+  if (!s.ok()) return s;
+
+  // Format version: written on creation, checked on every open.
+  std::string version;
+  rocksdb::Status rs = rocks_->Get(rocksdb::ReadOptions(), cf(kDefault),
+                                   std::string(kFormatVersionKey), &version);
+  if (rs.IsNotFound()) {
+    std::string value;
+    PutFixed64BE(&value, kFormatVersion);
+    s = FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault),
+                              std::string(kFormatVersionKey), value));
+    if (!s.ok()) return s;
+  } else if (!rs.ok()) {
+    return FromRocks(rs);
+  } else if (version.size() != 8 || DecodeFixed64BE(version.data()) != kFormatVersion) {
+    return Status::Corruption("unsupported storage format version in " + options_.data_dir);
+  }
+
+  std::string sequence;
+  rs = rocks_->Get(rocksdb::ReadOptions(), cf(kDefault), std::string(kChunkSequenceKey), &sequence);
+  if (rs.ok() && sequence.size() == 8) {
+    chunk_sequencer_ = ChunkSequencer(DecodeFixed64BE(sequence.data()));
+  } else if (!rs.IsNotFound() && !rs.ok()) {
+    return FromRocks(rs);
+  }
+
+  s = LoadSeries();
+  if (!s.ok()) return s;
+  s = ReplayWal();
+  if (!s.ok()) return s;
+
+  syncer_ = std::make_unique<WalSyncer>(
+      [this] { return FromRocks(rocks_->SyncWAL()); }, options_.wal_sync_interval,
+      options_.wal_sync_observer);
+
+  // Fold the replayed log into chunks right away so the next start is quick.
+  if (restart_replayed_records_ > 0) {
+    s = Checkpoint();
+    if (!s.ok()) return s;
+  }
+  restart_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  spdlog::info("storage opened at {} in {:.3f}s: {} series, {} WAL records replayed",
+               options_.data_dir, restart_seconds_, next_series_id_ - 1,
+               restart_replayed_records_);
+
+  if (options_.background_checkpoints) {
+    background_ = std::thread([this] { CheckpointLoop(); });
+  }
+  return Status::OK();
+}
+
+Status DBImpl::LoadSeries() {
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kSeries)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() != 8) return Status::Corruption("bad series key");
+    uint64_t id = DecodeFixed64BE(key.data());
+    Labels labels;
+    if (!DecodeLabels(std::string_view(it->value().data(), it->value().size()), &labels)) {
+      return Status::Corruption("bad labels for series " + std::to_string(id));
+    }
+    if (id >= series_by_id_.size()) series_by_id_.resize(id + 1);
+    uint64_t hash = HashLabels(labels);
+    auto series = std::make_unique<MemSeries>(id, std::move(labels), hash);
+    series->set_persisted(true);
+    series_by_hash_.emplace(hash, series.get());
+    series_by_id_[id] = std::move(series);
+    postings_.AddSeriesId(id);
+    next_series_id_ = std::max(next_series_id_, id + 1);
+  }
+  if (!it->status().ok()) return FromRocks(it->status());
+
+  it.reset(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kPostings)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view name, value;
+    uint64_t id;
+    if (!DecodePostingKey(std::string_view(it->key().data(), it->key().size()), &name, &value, &id)) {
+      return Status::Corruption("bad postings key");
+    }
+    postings_.AddPosting(name, value, id);
+  }
+  return FromRocks(it->status());
+}
+
+Status DBImpl::ReplayWal() {
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kWal)));
+  Status status;
+  auto series_for = [&](uint64_t id) -> MemSeries* {
+    if (id < series_by_id_.size() && series_by_id_[id]) return series_by_id_[id].get();
+    status = Status::Corruption("WAL record references unknown series " + std::to_string(id));
+    return nullptr;
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Status::Corruption("bad WAL key");
+    next_log_sequence_ = DecodeFixed64BE(it->key().data()) + 1;
+    Status s = DecodeWalRecord(
+        std::string_view(it->value().data(), it->value().size()),
+        [&](uint64_t id, const Sample& sample) {
+          if (MemSeries* series = series_for(id)) ApplyFloat(series, sample);
+        },
+        [&](uint64_t id, const Histogram& histogram) {
+          if (MemSeries* series = series_for(id)) ApplyHistogram(series, histogram);
+        });
+    if (!s.ok()) return s;
+    if (!status.ok()) return status;
+    ++restart_replayed_records_;
+  }
+  return FromRocks(it->status());
+}
+
+DBImpl::~DBImpl() {
+  {
+    std::lock_guard<std::mutex> lock(background_mutex_);
+    stopping_ = true;
+  }
+  background_wake_.notify_all();
+  if (background_.joinable()) background_.join();
+  if (rocks_ != nullptr) {
+    if (options_.checkpoint_on_close) {
+      Status s = Checkpoint();
+      if (!s.ok()) spdlog::error("final checkpoint failed: {}", s.ToString());
+    }
+    for (auto* handle : handles_) rocks_->DestroyColumnFamilyHandle(handle);
+    rocks_->Close();
+    delete rocks_;
+  }
+}
+
+}  // namespace tsvault::storage

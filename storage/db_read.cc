@@ -1,0 +1,268 @@
+// The read path: series selection, sample iteration, label queries.
+#include <rocksdb/db.h>
+
+#include <algorithm>
+#include <set>
+
+#include "storage/coding.h"
+#include "storage/db_impl.h"
+#include "storage/keys.h"
+#include "storage/sample_merge.h"
+
+namespace tsvault::storage {
+
+namespace {
+bool IsFullRange(int64_t mint, int64_t maxt) {
+  return mint <= std::numeric_limits<int64_t>::min() / 2 &&
+         maxt >= std::numeric_limits<int64_t>::max() / 2;
+}
+}  // namespace
+
+// Iterates the series chosen by DBImpl::Select, decoding samples on demand.
+class DBSeriesSet final : public SeriesSet {
+ public:
+  DBSeriesSet(DBImpl* db, std::vector<DBImpl::SelectedSeries> series, int64_t mint, int64_t maxt)
+      : db_(db), series_(std::move(series)), mint_(mint), maxt_(maxt),
+        iterator_(db->NewChunkIterator()) {}
+
+  bool Next() override {
+    // position_ starts at SIZE_MAX; unsigned wrap-around makes it 0.
+    if (position_ == static_cast<size_t>(-1) || position_ < series_.size()) ++position_;
+    return position_ < series_.size();
+  }
+  const Labels& labels() const override { return series_[position_].labels; }
+  std::unique_ptr<SampleIterator> Samples() const override {
+    std::vector<ChunkData> chunks;
+    std::unique_ptr<SampleIterator> out;
+    Status s = db_->CollectChunks(series_[position_].id, mint_, maxt_, iterator_.get(), &chunks);
+    if (s.ok()) s = MergeChunks(std::move(chunks), mint_, maxt_, &out);
+    if (!s.ok()) {
+      status_ = s;
+      MergeChunks({}, mint_, maxt_, &out);
+    }
+    return out;
+  }
+  Status status() const override { return status_; }
+
+ private:
+  DBImpl* db_;
+  std::vector<DBImpl::SelectedSeries> series_;
+  int64_t mint_, maxt_;
+  std::unique_ptr<rocksdb::Iterator> iterator_;
+  size_t position_ = static_cast<size_t>(-1);
+  mutable Status status_;
+};
+
+std::unique_ptr<rocksdb::Iterator> DBImpl::NewChunkIterator() {
+  return std::unique_ptr<rocksdb::Iterator>(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kChunks)));
+}
+
+Status DBImpl::ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t maxt, bool first_only,
+                                   rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks) {
+  const std::string seek = ChunkSeekKey(series_id, WindowSeekStart(mint));
+  for (iterator->Seek(seek); iterator->Valid(); iterator->Next()) {
+    ChunkKeyParts parts;
+    rocksdb::Slice key = iterator->key();
+    if (!DecodeChunkKey(std::string_view(key.data(), key.size()), &parts)) {
+      return Status::Corruption("bad chunk key");
+    }
+    if (parts.series_id != series_id || parts.min_time > maxt) break;
+    int64_t max_time;
+    std::string_view chunk;
+    rocksdb::Slice value = iterator->value();
+    if (!DecodeChunkValue(std::string_view(value.data(), value.size()), parts.min_time, &max_time,
+                          &chunk)) {
+      return Status::Corruption("bad chunk value for series " + std::to_string(series_id));
+    }
+    if (max_time < mint) continue;
+    chunks->push_back(ChunkData{parts.chunk_sequence, parts.min_time, max_time, std::string(chunk)});
+    if (first_only) break;
+  }
+  return FromRocks(iterator->status());
+}
+
+Status DBImpl::CollectChunks(uint64_t series_id, int64_t mint, int64_t maxt,
+                             rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks) {
+  // The head first: a checkpoint running between the two reads moves data
+  // from the head to disk, never the other way, so nothing is missed.
+  {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    if (series_id < series_by_id_.size() && series_by_id_[series_id]) {
+      series_by_id_[series_id]->SnapshotChunks(mint, maxt, chunks);
+    }
+  }
+  const size_t head_count = chunks->size();
+  std::vector<ChunkData> persisted;
+  Status s = ReadPersistedChunks(series_id, mint, maxt, false, iterator, &persisted);
+  if (!s.ok()) return s;
+  for (ChunkData& chunk : persisted) {
+    // The open chunk is persisted at checkpoints under its own sequence; the
+    // head's copy is the newer superset.
+    bool in_head = false;
+    for (size_t i = 0; i < head_count && !in_head; ++i) {
+      in_head = (*chunks)[i].sequence == chunk.sequence;
+    }
+    if (!in_head) chunks->push_back(std::move(chunk));
+  }
+  return Status::OK();
+}
+
+Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
+                            bool require_selective_matcher, std::vector<SelectedSeries>* out) {
+  if (require_selective_matcher) {
+    bool selective = std::any_of(matchers.begin(), matchers.end(),
+                                 [](const LabelMatcher& m) { return !m.MatchesEmpty(); });
+    if (!selective) {
+      return Status::InvalidArgument(
+          "match[] must contain at least one non-empty matcher");
+    }
+  }
+  std::vector<SelectedSeries> candidates;
+  std::vector<bool> in_head;
+  {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    SeriesIds ids = postings_.Select(matchers);
+    candidates.reserve(ids.size());
+    for (uint64_t id : ids) {
+      const MemSeries* series = series_by_id_[id].get();
+      if (series == nullptr) continue;
+      candidates.push_back(SelectedSeries{id, series->labels()});
+      in_head.push_back(series->min_time() <= maxt && series->max_time() >= mint);
+    }
+  }
+  const bool full_range = IsFullRange(mint, maxt);
+  std::unique_ptr<rocksdb::Iterator> iterator;
+  out->clear();
+  out->reserve(candidates.size());
+  std::vector<ChunkData> probe;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (!full_range && !in_head[i]) {
+      if (!iterator) iterator = NewChunkIterator();
+      probe.clear();
+      Status s = ReadPersistedChunks(candidates[i].id, mint, maxt, true, iterator.get(), &probe);
+      if (!s.ok()) return s;
+      if (probe.empty()) continue;
+    }
+    out->push_back(std::move(candidates[i]));
+  }
+  std::sort(out->begin(), out->end(), [](const SelectedSeries& a, const SelectedSeries& b) {
+    return CompareLabels(a.labels, b.labels) < 0;
+  });
+  return Status::OK();
+}
+
+Status DBImpl::Select(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                      int64_t max_time_ms, std::unique_ptr<SeriesSet>* out) {
+  std::vector<SelectedSeries> selected;
+  Status s = SelectSeries(matchers, min_time_ms, max_time_ms, true, &selected);
+  if (!s.ok()) return s;
+  *out = std::make_unique<DBSeriesSet>(this, std::move(selected), min_time_ms, max_time_ms);
+  return Status::OK();
+}
+
+Status DBImpl::Series(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                      int64_t max_time_ms, std::vector<Labels>* out) {
+  std::vector<SelectedSeries> selected;
+  Status s = SelectSeries(matchers, min_time_ms, max_time_ms, true, &selected);
+  if (!s.ok()) return s;
+  out->clear();
+  out->reserve(selected.size());
+  for (SelectedSeries& series : selected) out->push_back(std::move(series.labels));
+  return Status::OK();
+}
+
+Status DBImpl::LabelNames(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                          int64_t max_time_ms, std::vector<std::string>* out) {
+  out->clear();
+  if (matchers.empty() && IsFullRange(min_time_ms, max_time_ms)) {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    *out = postings_.LabelNames();
+  } else {
+    std::vector<SelectedSeries> selected;
+    Status s = SelectSeries(matchers, min_time_ms, max_time_ms, false, &selected);
+    if (!s.ok()) return s;
+    std::set<std::string> names;
+    for (const SelectedSeries& series : selected) {
+      for (const Label& label : series.labels) names.insert(label.name);
+    }
+    out->assign(names.begin(), names.end());
+  }
+  std::sort(out->begin(), out->end());
+  return Status::OK();
+}
+
+Status DBImpl::LabelValues(const std::string& name, const std::vector<LabelMatcher>& matchers,
+                           int64_t min_time_ms, int64_t max_time_ms, std::vector<std::string>* out) {
+  out->clear();
+  if (matchers.empty() && IsFullRange(min_time_ms, max_time_ms)) {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    *out = postings_.LabelValues(name);
+  } else {
+    std::vector<SelectedSeries> selected;
+    Status s = SelectSeries(matchers, min_time_ms, max_time_ms, false, &selected);
+    if (!s.ok()) return s;
+    std::set<std::string> values;
+    for (const SelectedSeries& series : selected) {
+      std::string_view value = GetLabelValue(series.labels, name);
+      if (!value.empty()) values.emplace(value);
+    }
+    out->assign(values.begin(), values.end());
+  }
+  std::sort(out->begin(), out->end());
+  return Status::OK();
+}
+
+Status DBImpl::Metadata(const std::string& metric, std::vector<MetricMetadata>* out) {
+  out->clear();
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kMetadata)));
+  for (metric.empty() ? it->SeekToFirst() : it->Seek(metric); it->Valid(); it->Next()) {
+    std::string name = it->key().ToString();
+    if (!metric.empty() && name != metric) break;
+    ByteReader reader(std::string_view(it->value().data(), it->value().size()));
+    uint8_t type;
+    std::string_view help, unit;
+    if (!reader.GetByte(&type) || !reader.GetLengthPrefixed(&help) ||
+        !reader.GetLengthPrefixed(&unit)) {
+      return Status::Corruption("bad metadata record for " + name);
+    }
+    out->push_back(MetricMetadata{std::move(name), static_cast<MetricType>(type),
+                                  std::string(help), std::string(unit)});
+  }
+  return FromRocks(it->status());
+}
+
+Status DBImpl::Exemplars(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                         int64_t max_time_ms,
+                         std::vector<std::pair<Labels, std::vector<Exemplar>>>* out) {
+  out->clear();
+  std::vector<SelectedSeries> selected;
+  Status s = SelectSeries(matchers, std::numeric_limits<int64_t>::min(),
+                          std::numeric_limits<int64_t>::max(), true, &selected);
+  if (!s.ok()) return s;
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kExemplars)));
+  for (SelectedSeries& series : selected) {
+    std::vector<Exemplar> exemplars;
+    for (it->Seek(ExemplarKey(series.id, min_time_ms)); it->Valid(); it->Next()) {
+      rocksdb::Slice key = it->key();
+      if (key.size() != 16 || DecodeFixed64BE(key.data()) != series.id) break;
+      int64_t t = KeyBitsToTimestamp(DecodeFixed64BE(key.data() + 8));
+      if (t > max_time_ms) break;
+      ByteReader reader(std::string_view(it->value().data(), it->value().size()));
+      Exemplar exemplar;
+      exemplar.timestamp_ms = t;
+      std::string_view labels;
+      // Labels are encoded first; DecodeLabels needs their exact extent, so
+      // decode them from the prefix before the trailing 8-byte value.
+      if (reader.remaining() < 8) return Status::Corruption("bad exemplar record");
+      labels = std::string_view(it->value().data(), reader.remaining() - 8);
+      if (!DecodeLabels(labels, &exemplar.labels)) return Status::Corruption("bad exemplar labels");
+      ByteReader tail(std::string_view(it->value().data() + labels.size(), 8));
+      tail.GetDouble(&exemplar.value);
+      exemplars.push_back(std::move(exemplar));
+    }
+    if (!exemplars.empty()) out->emplace_back(std::move(series.labels), std::move(exemplars));
+  }
+  return FromRocks(it->status());
+}
+
+}  // namespace tsvault::storage

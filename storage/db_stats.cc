@@ -1,0 +1,71 @@
+// Engine counters for /metrics and /api/v1/status/tsdb.
+#include <rocksdb/db.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "storage/db_impl.h"
+#include "storage/keys.h"
+
+namespace tsvault::storage {
+
+DBStats DBImpl::Stats() {
+  DBStats stats;
+  {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    for (const auto& series : series_by_id_) {
+      if (!series) continue;
+      ++stats.series_total;
+      uint64_t samples = series->samples_in_memory();
+      if (samples > 0) ++stats.head_series;
+      stats.head_samples += samples;
+    }
+    stats.head_min_time_ms = head_min_time_ == std::numeric_limits<int64_t>::max() ? 0 : head_min_time_;
+    stats.head_max_time_ms = head_max_time_ == std::numeric_limits<int64_t>::min() ? 0 : head_max_time_;
+  }
+  stats.checkpoints = checkpoints_.load(std::memory_order_relaxed);
+  if (syncer_) {
+    stats.wal_syncs = syncer_->syncs();
+    stats.last_wal_sync_seconds = syncer_->last_sync_seconds();
+  }
+  stats.restart_seconds = restart_seconds_;
+  stats.restart_replayed_records = restart_replayed_records_;
+  static const char* kNames[] = {"default", kSeriesColumnFamily, kPostingsColumnFamily,
+                                 kChunksColumnFamily, kExemplarsColumnFamily,
+                                 kMetadataColumnFamily, kWalColumnFamily};
+  for (int i = 0; i < kColumnFamilyCount; ++i) {
+    uint64_t sst = 0, memtable = 0;
+    rocks_->GetIntProperty(handles_[i], "rocksdb.total-sst-files-size", &sst);
+    rocks_->GetIntProperty(handles_[i], "rocksdb.cur-size-all-mem-tables", &memtable);
+    stats.column_families.push_back({kNames[i], sst + memtable});
+  }
+  return stats;
+}
+
+CardinalityStats DBImpl::Cardinality(size_t limit) {
+  CardinalityStats out;
+  std::unordered_map<std::string, uint64_t> by_metric;
+  std::unordered_map<std::string, uint64_t> by_pair;
+  {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    for (const auto& series : series_by_id_) {
+      if (!series || series->samples_in_memory() == 0) continue;
+      ++by_metric[std::string(MetricName(series->labels()))];
+      for (const Label& label : series->labels()) ++by_pair[label.name + "=" + label.value];
+    }
+    out.label_value_count_by_label_name = postings_.ValueCountsByName();
+  }
+  auto top = [limit](std::vector<std::pair<std::string, uint64_t>> v) {
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    if (v.size() > limit) v.resize(limit);
+    return v;
+  };
+  out.series_count_by_metric_name = top({by_metric.begin(), by_metric.end()});
+  out.series_count_by_label_value_pair = top({by_pair.begin(), by_pair.end()});
+  out.label_value_count_by_label_name = top(std::move(out.label_value_count_by_label_name));
+  return out;
+}
+
+}  // namespace tsvault::storage

@@ -1,0 +1,168 @@
+// The append path: resolve series, apply to the head, log, sync.
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/coding.h"
+#include "storage/db_impl.h"
+#include "storage/keys.h"
+#include "storage/wal_record.h"
+
+namespace tsvault::storage {
+
+namespace {
+constexpr size_t kMaxReportedErrors = 5;
+
+void EncodeExemplar(const Exemplar& exemplar, std::string* out) {
+  EncodeLabels(exemplar.labels, out);
+  PutDouble(out, exemplar.value);
+}
+
+void EncodeMetadata(const MetricMetadata& metadata, std::string* out) {
+  out->push_back(static_cast<char>(metadata.type));
+  PutLengthPrefixed(out, metadata.help);
+  PutLengthPrefixed(out, metadata.unit);
+}
+}  // namespace
+
+MemSeries* DBImpl::GetOrCreateSeries(const Labels& labels, bool* created) {
+  const uint64_t hash = HashLabels(labels);
+  auto range = series_by_hash_.equal_range(hash);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second->labels() == labels) {
+      *created = false;
+      return it->second;
+    }
+  }
+  const uint64_t id = next_series_id_++;
+  if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
+  auto series = std::make_unique<MemSeries>(id, labels, hash);
+  MemSeries* raw = series.get();
+  series_by_id_[id] = std::move(series);
+  series_by_hash_.emplace(hash, raw);
+  postings_.Add(id, labels);
+  *created = true;
+  return raw;
+}
+
+void DBImpl::PutSeriesRecords(const MemSeries& series, rocksdb::WriteBatch* batch) {
+  std::string value;
+  EncodeLabels(series.labels(), &value);
+  batch->Put(cf(kSeries), SeriesKey(series.id()), value);
+  for (const Label& label : series.labels()) {
+    batch->Put(cf(kPostings), PostingKey(label.name, label.value, series.id()), rocksdb::Slice());
+  }
+}
+
+AppendOutcome DBImpl::ApplyFloat(MemSeries* series, const Sample& sample) {
+  AppendOutcome outcome = series->AppendFloat(sample, &chunk_sequencer_);
+  if (outcome == AppendOutcome::kAppended) {
+    head_max_time_ = std::max(head_max_time_, sample.timestamp_ms);
+    head_min_time_ = std::min(head_min_time_, sample.timestamp_ms);
+  }
+  return outcome;
+}
+
+AppendOutcome DBImpl::ApplyHistogram(MemSeries* series, const Histogram& histogram) {
+  AppendOutcome outcome = series->AppendHistogram(histogram, &chunk_sequencer_);
+  if (outcome == AppendOutcome::kAppended) {
+    head_max_time_ = std::max(head_max_time_, histogram.timestamp_ms);
+    head_min_time_ = std::min(head_min_time_, histogram.timestamp_ms);
+  }
+  return outcome;
+}
+
+Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
+  *result = WriteResult();
+  rocksdb::WriteBatch batch;
+  WalRecordBuilder record;
+  std::vector<Sample> accepted_floats;
+  std::vector<Histogram> accepted_histograms;
+  std::vector<MemSeries*> recorded_series;  // series records put in this batch
+  bool wake_checkpoint = false;
+
+  auto report = [&](const Labels& labels, int64_t t) {
+    ++result->samples_rejected;
+    if (result->errors.size() < kMaxReportedErrors) {
+      result->errors.push_back("duplicate sample for timestamp " + std::to_string(t) +
+                               " with a different value, series " + LabelsToString(labels));
+    }
+  };
+
+  {
+    std::unique_lock<std::shared_mutex> lock(head_mutex_);
+    for (const SeriesWrite& write : input.series) {
+      bool created = false;
+      MemSeries* series = GetOrCreateSeries(write.labels, &created);
+      // A series whose records did not reach RocksDB yet (new, or an earlier
+      // write failed) gets them in this batch.
+      if (!series->persisted()) {
+        PutSeriesRecords(*series, &batch);
+        recorded_series.push_back(series);
+      }
+
+      accepted_floats.clear();
+      for (const Sample& sample : write.samples) {
+        // Duplicates are logged too: if the earlier copy was never made
+        // durable (its write failed), this retry makes it so.
+        AppendOutcome outcome = ApplyFloat(series, sample);
+        if (outcome == AppendOutcome::kConflict) {
+          report(write.labels, sample.timestamp_ms);
+          continue;
+        }
+        accepted_floats.push_back(sample);
+        ++result->samples_written;
+      }
+      record.AddFloats(series->id(), accepted_floats.data(), accepted_floats.size());
+
+      accepted_histograms.clear();
+      for (const Histogram& histogram : write.histograms) {
+        AppendOutcome outcome = ApplyHistogram(series, histogram);
+        if (outcome == AppendOutcome::kConflict) {
+          report(write.labels, histogram.timestamp_ms);
+          continue;
+        }
+        accepted_histograms.push_back(histogram);
+        ++result->histograms_written;
+      }
+      record.AddHistograms(series->id(), accepted_histograms.data(), accepted_histograms.size());
+
+      for (const Exemplar& exemplar : write.exemplars) {
+        std::string value;
+        EncodeExemplar(exemplar, &value);
+        batch.Put(cf(kExemplars), ExemplarKey(series->id(), exemplar.timestamp_ms), value);
+        ++result->exemplars_written;
+      }
+    }
+    if (!record.empty()) {
+      batch.Put(cf(kWal), WalKey(next_log_sequence_++), record.data());
+      logged_bytes_since_checkpoint_ += record.data().size();
+      wake_checkpoint = logged_bytes_since_checkpoint_ >= options_.head_checkpoint_bytes;
+    }
+  }
+
+  for (const MetricMetadata& metadata : input.metadata) {
+    std::string value;
+    EncodeMetadata(metadata, &value);
+    batch.Put(cf(kMetadata), metadata.metric_family_name, value);
+  }
+  if (batch.Count() == 0) return Status::OK();
+
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.wal_sync == WalSyncMode::kAlways;
+  Status s = FromRocks(rocks_->Write(write_options, &batch));
+  if (!s.ok()) {
+    result->samples_written = result->histograms_written = result->exemplars_written = 0;
+    return s;
+  }
+
+  if (!recorded_series.empty()) {
+    // Series records are in RocksDB now (MemSeries objects never move).
+    std::unique_lock<std::shared_mutex> lock(head_mutex_);
+    for (MemSeries* series : recorded_series) series->set_persisted(true);
+  }
+  if (wake_checkpoint) background_wake_.notify_all();
+  if (options_.wal_sync == WalSyncMode::kBatch) return syncer_->WaitDurable();
+  return Status::OK();
+}
+
+}  // namespace tsvault::storage

@@ -1,0 +1,76 @@
+// Key layouts of the column families (internal; see docs/storage-format.md).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "common/labels.h"
+#include "storage/coding.h"
+
+namespace tsvault::storage {
+
+// Column family names.
+inline constexpr const char* kSeriesColumnFamily = "series";
+inline constexpr const char* kPostingsColumnFamily = "postings";
+inline constexpr const char* kChunksColumnFamily = "chunks";
+inline constexpr const char* kExemplarsColumnFamily = "exemplars";
+inline constexpr const char* kMetadataColumnFamily = "metadata";
+inline constexpr const char* kWalColumnFamily = "wal";
+
+// Keys of the default column family.
+inline constexpr std::string_view kFormatVersionKey = "format_version";
+inline constexpr std::string_view kChunkSequenceKey = "chunk_sequence";
+inline constexpr uint64_t kFormatVersion = 1;
+
+// Every chunk lies inside one aligned window of this many milliseconds, so a
+// reader looking for data at time t only needs chunks whose min_time is at or
+// after AlignToWindow(t).
+inline constexpr int64_t kChunkWindowMs = 2 * 3600 * 1000;
+
+inline int64_t AlignToWindow(int64_t t) {
+  int64_t r = t % kChunkWindowMs;
+  if (r < 0) r += kChunkWindowMs;
+  return t - r;
+}
+
+// Where a reader must start looking for chunks that may hold data at or
+// after `t` (safe for the extreme "no lower bound" times).
+inline int64_t WindowSeekStart(int64_t t) {
+  if (t <= std::numeric_limits<int64_t>::min() / 2) return std::numeric_limits<int64_t>::min();
+  return AlignToWindow(t);
+}
+
+// series: series_id (8, BE) -> encoded labels.
+std::string SeriesKey(uint64_t series_id);
+void EncodeLabels(const Labels& labels, std::string* out);
+bool DecodeLabels(std::string_view data, Labels* labels);
+
+// postings: varint(len name) name varint(len value) value series_id (8, BE) -> "".
+std::string PostingKey(std::string_view name, std::string_view value, uint64_t series_id);
+bool DecodePostingKey(std::string_view key, std::string_view* name, std::string_view* value,
+                      uint64_t* series_id);
+
+// chunks: series_id (8, BE) min_time (8, BE, sign-flipped) chunk_sequence (8, BE)
+//   -> varint(max_time - min_time) chunk bytes.
+std::string ChunkKey(uint64_t series_id, int64_t min_time, uint64_t chunk_sequence);
+// A key prefix for seeking to the first chunk of `series_id` with min_time >= t.
+std::string ChunkSeekKey(uint64_t series_id, int64_t t);
+struct ChunkKeyParts {
+  uint64_t series_id;
+  int64_t min_time;
+  uint64_t chunk_sequence;
+};
+bool DecodeChunkKey(std::string_view key, ChunkKeyParts* parts);
+void EncodeChunkValue(int64_t min_time, int64_t max_time, std::string_view chunk, std::string* out);
+bool DecodeChunkValue(std::string_view value, int64_t min_time, int64_t* max_time,
+                      std::string_view* chunk);
+
+// exemplars: series_id (8, BE) timestamp (8, BE, sign-flipped) -> encoded exemplar.
+std::string ExemplarKey(uint64_t series_id, int64_t timestamp_ms);
+
+// wal: log_sequence (8, BE) -> log record (storage/wal_record.h).
+std::string WalKey(uint64_t log_sequence);
+
+}  // namespace tsvault::storage

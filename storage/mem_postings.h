@@ -1,0 +1,63 @@
+// In-memory inverted index: label name -> value -> sorted series ids
+// (internal). Rebuilt at start-up from the `postings` column family.
+// Not thread-safe: the head's lock guards it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/labels.h"
+#include "storage/matcher.h"
+
+namespace tsvault::storage {
+
+using SeriesIds = std::vector<uint64_t>;  // always sorted ascending, unique
+
+class MemPostings {
+ public:
+  // Adds a series. Ids must be added in increasing order per (name, value)
+  // for the lists to stay sorted; out-of-order ids are inserted in place.
+  void Add(uint64_t series_id, const Labels& labels);
+  // Adds one posting (used when loading the persisted index at start-up).
+  void AddPosting(std::string_view name, std::string_view value, uint64_t series_id);
+  // Adds a series id to the all-series list.
+  void AddSeriesId(uint64_t series_id);
+
+  // Ids of series matching every matcher, Prometheus semantics (a matcher
+  // that accepts "" also selects series without the label). With no
+  // matchers, all series.
+  SeriesIds Select(const std::vector<LabelMatcher>& matchers) const;
+
+  // Every label name, unsorted.
+  std::vector<std::string> LabelNames() const;
+  // Every value of `name`, unsorted.
+  std::vector<std::string> LabelValues(std::string_view name) const;
+  // Number of distinct values of each label name.
+  std::vector<std::pair<std::string, uint64_t>> ValueCountsByName() const;
+  // The postings list of name=value (empty when absent).
+  const SeriesIds& Get(std::string_view name, std::string_view value) const;
+  const SeriesIds& All() const { return all_; }
+
+  // Sorted-list set operations.
+  static SeriesIds Intersect(const SeriesIds& a, const SeriesIds& b);
+  static SeriesIds Subtract(const SeriesIds& a, const SeriesIds& b);
+  static SeriesIds Union(const std::vector<const SeriesIds*>& lists);
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using ValueMap = std::unordered_map<std::string, SeriesIds, StringHash, std::equal_to<>>;
+
+  // Ids having label `matcher.name()` with a value the matcher accepts.
+  SeriesIds MatchingValues(const LabelMatcher& matcher, bool want_match) const;
+
+  std::unordered_map<std::string, ValueMap, StringHash, std::equal_to<>> index_;
+  SeriesIds all_;
+};
+
+}  // namespace tsvault::storage

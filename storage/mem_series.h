@@ -1,0 +1,125 @@
+// One series in the head: its labels, its open chunk, chunks cut but not yet
+// persisted, and out-of-order samples waiting for the next checkpoint
+// (internal). Not thread-safe: the head's lock guards it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/labels.h"
+#include "storage/chunk.h"
+#include "storage/types.h"
+
+namespace tsvault::storage {
+
+// Samples per chunk before the head cuts a new one. Chunks are also cut at
+// window boundaries (kChunkWindowMs) and when the sample kind changes.
+inline constexpr uint16_t kTargetSamplesPerChunk = 240;
+
+// The outcome of offering one sample to a series.
+enum class AppendOutcome {
+  kAppended,   // new sample
+  kDuplicate,  // same timestamp and identical value already held: stored once
+  kConflict,   // same timestamp, different value: rejected (first write wins)
+};
+
+// A chunk's bytes with the identity it is persisted under.
+struct ChunkData {
+  uint64_t sequence = 0;
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  std::string bytes;
+};
+
+// Allocates chunk sequence numbers (unique, increasing, persisted at checkpoints).
+class ChunkSequencer {
+ public:
+  explicit ChunkSequencer(uint64_t next) : next_(next) {}
+  uint64_t Next() { return next_++; }
+  uint64_t peek() const { return next_; }
+
+ private:
+  uint64_t next_;
+};
+
+class MemSeries {
+ public:
+  MemSeries(uint64_t id, Labels labels, uint64_t hash)
+      : id_(id), hash_(hash), labels_(std::move(labels)) {}
+
+  uint64_t id() const { return id_; }
+  uint64_t hash() const { return hash_; }
+  const Labels& labels() const { return labels_; }
+
+  // True once the series' own records (series + postings) are in RocksDB.
+  bool persisted() const { return persisted_; }
+  void set_persisted(bool persisted) { persisted_ = persisted; }
+
+  AppendOutcome AppendFloat(const Sample& sample, ChunkSequencer* sequencer);
+  AppendOutcome AppendHistogram(const Histogram& histogram, ChunkSequencer* sequencer);
+
+  // Time range of the samples held in memory (min > max when none).
+  int64_t min_time() const { return min_time_; }
+  int64_t max_time() const { return max_time_; }
+  uint64_t samples_in_memory() const;
+  bool has_open_chunk() const { return float_chunk_ != nullptr || histogram_chunk_ != nullptr; }
+  int64_t last_timestamp() const { return last_timestamp_; }
+  bool has_unpersisted_data() const;
+
+  // Copies of every chunk held in memory that may overlap [mint, maxt]:
+  // the open chunk, cut chunks and the out-of-order samples (encoded).
+  void SnapshotChunks(int64_t mint, int64_t maxt, std::vector<ChunkData>* out) const;
+
+  // Chunks to write at a checkpoint: cut chunks, the open chunk if it
+  // changed, out-of-order samples encoded as chunks (new sequences).
+  // The caller holds the head lock from here until CheckpointDone().
+  void CollectForCheckpoint(ChunkSequencer* sequencer, std::vector<ChunkData>* out) const;
+  // After the checkpoint's write succeeded: drop what was written. When
+  // `close_open_chunk` the open chunk is released too (the series went
+  // quiet; the next sample starts a new chunk).
+  void CheckpointDone(bool close_open_chunk);
+
+ private:
+  struct OutOfOrder {
+    std::vector<Sample> floats;          // sorted by timestamp
+    std::vector<Histogram> histograms;   // sorted by timestamp
+  };
+
+  bool OpenChunkAccepts(int64_t t, bool histogram) const;
+  void CutOpenChunk();
+  void StartChunk(int64_t t, bool histogram, ChunkSequencer* sequencer);
+  // Looks for a sample at `t` held in memory. Returns true when found and
+  // fills the value (float) or histogram.
+  bool FindFloat(int64_t t, double* value) const;
+  bool FindHistogram(int64_t t, Histogram* histogram) const;
+  void NoteTime(int64_t t);
+  // Encodes sorted out-of-order samples as chunks (split at windows and at
+  // the per-chunk limit), with sequences from `next_sequence`.
+  void EncodeOutOfOrder(const std::function<uint64_t()>& next_sequence,
+                        std::vector<ChunkData>* out) const;
+
+  const uint64_t id_;
+  const uint64_t hash_;
+  const Labels labels_;
+  bool persisted_ = false;
+
+  // The open (in-order) chunk: at most one of the two appenders is set.
+  std::unique_ptr<XorChunkAppender> float_chunk_;
+  std::unique_ptr<HistogramChunkAppender> histogram_chunk_;
+  uint64_t open_sequence_ = 0;
+  int64_t open_window_ = 0;
+  bool open_dirty_ = false;
+  int64_t last_timestamp_ = std::numeric_limits<int64_t>::min();
+
+  std::vector<ChunkData> cut_chunks_;     // cut, waiting for a checkpoint
+  std::unique_ptr<OutOfOrder> out_of_order_;
+
+  int64_t min_time_ = std::numeric_limits<int64_t>::max();
+  int64_t max_time_ = std::numeric_limits<int64_t>::min();
+};
+
+}  // namespace tsvault::storage

@@ -1,0 +1,38 @@
+// The records of the `wal` column family: the accepted samples of one
+// append, replayed into the head at start-up (internal; format in
+// docs/storage-format.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "storage/types.h"
+
+namespace tsvault::storage {
+
+// Record entry kinds (first byte of each entry).
+enum class WalEntryKind : uint8_t { kFloatSamples = 1, kHistogramSamples = 2 };
+
+// Accumulates one record. Entries for one series must be added together.
+class WalRecordBuilder {
+ public:
+  void AddFloats(uint64_t series_id, const Sample* samples, size_t count);
+  void AddHistograms(uint64_t series_id, const Histogram* histograms, size_t count);
+  bool empty() const { return data_.empty(); }
+  const std::string& data() const { return data_; }
+  void Clear() { data_.clear(); }
+
+ private:
+  std::string data_;
+};
+
+// Calls back for every sample of a record, in order. Returns Corruption if
+// the record is malformed (callbacks may have run for a prefix of it).
+Status DecodeWalRecord(std::string_view record,
+                       const std::function<void(uint64_t series_id, const Sample&)>& on_float,
+                       const std::function<void(uint64_t series_id, const Histogram&)>& on_histogram);
+
+}  // namespace tsvault::storage

@@ -1,0 +1,46 @@
+// Group fsync of RocksDB's write-ahead log for WalSyncMode::kBatch
+// (internal). Writers call WaitDurable() after their write; one sync covers
+// every write that finished before it started, and syncs are issued at most
+// once per interval, so concurrent writers share fsyncs.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+
+#include "common/status.h"
+
+namespace tsvault::storage {
+
+class WalSyncer {
+ public:
+  // `sync` performs one fsync of the log (DB::SyncWAL). `observe` (may be
+  // empty) receives the seconds each sync took.
+  WalSyncer(std::function<Status()> sync, std::chrono::milliseconds interval,
+            std::function<void(double)> observe);
+
+  // Blocks until a sync that started after this call has completed; returns
+  // that sync's status.
+  Status WaitDurable();
+
+  uint64_t syncs() const;
+  double last_sync_seconds() const;
+
+ private:
+  const std::function<Status()> sync_;
+  const std::chrono::milliseconds interval_;
+  const std::function<void(double)> observe_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable done_;
+  uint64_t started_ = 0;    // syncs started
+  uint64_t completed_ = 0;  // syncs completed (the latest is `started_` when idle)
+  bool in_progress_ = false;
+  Status last_status_;
+  std::chrono::steady_clock::time_point last_start_{};
+  double last_sync_seconds_ = 0;
+};
+
+}  // namespace tsvault::storage

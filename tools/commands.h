@@ -1,0 +1,13 @@
+// Subcommands of the tsvault binary (one file each).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace tsvault::tools {
+
+// Adds `tsvault serve` to the app.
+void AddServeCommand(CLI::App* app);
+
+}  // namespace tsvault::tools

@@ -1,0 +1,111 @@
+#include "tools/self_metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <mutex>
+
+namespace tsvault::tools {
+
+namespace {
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+}
+
+struct SelfMetrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter>& requests =
+      prometheus::BuildCounter()
+          .Name("tsvault_http_requests_total")
+          .Help("HTTP requests answered, by route and status code.")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& request_seconds =
+      prometheus::BuildHistogram()
+          .Name("tsvault_http_request_duration_seconds")
+          .Help("Time to handle an HTTP request, by route.")
+          .Register(*registry);
+  prometheus::Histogram& wal_sync_seconds =
+      prometheus::BuildHistogram()
+          .Name("tsvault_storage_wal_sync_duration_seconds")
+          .Help("Duration of group fsyncs of the write-ahead log.")
+          .Register(*registry)
+          .Add({}, kLatencyBuckets);
+  prometheus::Family<prometheus::Gauge>& gauges =
+      prometheus::BuildGauge()
+          .Name("tsvault_storage_info")
+          .Help("Storage engine figures: see the 'figure' label.")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& series =
+      prometheus::BuildGauge()
+          .Name("tsvault_storage_series")
+          .Help("Series known to the storage engine; state=active holds samples in the head.")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& column_family_bytes =
+      prometheus::BuildGauge()
+          .Name("tsvault_storage_column_family_bytes")
+          .Help("Bytes of each RocksDB column family (SST files plus memtables).")
+          .Register(*registry);
+  prometheus::Gauge& head_samples =
+      prometheus::BuildGauge()
+          .Name("tsvault_storage_head_samples")
+          .Help("Samples held in memory in open chunks.")
+          .Register(*registry)
+          .Add({});
+  prometheus::Gauge& checkpoints =
+      prometheus::BuildGauge()
+          .Name("tsvault_storage_checkpoints_total")
+          .Help("Head checkpoints completed since start.")
+          .Register(*registry)
+          .Add({});
+  prometheus::Gauge& wal_syncs =
+      prometheus::BuildGauge()
+          .Name("tsvault_storage_wal_syncs_total")
+          .Help("Group WAL fsyncs since start.")
+          .Register(*registry)
+          .Add({});
+  prometheus::Gauge& restart_seconds =
+      prometheus::BuildGauge()
+          .Name("tsvault_storage_restart_duration_seconds")
+          .Help("How long opening the storage (with WAL replay) took at start-up.")
+          .Register(*registry)
+          .Add({});
+
+  std::mutex mutex;  // serializes scrapes
+};
+
+SelfMetrics::SelfMetrics() : impl_(std::make_unique<Impl>()) {}
+SelfMetrics::~SelfMetrics() = default;
+
+prometheus::Registry* SelfMetrics::registry() { return impl_->registry.get(); }
+
+void SelfMetrics::ObserveRequest(const std::string& route, int status, double seconds) {
+  impl_->requests.Add({{"handler", route}, {"code", std::to_string(status)}}).Increment();
+  impl_->request_seconds.Add({{"handler", route}}, kLatencyBuckets).Observe(seconds);
+}
+
+void SelfMetrics::ObserveWalSync(double seconds) { impl_->wal_sync_seconds.Observe(seconds); }
+
+void SelfMetrics::Handle(storage::DB* db, const http::Request&, http::Response* response) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  storage::DBStats stats = db->Stats();
+  impl_->series.Add({{"state", "all"}}).Set(static_cast<double>(stats.series_total));
+  impl_->series.Add({{"state", "active"}}).Set(static_cast<double>(stats.head_series));
+  impl_->head_samples.Set(static_cast<double>(stats.head_samples));
+  impl_->checkpoints.Set(static_cast<double>(stats.checkpoints));
+  impl_->wal_syncs.Set(static_cast<double>(stats.wal_syncs));
+  impl_->restart_seconds.Set(stats.restart_seconds);
+  impl_->gauges.Add({{"figure", "head_min_time_ms"}}).Set(static_cast<double>(stats.head_min_time_ms));
+  impl_->gauges.Add({{"figure", "head_max_time_ms"}}).Set(static_cast<double>(stats.head_max_time_ms));
+  for (const auto& cf : stats.column_families) {
+    impl_->column_family_bytes.Add({{"column_family", cf.name}}).Set(static_cast<double>(cf.bytes));
+  }
+  prometheus::TextSerializer serializer;
+  response->status = 200;
+  response->SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  response->body = serializer.Serialize(impl_->registry->Collect());
+}
+
+}  // namespace tsvault::tools

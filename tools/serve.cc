@@ -1,0 +1,145 @@
+// `tsvault serve`: the storage node (remote-write receiver + query API).
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "http/server.h"
+#include "query/api.h"
+#include "query/time_parse.h"
+#include "remote_write/receiver.h"
+#include "storage/db.h"
+#include "tools/commands.h"
+#include "tools/self_metrics.h"
+
+namespace tsvault::tools {
+
+namespace {
+
+struct ServeFlags {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:9201";
+  int threads = std::max(2u, std::thread::hardware_concurrency());
+  std::string wal_sync = "batch";
+  std::string wal_sync_interval = "5ms";
+  std::string checkpoint_interval = "1m";
+  uint64_t block_cache_bytes = 256ull << 20;
+  remote_write::ReceiverOptions receiver;
+  std::string log_level = "info";
+};
+
+[[noreturn]] void Fail(const std::string& message) {
+  spdlog::critical("{}", message);
+  std::exit(1);
+}
+
+int64_t DurationFlag(const std::string& name, const std::string& text) {
+  int64_t ms;
+  Status s = query::ParsePromDuration(text, &ms);
+  if (!s.ok()) Fail("invalid --" + name + ": " + s.message());
+  return ms;
+}
+
+int RunServe(const ServeFlags& flags) {
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+
+  // Block termination signals in every thread; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SelfMetrics metrics;
+  storage::Options options;
+  options.data_dir = flags.data_dir;
+  Status s = storage::ParseWalSyncMode(flags.wal_sync, &options.wal_sync);
+  if (!s.ok()) Fail("invalid --storage.wal-sync: " + s.message());
+  options.wal_sync_interval = std::chrono::milliseconds(DurationFlag("storage.wal-sync-interval", flags.wal_sync_interval));
+  options.head_checkpoint_interval = std::chrono::seconds(
+      std::max<int64_t>(1, DurationFlag("storage.checkpoint-interval", flags.checkpoint_interval) / 1000));
+  options.block_cache_bytes = flags.block_cache_bytes;
+  options.wal_sync_observer = [&metrics](double seconds) { metrics.ObserveWalSync(seconds); };
+
+  std::unique_ptr<storage::DB> db;
+  s = storage::DB::Open(options, &db);
+  if (!s.ok()) Fail("cannot open storage: " + s.ToString());
+
+  remote_write::Receiver receiver(db.get(), flags.receiver, metrics.registry());
+  query::Api api(db.get(), query::ApiOptions{TSVAULT_VERSION, TSVAULT_REVISION, __DATE__});
+
+  http::ServerOptions server_options;
+  server_options.listen_address = flags.listen;
+  server_options.threads = flags.threads;
+  server_options.max_body_bytes = flags.receiver.max_request_bytes;
+  server_options.observer = [&metrics](const std::string& route, int status, double seconds) {
+    metrics.ObserveRequest(route, status, seconds);
+  };
+  http::Server server(server_options);
+  server.Route("POST", "/api/v1/write", [&receiver](const http::Request& request, http::Response* response) {
+    receiver.Handle(request, response);
+  });
+  server.Route("GET", "/metrics", [&metrics, &db](const http::Request& request, http::Response* response) {
+    metrics.Handle(db.get(), request, response);
+  });
+  auto text = [](const char* body) {
+    return [body](const http::Request&, http::Response* response) {
+      response->status = 200;
+      response->body = body;
+    };
+  };
+  for (const char* method : {"GET", "HEAD"}) {
+    server.Route(method, "/-/healthy", text("tsvault is Healthy.\n"));
+    server.Route(method, "/-/ready", text("tsvault is Ready.\n"));
+  }
+  api.Register(&server);
+
+  s = server.Start();
+  if (!s.ok()) Fail("cannot listen on " + flags.listen + ": " + s.ToString());
+  spdlog::info("tsvault {} listening on http://{} (data in {}, wal-sync={})", TSVAULT_VERSION,
+               flags.listen, flags.data_dir, flags.wal_sync);
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received signal {}, shutting down", received);
+  server.Stop();
+  db.reset();  // final checkpoint
+  spdlog::info("storage closed cleanly");
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App* app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* serve = app->add_subcommand("serve", "Run the storage node: remote-write receiver and query API");
+  serve->add_option("--storage.path,--data-dir", flags->data_dir, "Data directory")->capture_default_str();
+  serve->add_option("--web.listen-address,--listen", flags->listen, "host:port to listen on")->capture_default_str();
+  serve->add_option("--threads", flags->threads, "HTTP worker threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  serve->add_option("--storage.wal-sync", flags->wal_sync,
+                    "When a write is acknowledged: always (fsync per write group), batch (group fsync at most "
+                    "every --storage.wal-sync-interval, before the answer), none (no fsync)")
+      ->capture_default_str()->check(CLI::IsMember({"always", "batch", "none"}));
+  serve->add_option("--storage.wal-sync-interval", flags->wal_sync_interval,
+                    "Batch mode: the longest a write waits for its group fsync")->capture_default_str();
+  serve->add_option("--storage.checkpoint-interval", flags->checkpoint_interval,
+                    "How often open chunks are written to the chunk store (bounds WAL replay)")->capture_default_str();
+  serve->add_option("--storage.block-cache-bytes", flags->block_cache_bytes, "RocksDB block cache size")->capture_default_str();
+  serve->add_option("--remote-write.max-request-bytes", flags->receiver.max_request_bytes,
+                    "Largest decoded remote-write request")->capture_default_str();
+  serve->add_option("--remote-write.max-labels-per-series", flags->receiver.max_labels_per_series,
+                    "Series with more labels are rejected")->capture_default_str();
+  serve->add_option("--remote-write.max-label-name-length", flags->receiver.max_label_name_bytes,
+                    "Longest label name in bytes")->capture_default_str();
+  serve->add_option("--remote-write.max-label-value-length", flags->receiver.max_label_value_bytes,
+                    "Longest label value in bytes")->capture_default_str();
+  serve->add_option("--remote-write.max-inflight-bytes", flags->receiver.max_inflight_bytes,
+                    "Decoded bytes being ingested at once; more answers 429")->capture_default_str();
+  serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  serve->callback([flags] { std::exit(RunServe(*flags)); });
+}
+
+}  // namespace tsvault::tools
