@@ -18,6 +18,9 @@ struct Request {
   std::string path;    // target without the query string, percent-decoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  // The peer as "ip:port" ("[::1]:50312" for IPv6); set by the server,
+  // empty elsewhere. Useful for logs.
+  std::string remote_address;
 
   // First header value with this (case-insensitive) name, or empty.
   std::string_view Header(std::string_view name) const;

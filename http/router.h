@@ -1,0 +1,52 @@
+// Internal to the http module: maps (method, path) to a handler. Exact
+// routes win over prefix routes; the longest matching prefix wins.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/http.h"
+
+namespace tsvault::http {
+
+class Router {
+ public:
+  // What Find() decided for one request.
+  struct Match {
+    // The handler to run, or null when the answer is 404 or 405.
+    const Handler* handler = nullptr;
+    // 0 when a handler was found, else 404 (no such path) or 405 (the path
+    // exists but not for this method).
+    int error_status = 0;
+    // The registered pattern ("/api/v1/label/*"), or "other" for a 404.
+    std::string pattern;
+    // For a 405: the methods the path accepts, comma separated.
+    std::string allow;
+    // True when a HEAD request is served by the GET handler; the server then
+    // sends the headers without the body.
+    bool head_via_get = false;
+  };
+
+  // Registers `handler`; a later registration of the same method and
+  // pattern replaces the earlier one. A pattern ending in "/*" matches
+  // every path starting with the part before the "*".
+  void Add(const std::string& method, const std::string& pattern, Handler handler);
+
+  // Looks up the handler for a request. Thread-safe once routes are added.
+  Match Find(std::string_view method, std::string_view path) const;
+
+ private:
+  struct Entry {
+    std::string pattern;                    // as registered
+    std::map<std::string, Handler> methods; // method -> handler
+  };
+
+  static void Resolve(const Entry& entry, std::string_view method, Match* match);
+
+  std::map<std::string, Entry, std::less<>> exact_;  // keyed by path
+  std::vector<std::pair<std::string, Entry>> prefixes_;  // longest prefix first
+};
+
+}  // namespace tsvault::http
