@@ -34,9 +34,11 @@ test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+UNIT_TEST_TARGETS = common_unit_tests storage_unit_tests http_unit_tests remote_write_unit_tests query_unit_tests
+
 test-sanitize: deps
-	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTSVAULT_SANITIZE=ON $(CMAKE_FLAGS)
-	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTSVAULT_SANITIZE=ON -DTSVAULT_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target $(UNIT_TEST_TARGETS)
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 

@@ -152,6 +152,10 @@ class DB {
   // call at any time; the background thread calls it periodically.
   virtual Status Checkpoint() = 0;
 
+  // Checkpoints, flushes every memtable and compacts every column family to
+  // the bottom level (slow; for `tsvault compact` and disk-usage figures).
+  virtual Status CompactAll() = 0;
+
   // Engine counters.
   virtual DBStats Stats() = 0;
   // Top-`limit` cardinality figures over series with data in the head.

@@ -61,6 +61,22 @@ Status DBImpl::Checkpoint() {
   return Status::OK();
 }
 
+Status DBImpl::CompactAll() {
+  Status s = Checkpoint();
+  if (!s.ok()) return s;
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  s = FromRocks(rocks_->Flush(flush, handles_));
+  if (!s.ok()) return s;
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* handle : handles_) {
+    s = FromRocks(rocks_->CompactRange(compact, handle, nullptr, nullptr));
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
 void DBImpl::CheckpointLoop() {
   auto last = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(background_mutex_);

@@ -54,6 +54,7 @@ class DBImpl final : public DB {
                    int64_t max_time_ms,
                    std::vector<std::pair<Labels, std::vector<Exemplar>>>* out) override;
   Status Checkpoint() override;
+  Status CompactAll() override;
   DBStats Stats() override;
   CardinalityStats Cardinality(size_t limit) override;
 

@@ -1,0 +1,85 @@
+// Disk bytes per sample: one day of the seed workload at a 15 s scrape
+// interval, appended through the storage API in 2000-series requests, then
+// checkpointed and fully compacted. Reports bytes/sample over all column
+// families (index included) and the append rate of the whole day.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include "storage/db.h"
+#include "tests/support/temp_dir.h"
+#include "workload/seed_workload.h"
+
+namespace tsvault {
+namespace {
+
+uint64_t DirectoryBytes(const std::string& path) {
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string name = entry.path().filename().string();
+    // RocksDB's own logs and option files are not data.
+    if (name.rfind("LOG", 0) == 0 || name.rfind("OPTIONS", 0) == 0) continue;
+    total += entry.file_size();
+  }
+  return total;
+}
+
+void BM_DiskBytesPerSampleOneDay(benchmark::State& state) {
+  const double scale = static_cast<double>(state.range(0)) / 100.0;
+  const int64_t hours = state.range(1);
+  for (auto _ : state) {
+    testing::TempDir dir;
+    storage::Options options;
+    options.data_dir = dir.path();
+    options.wal_sync = storage::WalSyncMode::kNone;
+    std::unique_ptr<storage::DB> db;
+    if (!storage::DB::Open(options, &db).ok()) {
+      state.SkipWithError("open failed");
+      return;
+    }
+    workload::WorkloadOptions workload_options;
+    workload_options.scale = scale;
+    workload::SeedWorkload workload(workload_options);
+    uint64_t samples = 0;
+    const int64_t start = 1700000000000;
+    const int64_t steps = hours * 3600 / 15;
+    for (int64_t step = 0; step < steps; ++step) {
+      workload.Step(start + step * 15000);
+      for (size_t begin = 0; begin < workload.num_series(); begin += 2000) {
+        storage::WriteInput input;
+        workload.AppendSamples(begin, begin + 2000, &input);
+        storage::WriteResult result;
+        if (!db->Append(input, &result).ok()) {
+          state.SkipWithError("append failed");
+          return;
+        }
+        samples += result.samples_written;
+      }
+    }
+    if (!db->CompactAll().ok()) {
+      state.SkipWithError("compaction failed");
+      return;
+    }
+    storage::DBStats stats = db->Stats();
+    db.reset();
+    const uint64_t bytes = DirectoryBytes(dir.path());
+    state.counters["series"] = static_cast<double>(stats.series_total);
+    state.counters["samples"] = static_cast<double>(samples);
+    state.counters["disk_bytes"] = static_cast<double>(bytes);
+    state.counters["bytes_per_sample"] = static_cast<double>(bytes) / static_cast<double>(samples);
+    state.SetItemsProcessed(static_cast<int64_t>(samples));
+  }
+}
+// Args: scale in percent, hours of data. The recorded figure is {100, 24}.
+BENCHMARK(BM_DiskBytesPerSampleOneDay)
+    ->Args({100, 24})
+    ->Args({10, 24})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace tsvault
+
+BENCHMARK_MAIN();

@@ -1,0 +1,129 @@
+// The read endpoints through a real HTTP server and a real storage engine,
+// checking Prometheus' JSON envelope and error codes.
+#include "query/api.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "http/client.h"
+#include "http/server.h"
+#include "tests/support/temp_dir.h"
+
+namespace tsvault::query {
+namespace {
+
+Labels L(std::initializer_list<std::pair<const char*, const char*>> pairs) {
+  Labels labels;
+  for (auto& [n, v] : pairs) labels.push_back(Label{n, v});
+  SortLabels(&labels);
+  return labels;
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::Options options;
+    options.data_dir = dir_.path();
+    options.background_checkpoints = false;
+    ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
+    storage::WriteInput input;
+    input.series.push_back({L({{"__name__", "up"}, {"job", "node"}, {"instance", "a"}}), {{1000, 1}}, {}, {}});
+    input.series.push_back({L({{"__name__", "up"}, {"job", "blackbox"}, {"instance", "b"}}), {{5000, 1}}, {}, {}});
+    input.series.push_back({L({{"__name__", "http_requests_total"}, {"app", "web"}}), {{5000, 3}}, {}, {}});
+    input.metadata.push_back({"http_requests_total", storage::MetricType::kCounter, "Requests.", ""});
+    storage::WriteResult result;
+    ASSERT_TRUE(db_->Append(input, &result).ok());
+
+    api_ = std::make_unique<Api>(db_.get(), ApiOptions{"0.1.0", "abc", "today"});
+    http::ServerOptions server_options;
+    server_options.listen_address = "127.0.0.1:0";
+    server_ = std::make_unique<http::Server>(server_options);
+    api_->Register(server_.get());
+    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_TRUE(http::Client::Create("http://127.0.0.1:" + std::to_string(server_->port()), &client_).ok());
+  }
+  void TearDown() override {
+    server_->Stop();
+    server_.reset();
+    api_.reset();
+    db_.reset();
+  }
+  nlohmann::json Get(const std::string& target, int expected_status = 200) {
+    http::Response response;
+    EXPECT_TRUE(client_->Get(target, &response).ok());
+    EXPECT_EQ(response.status, expected_status) << target << ": " << response.body;
+    EXPECT_EQ(response.Header("Content-Type"), "application/json");
+    return nlohmann::json::parse(response.body);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<storage::DB> db_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<http::Client> client_;
+};
+
+TEST_F(ApiTest, SeriesMatchesAndFiltersByTime) {
+  auto all = Get("/api/v1/series?match[]=up");
+  EXPECT_EQ(all["status"], "success");
+  ASSERT_EQ(all["data"].size(), 2u);
+  EXPECT_EQ(all["data"][0]["job"], "node");  // sorted: instance a < b
+  auto late = Get("/api/v1/series?match[]=up&start=4&end=6");
+  ASSERT_EQ(late["data"].size(), 1u);
+  EXPECT_EQ(late["data"][0]["instance"], "b");
+  auto both = Get("/api/v1/series?match[]=up&match[]=%7Bapp%3D%22web%22%7D");
+  EXPECT_EQ(both["data"].size(), 3u);
+  auto limited = Get("/api/v1/series?match[]=up&limit=1");
+  EXPECT_EQ(limited["data"].size(), 1u);
+}
+
+TEST_F(ApiTest, SeriesErrors) {
+  auto missing = Get("/api/v1/series", 400);
+  EXPECT_EQ(missing["status"], "error");
+  EXPECT_EQ(missing["errorType"], "bad_data");
+  EXPECT_NE(missing["error"].get<std::string>().find("match[]"), std::string::npos);
+  auto bad = Get("/api/v1/series?match[]=up%7B", 400);
+  EXPECT_EQ(bad["errorType"], "bad_data");
+  auto empty_matcher = Get("/api/v1/series?match[]=%7Bjob%3D~%22.*%22%7D", 400);
+  EXPECT_EQ(empty_matcher["errorType"], "bad_data");
+  auto bad_time = Get("/api/v1/series?match[]=up&start=abc", 400);
+  EXPECT_NE(bad_time["error"].get<std::string>().find("start"), std::string::npos);
+}
+
+TEST_F(ApiTest, LabelsAndValues) {
+  auto names = Get("/api/v1/labels");
+  EXPECT_EQ(names["data"], nlohmann::json({"__name__", "app", "instance", "job"}));
+  auto matched = Get("/api/v1/labels?match[]=http_requests_total");
+  EXPECT_EQ(matched["data"], nlohmann::json({"__name__", "app"}));
+  auto values = Get("/api/v1/label/job/values");
+  EXPECT_EQ(values["data"], nlohmann::json({"blackbox", "node"}));
+  auto metric_names = Get("/api/v1/label/__name__/values?start=4&end=6");
+  EXPECT_EQ(metric_names["data"], nlohmann::json({"http_requests_total", "up"}));
+  auto none = Get("/api/v1/label/nope/values");
+  EXPECT_EQ(none["data"], nlohmann::json::array());
+}
+
+TEST_F(ApiTest, PostFormBody) {
+  http::Response response;
+  ASSERT_TRUE(client_->Do("POST", "/api/v1/series",
+                          {{"Content-Type", "application/x-www-form-urlencoded"}},
+                          "match%5B%5D=up&start=0", &response).ok());
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(nlohmann::json::parse(response.body)["data"].size(), 2u);
+}
+
+TEST_F(ApiTest, MetadataBuildInfoAndTsdbStatus) {
+  auto metadata = Get("/api/v1/metadata");
+  EXPECT_EQ(metadata["data"]["http_requests_total"][0]["type"], "counter");
+  EXPECT_EQ(metadata["data"]["http_requests_total"][0]["help"], "Requests.");
+  auto build = Get("/api/v1/status/buildinfo");
+  EXPECT_EQ(build["data"]["version"], "0.1.0");
+  auto tsdb = Get("/api/v1/status/tsdb");
+  EXPECT_EQ(tsdb["data"]["headStats"]["numSeries"], 3);
+  EXPECT_EQ(tsdb["data"]["seriesCountByMetricName"][0]["name"], "up");
+  EXPECT_EQ(tsdb["data"]["seriesCountByMetricName"][0]["value"], 2);
+}
+
+}  // namespace
+}  // namespace tsvault::query
