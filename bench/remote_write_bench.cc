@@ -1,0 +1,138 @@
+// Remote-write receive path: snappy + protobuf decode + validation, with a
+// storage stub that accepts everything (the real-DB append is measured
+// separately). Items/s are samples/s.
+//
+// Workload: one request of 2000 series x 10 labels, one sample each, shaped
+// like the seed workload (http_requests_total{app,method,route,status,...}).
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "remote_write/decoder.h"
+#include "remote_write/encoder.h"
+#include "remote_write/receiver.h"
+#include "storage/db.h"
+
+namespace tsvault::remote_write {
+namespace {
+
+constexpr int kSeriesPerRequest = 2000;
+
+// Accepts and counts; stores nothing.
+class NullDB : public storage::DB {
+ public:
+  Status Append(const storage::WriteInput& input, storage::WriteResult* result) override {
+    for (const storage::SeriesWrite& series : input.series) result->samples_written += series.samples.size();
+    return Status::OK();
+  }
+  Status Select(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                std::unique_ptr<storage::SeriesSet>*) override {
+    return Status::Unsupported("bench");
+  }
+  Status Series(const std::vector<storage::LabelMatcher>&, int64_t, int64_t, std::vector<Labels>*) override {
+    return Status::OK();
+  }
+  Status LabelNames(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                    std::vector<std::string>*) override {
+    return Status::OK();
+  }
+  Status LabelValues(const std::string&, const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                     std::vector<std::string>*) override {
+    return Status::OK();
+  }
+  Status Metadata(const std::string&, std::vector<storage::MetricMetadata>*) override { return Status::OK(); }
+  Status Exemplars(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                   std::vector<std::pair<Labels, std::vector<storage::Exemplar>>>*) override {
+    return Status::OK();
+  }
+  Status Checkpoint() override { return Status::OK(); }
+  Status CompactAll() override { return Status::OK(); }
+  storage::DBStats Stats() override { return {}; }
+  storage::CardinalityStats Cardinality(size_t) override { return {}; }
+};
+
+// 2000 series with 10 labels each (canonical order), one sample per series.
+storage::WriteInput SeedLikeInput() {
+  static const char* kApps[] = {"checkout", "catalog", "cart", "payments", "search"};
+  static const char* kMethods[] = {"GET", "POST", "PUT", "DELETE"};
+  static const char* kRoutes[] = {"/api/v1/items", "/api/v1/items/{id}", "/api/v1/cart", "/healthz",
+                                  "/api/v1/orders/{id}/status"};
+  static const char* kStatus[] = {"200", "201", "400", "404", "500"};
+  storage::WriteInput input;
+  input.series.reserve(kSeriesPerRequest);
+  for (int i = 0; i < kSeriesPerRequest; ++i) {
+    storage::SeriesWrite series;
+    series.labels = {
+        {"__name__", "http_requests_total"},
+        {"app", kApps[i % 5]},
+        {"cluster", "prod-eu-west-1"},
+        {"instance", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":8080"},
+        {"job", "kubernetes-pods"},
+        {"method", kMethods[(i / 5) % 4]},
+        {"namespace", "shop"},
+        {"pod", std::string(kApps[i % 5]) + "-7d9f8c6b5-" + std::to_string(10000 + i)},
+        {"route", kRoutes[(i / 20) % 5]},
+        {"status", kStatus[(i / 100) % 5]},
+    };
+    series.samples.push_back({1700000000000 + i, static_cast<double>(i) * 1.5});
+    input.series.push_back(std::move(series));
+  }
+  input.metadata.push_back({"http_requests_total", storage::MetricType::kCounter, "HTTP requests served.", ""});
+  return input;
+}
+
+http::Request MakeHttpRequest(Protocol protocol) {
+  http::Request request;
+  request.method = "POST";
+  request.path = "/api/v1/write";
+  request.headers = {{"content-type", ContentType(protocol)}, {"content-encoding", "snappy"}};
+  if (!EncodeWriteRequest(SeedLikeInput(), protocol, &request.body).ok()) std::abort();
+  return request;
+}
+
+// Full Receiver::Handle: headers, snappy, parse, validate, (null) append.
+void BM_ReceiveRequest(benchmark::State& state, Protocol protocol) {
+  const http::Request request = MakeHttpRequest(protocol);
+  NullDB db;
+  Receiver receiver(&db, ReceiverOptions{}, nullptr);
+  for (auto _ : state) {
+    http::Response response;
+    receiver.Handle(request, &response);
+    if (response.status != 204) {
+      state.SkipWithError(response.body.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(response);
+  }
+  state.SetItemsProcessed(state.iterations() * kSeriesPerRequest);
+  state.counters["body_bytes"] = static_cast<double>(request.body.size());
+}
+
+// Protobuf decode + validation only (no snappy, no receiver).
+void BM_DecodeOnly(benchmark::State& state, Protocol protocol) {
+  std::string protobuf;
+  if (!SerializeWriteRequest(SeedLikeInput(), protocol, &protobuf).ok()) std::abort();
+  LabelLimits limits;
+  for (auto _ : state) {
+    DecodedRequest decoded;
+    Status status = DecodeWriteRequest(protocol, protobuf, limits, &decoded);
+    if (!status.ok() || decoded.has_rejections()) {
+      state.SkipWithError("decode failed");
+      break;
+    }
+    benchmark::DoNotOptimize(decoded);
+  }
+  state.SetItemsProcessed(state.iterations() * kSeriesPerRequest);
+  state.counters["protobuf_bytes"] = static_cast<double>(protobuf.size());
+}
+
+BENCHMARK_CAPTURE(BM_ReceiveRequest, v1, Protocol::kV1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ReceiveRequest, v2, Protocol::kV2)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DecodeOnly, v1, Protocol::kV1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DecodeOnly, v2, Protocol::kV2)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace tsvault::remote_write
+
+BENCHMARK_MAIN();

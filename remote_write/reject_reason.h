@@ -1,0 +1,38 @@
+// Why the receiver rejected (part of) a remote-write request. Each reason is
+// one value of the `reason` label of tsvault_remote_write_rejected_total.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tsvault::remote_write {
+
+enum class RejectReason : uint8_t {
+  // Whole-request reasons: counted once per request.
+  kBadContentType,   // 415: unsupported media type or proto= message
+  kBadEncoding,      // 415: Content-Encoding other than snappy
+  kCorruptSnappy,    // 400: body is not a valid snappy block
+  kCorruptProtobuf,  // 400: decoded body is not a valid protobuf message
+  kTooLarge,         // 400: decoded size above --remote-write.max-request-bytes
+  kQueueFull,        // 429: in-flight byte budget or storage back-pressure
+  kStorageError,     // 500: the storage engine failed the append
+  // Per-series reasons: counted once per rejected series (or metadata entry).
+  kMissingMetricName,
+  kDuplicateLabel,
+  kEmptyLabelName,
+  kBadLabelsRefs,         // 2.0: odd-length or out-of-range symbol references
+  kSamplesAndHistograms,  // a series carries both kinds of samples
+  kTooManyLabels,
+  kLabelTooLong,
+  kInvalidUtf8,
+  kInvalidHistogram,  // bucket spans do not match the bucket counts
+  // Per-sample reason: counted once per sample the storage refused.
+  kDuplicateTimestamp,  // same timestamp, different value (see storage-format.md)
+};
+
+inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kDuplicateTimestamp) + 1;
+
+// The metric label value for a reason, e.g. "missing_metric_name".
+const char* RejectReasonName(RejectReason reason);
+
+}  // namespace tsvault::remote_write

@@ -1,0 +1,152 @@
+// Test doubles and helpers for the remote-write protocol tests: a storage::DB
+// that records what it was asked to append, and request builders.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/http.h"
+#include "remote_write/encoder.h"
+#include "storage/db.h"
+
+namespace tsvault::remote_write::testing {
+
+// A storage::DB whose Append records its input and reports every sample,
+// histogram and exemplar as written, unless told to fail or to report
+// conflicts. All other methods return OK and nothing.
+class FakeDB : public storage::DB {
+ public:
+  Status Append(const storage::WriteInput& input, storage::WriteResult* result) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++append_calls_;
+    if (!fail_with_.ok()) return fail_with_;
+    if (record_) appended_.push_back(input);
+    for (const storage::SeriesWrite& series : input.series) {
+      result->samples_written += series.samples.size();
+      result->histograms_written += series.histograms.size();
+      result->exemplars_written += series.exemplars.size();
+    }
+    if (conflicts_ > 0) {
+      const uint64_t conflicts = std::min<uint64_t>(conflicts_, result->samples_written);
+      result->samples_written -= conflicts;
+      result->samples_rejected = conflicts;
+      for (uint64_t i = 0; i < conflicts; ++i) {
+        result->errors.push_back("duplicate sample for timestamp (conflict #" + std::to_string(i) + ")");
+      }
+    }
+    return Status::OK();
+  }
+  Status Select(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                std::unique_ptr<storage::SeriesSet>*) override {
+    return Status::Unsupported("fake");
+  }
+  Status Series(const std::vector<storage::LabelMatcher>&, int64_t, int64_t, std::vector<Labels>*) override {
+    return Status::OK();
+  }
+  Status LabelNames(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                    std::vector<std::string>*) override {
+    return Status::OK();
+  }
+  Status LabelValues(const std::string&, const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                     std::vector<std::string>*) override {
+    return Status::OK();
+  }
+  Status Metadata(const std::string&, std::vector<storage::MetricMetadata>*) override { return Status::OK(); }
+  Status Exemplars(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                   std::vector<std::pair<Labels, std::vector<storage::Exemplar>>>*) override {
+    return Status::OK();
+  }
+  Status Checkpoint() override { return Status::OK(); }
+  Status CompactAll() override { return Status::OK(); }
+  storage::DBStats Stats() override { return {}; }
+  storage::CardinalityStats Cardinality(size_t) override { return {}; }
+
+  // Makes every following Append return `status` without storing anything.
+  void FailWith(Status status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fail_with_ = std::move(status);
+  }
+  // Stops keeping appended inputs (for long randomized loops).
+  void StopRecording() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    record_ = false;
+  }
+  // Makes every following Append reject `count` samples as conflicts.
+  void ReportConflicts(uint64_t count) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    conflicts_ = count;
+  }
+  std::vector<storage::WriteInput> appended() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return appended_;
+  }
+  int append_calls() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return append_calls_;
+  }
+  // All series appended so far, flattened.
+  std::vector<storage::SeriesWrite> series() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<storage::SeriesWrite> all;
+    for (const auto& input : appended_) all.insert(all.end(), input.series.begin(), input.series.end());
+    return all;
+  }
+
+ private:
+  std::mutex mutex_;
+  Status fail_with_;
+  uint64_t conflicts_ = 0;
+  bool record_ = true;
+  int append_calls_ = 0;
+  std::vector<storage::WriteInput> appended_;
+};
+
+// A POST /api/v1/write request with the given headers and body.
+inline http::Request MakeRequest(std::string body, std::string_view content_type,
+                                 std::string_view content_encoding = "snappy") {
+  http::Request request;
+  request.method = "POST";
+  request.target = "/api/v1/write";
+  request.path = "/api/v1/write";
+  if (!content_type.empty()) request.headers.emplace_back("content-type", std::string(content_type));
+  if (!content_encoding.empty()) {
+    request.headers.emplace_back("content-encoding", std::string(content_encoding));
+  }
+  request.headers.emplace_back("x-prometheus-remote-write-version",
+                               content_type.find("v2") != std::string_view::npos ? "2.0.0" : "0.1.0");
+  request.body = std::move(body);
+  return request;
+}
+
+// A response header value (case-insensitive name), or nullptr when absent.
+inline const std::string* FindResponseHeader(const http::Response& response, std::string_view name) {
+  for (const auto& [header, value] : response.headers) {
+    if (header.size() != name.size()) continue;
+    bool equal = true;
+    for (size_t i = 0; i < name.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(header[i])) != std::tolower(static_cast<unsigned char>(name[i]))) {
+        equal = false;
+        break;
+      }
+    }
+    if (equal) return &value;
+  }
+  return nullptr;
+}
+
+// A series with the given labels (in the given order) and samples.
+inline storage::SeriesWrite MakeSeries(Labels labels, std::vector<storage::Sample> samples) {
+  storage::SeriesWrite series;
+  series.labels = std::move(labels);
+  series.samples = std::move(samples);
+  return series;
+}
+
+}  // namespace tsvault::remote_write::testing
