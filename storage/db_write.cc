@@ -80,6 +80,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   std::vector<MemSeries*> recorded_series;  // series records put in this batch
   bool wake_checkpoint = false;
 
+  result->series_refs.reserve(input.series.size());
   auto report = [&](const Labels& labels, int64_t t) {
     ++result->samples_rejected;
     if (result->errors.size() < kMaxReportedErrors) {
@@ -90,9 +91,24 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
   {
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
+    // References are checked before anything is applied, so a bad one
+    // leaves the head untouched.
+    for (const SeriesWrite& write : input.series) {
+      if (write.series_ref != 0 &&
+          (write.series_ref >= series_by_id_.size() || !series_by_id_[write.series_ref])) {
+        return Status::InvalidArgument("unknown series reference " +
+                                       std::to_string(write.series_ref));
+      }
+    }
     for (const SeriesWrite& write : input.series) {
       bool created = false;
-      MemSeries* series = GetOrCreateSeries(write.labels, &created);
+      MemSeries* series = nullptr;
+      if (write.series_ref != 0) {
+        series = series_by_id_[write.series_ref].get();  // validated above
+      } else {
+        series = GetOrCreateSeries(write.labels, &created);
+      }
+      result->series_refs.push_back(series->id());
       // A series whose records did not reach RocksDB yet (new, or an earlier
       // write failed) gets them in this batch.
       if (!series->persisted()) {
@@ -106,7 +122,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
         // durable (its write failed), this retry makes it so.
         AppendOutcome outcome = ApplyFloat(series, sample);
         if (outcome == AppendOutcome::kConflict) {
-          report(write.labels, sample.timestamp_ms);
+          report(series->labels(), sample.timestamp_ms);
           continue;
         }
         accepted_floats.push_back(sample);
@@ -118,7 +134,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       for (const Histogram& histogram : write.histograms) {
         AppendOutcome outcome = ApplyHistogram(series, histogram);
         if (outcome == AppendOutcome::kConflict) {
-          report(write.labels, histogram.timestamp_ms);
+          report(series->labels(), histogram.timestamp_ms);
           continue;
         }
         accepted_histograms.push_back(histogram);

@@ -87,12 +87,16 @@ struct MetricMetadata {
 };
 
 // The data for one series in a write. `labels` must be canonical (sorted,
-// unique names, non-empty __name__); the decoder guarantees it.
+// unique names, non-empty __name__); the decoder guarantees it. Instead of
+// labels, a writer may pass the `series_ref` that DB::Append returned for
+// the same series earlier (WriteResult::series_refs): the hot path for
+// series seen before, with no label hashing or comparison.
 struct SeriesWrite {
   Labels labels;
   std::vector<Sample> samples;
   std::vector<Histogram> histograms;
   std::vector<Exemplar> exemplars;
+  uint64_t series_ref = 0;  // 0: identify the series by `labels`
 };
 
 // One atomic unit of ingestion: everything a remote-write request carried
@@ -111,6 +115,9 @@ struct WriteResult {
   uint64_t exemplars_written = 0;
   uint64_t samples_rejected = 0;
   std::vector<std::string> errors;  // at most a few, for the HTTP answer
+  // One per input series, in order: the reference to pass as
+  // SeriesWrite::series_ref next time. Valid for the life of the DB object.
+  std::vector<uint64_t> series_refs;
 };
 
 }  // namespace tsvault::storage

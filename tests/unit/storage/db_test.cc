@@ -355,3 +355,32 @@ TEST_F(DBTest, ConcurrentWritersAndReaders) {
 
 }  // namespace
 }  // namespace tsvault::storage
+
+namespace tsvault::storage {
+namespace {
+
+TEST_F(DBTest, SeriesReferencesSkipLabelLookup) {
+  Open();
+  Labels labels = L({{"__name__", "redis_connected_clients"}, {"instance", "r1"}});
+  WriteResult first = Write(labels, {{1000, 40}});
+  ASSERT_EQ(first.series_refs.size(), 1u);
+  ASSERT_NE(first.series_refs[0], 0u);
+  WriteInput input;
+  input.series.push_back(SeriesWrite{{}, {{2000, 41}}, {}, {}, first.series_refs[0]});
+  WriteResult second;
+  ASSERT_TRUE(db_->Append(input, &second).ok());
+  EXPECT_EQ(second.series_refs, first.series_refs);
+  auto result = Read({M(MatchType::kEqual, "instance", "r1")});
+  ASSERT_EQ(result.size(), 1u);
+  EXPECT_EQ(result[0].second.size(), 2u);
+  // An unknown reference fails the whole call and stores nothing.
+  WriteInput bad;
+  bad.series.push_back(SeriesWrite{labels, {{3000, 1}}, {}, {}, 0});
+  bad.series.push_back(SeriesWrite{{}, {{3000, 1}}, {}, {}, 999});
+  WriteResult ignored;
+  EXPECT_TRUE(db_->Append(bad, &ignored).IsInvalidArgument());
+  EXPECT_EQ(Read({M(MatchType::kEqual, "instance", "r1")})[0].second.size(), 2u);
+}
+
+}  // namespace
+}  // namespace tsvault::storage
