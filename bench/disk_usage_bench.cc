@@ -62,6 +62,9 @@ void BM_DiskBytesPerSampleOneDay(benchmark::State& state) {
       return;
     }
     storage::DBStats stats = db->Stats();
+    for (const auto& cf : stats.column_families) {
+      if (cf.bytes > 0) state.counters["cf_" + cf.name + "_bytes"] = static_cast<double>(cf.bytes);
+    }
     db.reset();
     const uint64_t bytes = DirectoryBytes(dir.path());
     state.counters["series"] = static_cast<double>(stats.series_total);

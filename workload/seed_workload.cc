@@ -19,6 +19,9 @@ struct SeriesState {
   double value = 0;
   double rate = 0;          // counters: increase per second; gauges: step size
   double level = 0;         // gauges: mean the random walk reverts to
+  // Decimal places the value is rounded to, as the exporter would report it:
+  // 0 for counts, 2 for loads and CPU seconds, -1 for full precision.
+  int decimals = 0;
   int32_t group = -1;       // histogram group
   Labels stale_labels;      // labels to end with a staleness marker
   bool emit_stale = false;
@@ -58,23 +61,32 @@ struct SeedWorkload::State {
     metadata.push_back(storage::MetricMetadata{family, type, help, unit});
   }
 
-  void Counter(const std::string& name, std::vector<Label> labels, double rate) {
+  void Counter(const std::string& name, std::vector<Label> labels, double rate, int decimals = 0) {
     SeriesState s;
     s.labels = Make(name, std::move(labels));
     s.kind = SeriesKind::kCounter;
     s.rate = rate * (0.2 + 1.6 * Uniform());
     s.value = std::floor(Uniform() * 1000);
+    s.decimals = decimals;
     series.push_back(std::move(s));
   }
 
-  void Gauge(const std::string& name, std::vector<Label> labels, double level, double step) {
+  void Gauge(const std::string& name, std::vector<Label> labels, double level, double step,
+             int decimals = 0) {
     SeriesState s;
     s.labels = Make(name, std::move(labels));
     s.kind = SeriesKind::kGauge;
     s.level = level;
     s.value = level;
     s.rate = step;
+    s.decimals = decimals;
     series.push_back(std::move(s));
+  }
+
+  static double Round(double v, int decimals) {
+    if (decimals < 0) return v;
+    double scale = std::pow(10.0, decimals);
+    return std::round(v * scale) / scale;
   }
 
   void Histogram(const std::string& name, const std::vector<Label>& labels,
@@ -120,14 +132,14 @@ struct SeedWorkload::State {
       for (int cpu = 0; cpu < 8; ++cpu) {
         for (const char* mode : kModes) {
           Counter("node_cpu_seconds_total", {node, job, {"cpu", std::to_string(cpu)}, {"mode", mode}},
-                  std::string(mode) == "idle" ? 0.7 : 0.05);
+                  std::string(mode) == "idle" ? 0.7 : 0.05, 2);
         }
       }
       Gauge("node_memory_MemTotal_bytes", {node, job}, 16e9, 0);
-      Gauge("node_memory_MemAvailable_bytes", {node, job}, 8e9, 5e7);
-      Gauge("node_load1", {node, job}, 1.5, 0.2);
-      Gauge("node_load5", {node, job}, 1.4, 0.1);
-      Gauge("node_load15", {node, job}, 1.3, 0.05);
+      Gauge("node_memory_MemAvailable_bytes", {node, job}, 8e9, 5e7);  // rounded to pages below
+      Gauge("node_load1", {node, job}, 1.5, 0.2, 2);
+      Gauge("node_load5", {node, job}, 1.4, 0.1, 2);
+      Gauge("node_load15", {node, job}, 1.3, 0.05, 2);
       Gauge("node_boot_time_seconds", {node, job}, 1.7e9, 0);
     }
     // Health checks (blackbox_exporter): ~20 targets.
@@ -137,9 +149,9 @@ struct SeedWorkload::State {
       Label job{"job", "blackbox"};
       Gauge("probe_success", {target, job}, 1, 0);
       Gauge("probe_http_status_code", {target, job}, 200, 0);
-      Gauge("probe_duration_seconds", {target, job}, 0.2, 0.02);
+      Gauge("probe_duration_seconds", {target, job}, 0.2, 0.02, -1);
       for (const char* phase : kPhases) {
-        Gauge("probe_http_duration_seconds", {target, job, {"phase", phase}}, 0.03, 0.005);
+        Gauge("probe_http_duration_seconds", {target, job, {"phase", phase}}, 0.03, 0.005, -1);
       }
     }
     // Databases.
@@ -312,15 +324,20 @@ void SeedWorkload::Step(int64_t timestamp_ms) {
       case SeriesKind::kCounter:
         if (s.Uniform() < s.options.counter_reset_probability) {
           series.value = 0;
+        } else if (series.decimals == 0) {
+          // Whole events: stochastic rounding keeps slow counters moving.
+          series.value += std::floor(series.rate * seconds * (0.5 + s.Uniform()) + s.Uniform());
         } else {
-          series.value += std::floor(series.rate * seconds * (0.5 + s.Uniform()) * 10) / 10;
+          series.value = State::Round(series.value + series.rate * seconds * (0.5 + s.Uniform()),
+                                      series.decimals);
         }
         break;
       case SeriesKind::kGauge:
         if (series.rate > 0) {
           series.value += (s.Uniform() - 0.5) * 2 * series.rate + (series.level - series.value) * 0.05;
-          series.value = std::round(series.value * 1000) / 1000;
           if (series.level > 0 && series.value < 0) series.value = 0;
+          series.value = State::Round(series.value, series.decimals);
+          if (series.level > 1e9) series.value = std::round(series.value / 4096) * 4096;
         }
         break;
       default:
