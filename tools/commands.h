@@ -9,5 +9,7 @@ namespace tsvault::tools {
 
 // Adds `tsvault serve` to the app.
 void AddServeCommand(CLI::App* app);
+// Adds `tsvault loadgen` to the app.
+void AddLoadgenCommand(CLI::App* app);
 
 }  // namespace tsvault::tools

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     std::printf("tsvault %s (revision %s)\n", TSVAULT_VERSION, TSVAULT_REVISION);
   });
   tsvault::tools::AddServeCommand(&app);
+  tsvault::tools::AddLoadgenCommand(&app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;
