@@ -106,6 +106,7 @@ class DBImpl final : public DB {
   MemPostings postings_;
   ChunkSequencer chunk_sequencer_{1};
   uint64_t next_series_id_ = 1;
+  std::string encode_buffer_;  // reused by GetOrCreateSeries (head lock held)
   uint64_t next_log_sequence_ = 1;
   uint64_t logged_bytes_since_checkpoint_ = 0;
   int64_t head_max_time_ = std::numeric_limits<int64_t>::min();

@@ -178,7 +178,7 @@ Status DBImpl::LoadSeries() {
     }
     if (id >= series_by_id_.size()) series_by_id_.resize(id + 1);
     uint64_t hash = HashLabels(labels);
-    auto series = std::make_unique<MemSeries>(id, std::move(labels), hash);
+    auto series = std::make_unique<MemSeries>(id, it->value().ToString(), hash);
     series->set_persisted(true);
     series_by_hash_.emplace(hash, series.get());
     series_by_id_[id] = std::move(series);

@@ -50,8 +50,9 @@ CardinalityStats DBImpl::Cardinality(size_t limit) {
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
     for (const auto& series : series_by_id_) {
       if (!series || series->samples_in_memory() == 0) continue;
-      ++by_metric[std::string(MetricName(series->labels()))];
-      for (const Label& label : series->labels()) ++by_pair[label.name + "=" + label.value];
+      const Labels labels = series->labels();
+      ++by_metric[std::string(MetricName(labels))];
+      for (const Label& label : labels) ++by_pair[label.name + "=" + label.value];
     }
     out.label_value_count_by_label_name = postings_.ValueCountsByName();
   }

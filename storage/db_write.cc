@@ -26,16 +26,18 @@ void EncodeMetadata(const MetricMetadata& metadata, std::string* out) {
 
 MemSeries* DBImpl::GetOrCreateSeries(const Labels& labels, bool* created) {
   const uint64_t hash = HashLabels(labels);
+  encode_buffer_.clear();
+  EncodeLabels(labels, &encode_buffer_);
   auto range = series_by_hash_.equal_range(hash);
   for (auto it = range.first; it != range.second; ++it) {
-    if (it->second->labels() == labels) {
+    if (it->second->encoded_labels() == encode_buffer_) {
       *created = false;
       return it->second;
     }
   }
   const uint64_t id = next_series_id_++;
   if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
-  auto series = std::make_unique<MemSeries>(id, labels, hash);
+  auto series = std::make_unique<MemSeries>(id, encode_buffer_, hash);
   MemSeries* raw = series.get();
   series_by_id_[id] = std::move(series);
   series_by_hash_.emplace(hash, raw);
@@ -45,9 +47,7 @@ MemSeries* DBImpl::GetOrCreateSeries(const Labels& labels, bool* created) {
 }
 
 void DBImpl::PutSeriesRecords(const MemSeries& series, rocksdb::WriteBatch* batch) {
-  std::string value;
-  EncodeLabels(series.labels(), &value);
-  batch->Put(cf(kSeries), SeriesKey(series.id()), value);
+  batch->Put(cf(kSeries), SeriesKey(series.id()), series.encoded_labels());
   for (const Label& label : series.labels()) {
     batch->Put(cf(kPostings), PostingKey(label.name, label.value, series.id()), rocksdb::Slice());
   }

@@ -15,6 +15,12 @@ bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) =
 constexpr uint64_t kInMemoryOutOfOrderSequence = ~0ull;
 }  // namespace
 
+Labels MemSeries::labels() const {
+  Labels labels;
+  DecodeLabels(encoded_labels_, &labels);  // encoded by us: cannot fail
+  return labels;
+}
+
 void MemSeries::NoteTime(int64_t t) {
   min_time_ = std::min(min_time_, t);
   max_time_ = std::max(max_time_, t);

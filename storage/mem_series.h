@@ -48,12 +48,17 @@ class ChunkSequencer {
 
 class MemSeries {
  public:
-  MemSeries(uint64_t id, Labels labels, uint64_t hash)
-      : id_(id), hash_(hash), labels_(std::move(labels)) {}
+  // `encoded_labels` is the canonical label set in the `series` column
+  // family's value format (keys.h EncodeLabels): one compact allocation
+  // instead of a vector of strings.
+  MemSeries(uint64_t id, std::string encoded_labels, uint64_t hash)
+      : id_(id), hash_(hash), encoded_labels_(std::move(encoded_labels)) {}
 
   uint64_t id() const { return id_; }
   uint64_t hash() const { return hash_; }
-  const Labels& labels() const { return labels_; }
+  const std::string& encoded_labels() const { return encoded_labels_; }
+  // Decodes the label set (allocates; not for the ingest hot path).
+  Labels labels() const;
 
   // True once the series' own records (series + postings) are in RocksDB.
   bool persisted() const { return persisted_; }
@@ -104,7 +109,7 @@ class MemSeries {
 
   const uint64_t id_;
   const uint64_t hash_;
-  const Labels labels_;
+  const std::string encoded_labels_;
   bool persisted_ = false;
 
   // The open (in-order) chunk: at most one of the two appenders is set.
