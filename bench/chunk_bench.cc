@@ -4,6 +4,7 @@
 // (items_per_second) and the encoded size as bytes_per_sample.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -20,38 +21,59 @@ constexpr int kChunks = 256;  // distinct series per benchmark iteration
 constexpr int64_t kIntervalMs = 15000;
 constexpr int64_t kStartMs = 1700000000000;
 
-enum Dataset { kCounter = 0, kGauge = 1, kMostlyConstant = 2, kDecimalGauge = 3 };
+enum Dataset {
+  kCounter = 0,
+  kGauge,
+  kMostlyConstant,
+  kDecimalGauge,
+  kCpuSeconds,
+  kHistogramSum,
+  kDatasetCount
+};
 
 const char* DatasetName(int dataset) {
   switch (dataset) {
     case kCounter: return "counter";
     case kGauge: return "gauge";
     case kMostlyConstant: return "mostly_constant";
-    default: return "decimal_gauge";
+    case kDecimalGauge: return "decimal_gauge";
+    case kCpuSeconds: return "cpu_seconds";
+    default: return "histogram_sum";
   }
 }
 
 // kChunks series of kSamplesPerChunk samples, scraped every 15 s with up to
-// +-3 ms of jitter:
+// +-`jitter_ms` of scrape jitter (0: perfectly regular, as Prometheus' own
+// timestamps often are, and as in the seed workload):
 //   counter          rises by 0..40 per scrape (requests_total)
 //   gauge            integer random walk (queue length, goroutines)
 //   mostly_constant  changes on 5% of scrapes (up, build info, limits)
 //   decimal_gauge    random walk rounded to 0.1 (temperature, latency)
-std::vector<std::vector<Sample>> MakeSeries(int dataset) {
+//   cpu_seconds      counter with 2 decimals (node_cpu_seconds_total)
+//   histogram_sum    sum of observed latencies: full-precision floats
+std::vector<std::vector<Sample>> MakeSeries(int dataset, int jitter_ms) {
   std::mt19937_64 rng(42 + dataset);
   std::vector<std::vector<Sample>> series(kChunks);
   for (int c = 0; c < kChunks; ++c) {
     int64_t t = kStartMs + static_cast<int64_t>(rng() % kIntervalMs);
     double v = dataset == kDecimalGauge ? 20.0 : static_cast<double>(rng() % 100000);
+    if (dataset == kCpuSeconds) v /= 100;
     for (int i = 0; i < kSamplesPerChunk; ++i) {
-      const int64_t jitter = static_cast<int64_t>(rng() % 7) - 3;
+      const int64_t jitter =
+          static_cast<int64_t>(rng() % (2 * jitter_ms + 1)) - jitter_ms;
       series[c].push_back({t + jitter, v});
       t += kIntervalMs;
       switch (dataset) {
         case kCounter: v += static_cast<double>(rng() % 41); break;
         case kGauge: v = std::max(0.0, v + static_cast<double>(rng() % 21) - 10); break;
         case kMostlyConstant: if (rng() % 20 == 0) v += 1; break;
-        default: v = std::round((v + static_cast<double>(rng() % 11) / 10 - 0.5) * 10) / 10; break;
+        case kDecimalGauge:
+          v = std::round((v + static_cast<double>(rng() % 11) / 10 - 0.5) * 10) / 10;
+          break;
+        case kCpuSeconds:
+          v = std::round((v + static_cast<double>(rng() % 1500) / 100) * 100) / 100;
+          break;
+        default: v += 0.05 * std::exp(static_cast<double>(rng() % 1000) / 250); break;
       }
     }
   }
@@ -59,7 +81,8 @@ std::vector<std::vector<Sample>> MakeSeries(int dataset) {
 }
 
 void BM_XorEncode(benchmark::State& state) {
-  const auto series = MakeSeries(static_cast<int>(state.range(0)));
+  const auto series =
+      MakeSeries(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   size_t bytes = 0;
   for (auto _ : state) {
     bytes = 0;
@@ -73,12 +96,16 @@ void BM_XorEncode(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kChunks * kSamplesPerChunk);
   state.counters["bytes_per_sample"] =
       static_cast<double>(bytes) / (kChunks * kSamplesPerChunk);
-  state.SetLabel(DatasetName(static_cast<int>(state.range(0))));
+  state.SetLabel(std::string(DatasetName(static_cast<int>(state.range(0)))) +
+                 (state.range(1) ? " jitter" : " regular"));
 }
-BENCHMARK(BM_XorEncode)->DenseRange(0, 3);
+// Args: dataset, jitter in ms.
+BENCHMARK(BM_XorEncode)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, kDatasetCount - 1, 1), {0, 3}});
 
 void BM_XorDecode(benchmark::State& state) {
-  const auto series = MakeSeries(static_cast<int>(state.range(0)));
+  const auto series =
+      MakeSeries(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   std::vector<std::string> chunks;
   size_t bytes = 0;
   for (const auto& samples : series) {
@@ -104,9 +131,11 @@ void BM_XorDecode(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kChunks * kSamplesPerChunk);
   state.counters["bytes_per_sample"] =
       static_cast<double>(bytes) / (kChunks * kSamplesPerChunk);
-  state.SetLabel(DatasetName(static_cast<int>(state.range(0))));
+  state.SetLabel(std::string(DatasetName(static_cast<int>(state.range(0)))) +
+                 (state.range(1) ? " jitter" : " regular"));
 }
-BENCHMARK(BM_XorDecode)->DenseRange(0, 3);
+BENCHMARK(BM_XorDecode)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, kDatasetCount - 1, 1), {0, 3}});
 
 // A native histogram series: schema 3, two positive spans and one negative
 // span (20 buckets), a slowly growing distribution; integer or float.

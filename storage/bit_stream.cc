@@ -1,4 +1,4 @@
-// Slow paths of the bit reader and the byte-level field codecs.
+// Out-of-line parts of the bit writer and reader, and the byte-level codecs.
 #include "storage/bit_stream.h"
 
 namespace tsvault::storage::chunk_coding {
@@ -34,13 +34,14 @@ void BitWriter::AppendSlow(const Bits* pieces, int count) {
 }
 
 uint64_t BitReader::WindowNearEnd(uint64_t position) const {
+  // Up to 8 bytes from the current byte, zero-padded past the end.
+  uint8_t buffer[8] = {};
   const uint64_t byte = position >> 3;
-  uint64_t window = 0;  // up to 8 bytes from the current byte, zero-padded
-  for (uint64_t i = 0; i < 8; ++i) {
-    window <<= 8;
-    if (byte + i < size_) window |= data_[byte + i];
+  if (byte < size_) {
+    const uint64_t available = size_ - byte;
+    std::memcpy(buffer, data_ + byte, available < 8 ? available : 8);
   }
-  return window << (position & 7);
+  return LoadBigEndian64(buffer) << (position & 7);
 }
 
 bool BitReader::AtPaddedEnd() const {
@@ -54,24 +55,41 @@ bool BitReader::AtPaddedEnd() const {
 
 void PutPacked(std::string* out, const uint64_t* values, size_t count, int width) {
   if (width == 0 || count == 0) return;
-  uint64_t accumulator = 0;  // the low `bits` bits are pending
-  int bits = 0;
-  for (size_t i = 0; i < count; ++i) {
-    uint64_t value = width < 64 ? values[i] & ((uint64_t{1} << width) - 1) : values[i];
-    int remaining = width;
-    while (remaining > 0) {  // feed at most 56 bits at a time
-      const int take = remaining < 56 ? remaining : 56;
-      remaining -= take;
-      accumulator = (accumulator << take) | ((value >> remaining) & ((uint64_t{1} << take) - 1));
-      bits += take;
-      while (bits >= 8) {
-        bits -= 8;
-        out->push_back(static_cast<char>(accumulator >> bits));
-      }
-      accumulator &= (uint64_t{1} << bits) - 1;
+  // Bits accumulate in registers (locals whose address is never taken, so
+  // the byte stores below cannot alias them) and go to a stack buffer with
+  // one unaligned 8-byte store per piece.
+  constexpr size_t kFlushAt = 240;
+  char buffer[kFlushAt + 16];
+  size_t used = 0;
+  uint64_t accumulator = 0;
+  int bits = 0;  // < 8 between pieces
+  auto put = [&](uint64_t value, int piece_bits) {  // 1..56 bits, none above
+    accumulator = (accumulator << piece_bits) | value;
+    bits += piece_bits;
+    const int full_bytes = bits >> 3;
+    bits &= 7;
+    const uint64_t whole = ((accumulator >> bits) << (63 - 8 * full_bytes)) << 1;
+    StoreBigEndian64(buffer + used, whole);
+    used += full_bytes;
+    accumulator &= (uint64_t{1} << bits) - 1;
+    if (used > kFlushAt) {
+      out->append(buffer, used);
+      used = 0;
+    }
+  };
+  if (width <= 56) {
+    const uint64_t mask = (uint64_t{1} << width) - 1;
+    for (size_t i = 0; i < count; ++i) put(values[i] & mask, width);
+  } else {
+    const int high_bits = width - 32;  // 25..32
+    const uint64_t high_mask = (uint64_t{1} << high_bits) - 1;
+    for (size_t i = 0; i < count; ++i) {
+      put((values[i] >> 32) & high_mask, high_bits);
+      put(values[i] & 0xffffffff, 32);
     }
   }
-  if (bits > 0) out->push_back(static_cast<char>(accumulator << (8 - bits)));
+  if (bits > 0) buffer[used++] = static_cast<char>(accumulator << (8 - bits));
+  out->append(buffer, used);
 }
 
 void PutXorBytes(std::string* out, uint64_t bits, uint64_t reference_bits) {

@@ -1,34 +1,43 @@
 // Bit- and byte-level primitives shared by the chunk encodings: an MSB-first
-// bit writer/reader, LEB128 varints, zig-zag mapping and the "xor bytes"
-// float encoding. Internal to storage/; see docs/chunk-format.md.
+// bit writer and reader, bit packing, LEB128 varints, zig-zag mapping and the
+// "xor bytes" float field. Internal to storage/; see docs/chunk-format.md.
 //
-// Readers never read outside their input and report running out of data by
-// returning false; they never allocate.
+// Readers never touch memory outside their input and never allocate. The
+// byte reader reports running out of data by returning false; the bit
+// reader reads zeros past the end and lets the caller check overrun once per
+// decoded unit.
 #pragma once
 
-#include <cassert>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
+// Forces inlining of the few functions on the per-sample hot paths.
+#define TSVAULT_CHUNK_INLINE inline __attribute__((always_inline))
+
 // A nested namespace keeps these names apart from storage/coding.h.
 namespace tsvault::storage::chunk_coding {
 
-#define TSVAULT_CHUNK_INLINE inline __attribute__((always_inline))
+// Stores `v` as 8 big-endian bytes at p.
+inline void StoreBigEndian64(char* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, sizeof(v));
+}
 
-// Appends bits, most significant first, to a byte string. Each call to
-// Append() updates the string once; afterwards it holds exactly the bits
-// written, rounded up to whole bytes. The unused low bits of a partial last
-// byte are ones, so that a reader told to decode more than was written runs
-// out of input instead of decoding padding.
 // `count` (0..64) bits: the low bits of `value` (higher bits are ignored).
 struct Bits {
   uint64_t value = 0;
   int count = 0;
 };
 
+// Appends bits, most significant first, to a byte string. Each call to
+// Append() updates the string once; afterwards it holds exactly the bits
+// written, rounded up to whole bytes. The unused low bits of a partial last
+// byte are ones, so that a reader told to decode more than was written runs
+// out of input instead of decoding padding.
 class BitWriter {
  public:
   using Bits = chunk_coding::Bits;
@@ -57,16 +66,15 @@ class BitWriter {
     accumulator = (accumulator << b.count) | (b.value & Mask(b.count));
     accumulator = (accumulator << c.count) | (c.value & Mask(c.count));
     accumulator = (accumulator << d.count) | (d.value & Mask(d.count));
-    const int full_bytes = total >> 3;  // 0..7
+    if (total == 0) return;
+    // All output bytes (whole ones, then the partial one padded with ones)
+    // in one word and one 8-byte store: later loads of any of its bytes are
+    // forwarded from that store (separate byte stores would stall them).
+    const uint64_t word = (accumulator << (64 - total)) | (~uint64_t{0} >> total);
+    char out[8];
+    StoreBigEndian64(out, word);
     const int partial_bits = total & 7;
-    char out[16];
-    const uint64_t whole =
-        ((accumulator >> partial_bits) << (63 - 8 * full_bytes)) << 1;  // 0 bytes: 0
-    const uint64_t big_endian = __builtin_bswap64(whole);
-    std::memcpy(out, &big_endian, sizeof(big_endian));
-    const int free = 8 - partial_bits;  // ones pad the new partial byte
-    out[full_bytes] = static_cast<char>((accumulator << free) | ((1u << free) - 1));
-    Store(out, full_bytes + (partial_bits > 0));
+    Store(out, (total + 7) >> 3);
     pending_ = accumulator & Mask(partial_bits);
     pending_bits_ = partial_bits;
   }
@@ -96,9 +104,8 @@ class BitWriter {
 
 // Reads bits, most significant first, from a byte range it does not own.
 // Reads never touch memory outside the range: bits past the end read as
-// zero, and the caller checks overrun() once per decoded unit (e.g. per
-// sample) instead of after every field. Cheap to copy into a local for a
-// hot loop.
+// zero, and the caller checks OverrunAt()/overrun() once per decoded unit
+// (e.g. per sample) instead of after every field.
 class BitReader {
  public:
   BitReader() = default;
@@ -137,6 +144,7 @@ class BitReader {
   // overrun().
   uint64_t Read(int count) { return ReadAt(&position_, count); }
 
+  // The number of bits consumed.
   uint64_t position() const { return position_; }
   // Moves to `position`, e.g. after a hot loop worked on a local copy.
   void set_position(uint64_t position) { position_ = position; }
@@ -145,16 +153,17 @@ class BitReader {
 
   // True when more bits were consumed than the input holds.
   bool overrun() const { return position_ > total_bits_; }
-  uint64_t remaining_bits() const { return overrun() ? 0 : total_bits_ - position_; }
 
   // True when fewer than 8 bits remain and all of them are ones, i.e. the
   // reader stands at the padding of the final byte (see BitWriter).
   bool AtPaddedEnd() const;
 
+  // The 8 bytes at p as a big-endian number.
   static uint64_t LoadBigEndian64(const uint8_t* p) {
     uint64_t v;
     std::memcpy(&v, p, sizeof(v));
-    return __builtin_bswap64(v);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    return v;
   }
 
  private:
@@ -205,12 +214,13 @@ inline double BitsToDouble(uint64_t bits) {
 // value above `width` are ignored.
 void PutPacked(std::string* out, const uint64_t* values, size_t count, int width);
 
-// Reads `count` values of `width` (1..64) bits from `packed` and calls
-// sink(index, value) for each. `packed` must hold exactly
-// (count * width + 7) / 8 bytes with zero padding; false otherwise (before
-// any call to `sink` when the size is wrong).
+// Reads `count` values of `width` (1..64) bits packed at the start of
+// `input` (which may continue past them: that makes most reads fast loads)
+// and calls sink(index, value) for each. The packed block takes
+// (count * width + 7) / 8 bytes and its padding bits must be zero; false
+// otherwise (before any call to `sink` when `input` is too short).
 template <typename Sink>
-bool GetPacked(std::string_view packed, size_t count, int width, Sink&& sink);
+bool GetPacked(std::string_view input, size_t count, int width, Sink&& sink);
 
 // Appends the "xor bytes" encoding of `bits ^ reference_bits`: one header byte
 // (0 when equal, else trailing-zero-byte count << 4 | significant byte count)
@@ -224,19 +234,22 @@ class ByteReader {
   ByteReader() = default;
   explicit ByteReader(std::string_view data) : data_(data) {}
 
+  // Bytes not yet read.
   size_t remaining() const { return data_.size() - position_; }
-  size_t position() const { return position_; }
 
+  // One byte.
   bool GetByte(uint8_t* out) {
     if (position_ >= data_.size()) return false;
     *out = static_cast<uint8_t>(data_[position_++]);
     return true;
   }
 
-  // The next `count` bytes, consumed.
-  bool GetBytes(size_t count, std::string_view* out) {
+  // The unread bytes, not consumed.
+  std::string_view rest() const { return data_.substr(position_); }
+
+  // Consumes `count` bytes; false (consuming nothing) if fewer remain.
+  bool Skip(size_t count) {
     if (count > remaining()) return false;
-    *out = data_.substr(position_, count);
     position_ += count;
     return true;
   }
@@ -251,6 +264,7 @@ class ByteReader {
     return GetUvarintSlow(out);
   }
 
+  // A zig-zag encoded signed varint.
   bool GetVarint(int64_t* out) {
     uint64_t raw;
     if (!GetUvarint(&raw)) return false;
@@ -269,15 +283,16 @@ class ByteReader {
 };
 
 template <typename Sink>
-bool GetPacked(std::string_view packed, size_t count, int width, Sink&& sink) {
+bool GetPacked(std::string_view input, size_t count, int width, Sink&& sink) {
   if (width < 1 || width > 64) return false;
   const uint64_t total_bits = static_cast<uint64_t>(count) * width;
-  if (packed.size() != (total_bits + 7) / 8) return false;
-  const BitReader reader(reinterpret_cast<const uint8_t*>(packed.data()), packed.size());
+  const uint64_t packed_bytes = (total_bits + 7) / 8;
+  if (input.size() < packed_bytes) return false;
+  const BitReader reader(reinterpret_cast<const uint8_t*>(input.data()), input.size());
   uint64_t position = 0;
   for (size_t i = 0; i < count; ++i) sink(i, reader.ReadAt(&position, width));
   // Canonical form: the padding of the last byte is zero.
-  const int padding = static_cast<int>(packed.size() * 8 - total_bits);
+  const int padding = static_cast<int>(packed_bytes * 8 - total_bits);
   return padding == 0 || reader.ReadAt(&position, padding) == 0;
 }
 

@@ -31,7 +31,9 @@ enum class ChunkEncoding : uint8_t { kXor = 1, kHistogram = 2 };
 inline constexpr size_t kChunkHeaderBytes = 3;
 inline constexpr uint16_t kMaxSamplesPerChunk = 65535;
 
-// Gorilla-style float chunk: delta-of-delta timestamps, XOR'd values.
+// Gorilla-style float chunk: delta-of-delta timestamps, XOR'd values, plus a
+// lossless decimal fast path for values like 12345.67 (docs/chunk-format.md).
+// Every value round-trips bit for bit (NaN payloads, -0.0, denormals).
 // Not thread-safe; bytes() may be copied between appends to snapshot it.
 class XorChunkAppender {
  public:
@@ -67,7 +69,7 @@ class XorChunkAppender {
   uint64_t previous_value_bits_ = 0;
   int leading_zeros_ = -1;             // current XOR window; -1 = none yet
   int trailing_zeros_ = 0;
-  bool decimal_run_ = false;           // the previous value was decimal-coded
+  bool decimal_run_ = false;           // value == mantissa / 10^exponent, in a run
   int decimal_exponent_ = 0;
   int64_t decimal_mantissa_ = 0;
   uint8_t decimal_retry_wait_ = 0;     // XOR values to wait before trying decimals
@@ -167,9 +169,9 @@ class ChunkIterator {
 };
 
 // Decodes a whole chunk, appending its samples to `floats` (float chunks) or
-// `histograms` (histogram chunks); either pointer may be null when the chunk
-// cannot be of that kind. On Corruption the vectors hold the samples decoded
-// before the damage.
+// `histograms` (histogram chunks). Either pointer may be null when the chunk
+// cannot be of that kind; InvalidArgument if the one needed is null. On
+// Corruption the vectors hold the samples decoded before the damage.
 Status DecodeChunk(std::string_view chunk, std::vector<Sample>* floats,
                    std::vector<Histogram>* histograms);
 

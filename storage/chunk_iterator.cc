@@ -1,5 +1,6 @@
 // ChunkIterator's header parsing and dispatch, and DecodeChunk. The
-// per-encoding decoders live in xor_chunk.cc and histogram_chunk_iterator.cc.
+// per-encoding decoders live in xor_chunk_iterator.cc and
+// histogram_chunk_iterator.cc.
 #include <algorithm>
 
 #include "storage/chunk.h"
@@ -8,6 +9,18 @@ namespace tsvault::storage {
 
 using chunk_coding::BitReader;
 using chunk_coding::ByteReader;
+
+namespace {
+
+// Makes room for `more` elements, growing geometrically so that decoding
+// many chunks into one vector stays linear.
+template <typename T>
+void ReserveMore(std::vector<T>* v, size_t more) {
+  const size_t needed = v->size() + more;
+  if (needed > v->capacity()) v->reserve(std::max(needed, 2 * v->capacity()));
+}
+
+}  // namespace
 
 ChunkIterator::ChunkIterator(std::string_view chunk) {
   if (chunk.size() < kChunkHeaderBytes) {
@@ -47,13 +60,13 @@ Status DecodeChunk(std::string_view chunk, std::vector<Sample>* floats,
     if (histograms == nullptr) return Status::InvalidArgument("histogram chunk without output");
     // A histogram sample takes at least 5 bytes; do not trust the header beyond that.
     const size_t plausible = (chunk.size() - kChunkHeaderBytes) / 5;
-    histograms->reserve(histograms->size() + std::min<size_t>(it.num_samples(), plausible));
+    ReserveMore(histograms, std::min<size_t>(it.num_samples(), plausible));
     while (it.Next()) histograms->push_back(it.histogram());
   } else {
     if (floats == nullptr) return Status::InvalidArgument("float chunk without output");
     // A float sample takes at least 2 bits; do not trust the header beyond that.
     const size_t plausible = (chunk.size() - kChunkHeaderBytes) * 4;
-    floats->reserve(floats->size() + std::min<size_t>(it.num_samples(), plausible));
+    ReserveMore(floats, std::min<size_t>(it.num_samples(), plausible));
     while (it.Next()) floats->push_back(Sample{it.timestamp(), it.value()});
   }
   return it.status();

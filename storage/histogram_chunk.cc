@@ -1,6 +1,7 @@
 // The histogram chunk encoder (ChunkEncoding::kHistogram). Each sample is a
-// byte-aligned record of varints and "xor bytes" fields, delta-encoded
-// against the previous sample. Layout in docs/chunk-format.md.
+// byte-aligned record of flags, varints, "xor bytes" floats and bit-packed
+// bucket blocks, delta-encoded against the previous sample. Layout in
+// docs/chunk-format.md; the decoder is in histogram_chunk_iterator.cc.
 #include <bit>
 #include <cassert>
 

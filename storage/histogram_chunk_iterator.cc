@@ -58,19 +58,20 @@ bool GetSpans(ByteReader* reader, std::vector<BucketSpan>* spans) {
   return true;
 }
 
-// Reads the width byte of a packed bucket block for `count` values and
-// returns the packed bytes. Without a reference the width is at least 1, so
-// `count` is bounded by 8x the remaining input; with one, `count` equals the
-// previous sample's (already decoded) vector size.
-bool GetPackedBlock(ByteReader* reader, uint64_t count, int width, bool has_reference,
-                    std::string_view* packed) {
+// Checks the width byte of a packed bucket block for `count` values.
+// Without a reference the width is at least 1, so `count` is bounded by 8x
+// the remaining input; with one, `count` equals the previous sample's
+// (already decoded) vector size.
+bool CheckPackedWidth(const ByteReader& reader, uint64_t count, int width, bool has_reference) {
   if (width > 64 || (width == 0 && !has_reference)) return false;
-  if (width == 0) {
-    *packed = {};
-    return true;
-  }
-  if (count > reader->remaining() * 8 / width) return false;
-  return reader->GetBytes((count * width + 7) / 8, packed);
+  return width == 0 || count <= reader.remaining() * 8 / width;
+}
+
+// Runs GetPacked on the block at the reader's position and consumes it.
+template <typename Sink>
+bool ReadPacked(ByteReader* reader, uint64_t count, int width, Sink&& sink) {
+  return GetPacked(reader->rest(), count, width, sink) &&
+         reader->Skip((count * width + 7) / 8);
 }
 
 // Reads `count` integer buckets; `previous` (same size) is the delta
@@ -82,9 +83,7 @@ bool GetIntBuckets(ByteReader* reader, uint64_t count, const std::vector<int64_t
     return true;
   }
   uint8_t width;
-  std::string_view packed;
-  if (!reader->GetByte(&width) ||
-      !GetPackedBlock(reader, count, width, previous != nullptr, &packed)) {
+  if (!reader->GetByte(&width) || !CheckPackedWidth(*reader, count, width, previous != nullptr)) {
     return false;
   }
   out->resize(count);
@@ -97,7 +96,7 @@ bool GetIntBuckets(ByteReader* reader, uint64_t count, const std::vector<int64_t
     for (size_t i = 0; i < count; ++i) store(i, 0);
     return true;
   }
-  return GetPacked(packed, count, width, store);
+  return ReadPacked(reader, count, width, store);
 }
 
 // Reads `count` float buckets: packed integer differences to `previous`
@@ -118,8 +117,7 @@ bool GetFloatBuckets(ByteReader* reader, uint64_t count, const std::vector<doubl
     }
     return true;
   }
-  std::string_view packed;
-  if (!GetPackedBlock(reader, count, mode, previous != nullptr, &packed)) return false;
+  if (!CheckPackedWidth(*reader, count, mode, previous != nullptr)) return false;
   out->resize(count);
   double* values = out->data();
   bool valid = true;
@@ -138,7 +136,7 @@ bool GetFloatBuckets(ByteReader* reader, uint64_t count, const std::vector<doubl
   };
   if (mode == 0) {
     for (size_t i = 0; i < count; ++i) store(i, 0);
-  } else if (!GetPacked(packed, count, mode, store)) {
+  } else if (!ReadPacked(reader, count, mode, store)) {
     return false;
   }
   return valid;

@@ -61,60 +61,8 @@ XorChunkAppender::XorChunkAppender() {
   writer_.Append({static_cast<uint8_t>(ChunkEncoding::kXor), 8}, {0, 16});
 }
 
-void XorChunkAppender::Append(int64_t timestamp_ms, double value) {
-  assert(!full());
-  if (full()) return;
-  assert(num_samples_ == 0 || timestamp_ms > previous_timestamp_);
-
-  Bits time_high;  // all but the last 64 bits of the timestamp field
-  Bits time_low;
-  if (__builtin_expect(num_samples_ == 0, 0)) {
-    // First timestamp: zig-zag varint bytes (the stream is byte-aligned
-    // here). Up to 10 bytes: the last 8 go to time_low, the rest before.
-    uint8_t varint[10];
-    int length = 0;
-    for (uint64_t zigzag = ZigZagEncode(timestamp_ms);; zigzag >>= 7) {
-      varint[length++] = static_cast<uint8_t>(zigzag < 0x80 ? zigzag : (zigzag & 0x7f) | 0x80);
-      if (zigzag < 0x80) break;
-    }
-    for (int i = 0; i < length; ++i) {
-      Bits& field = i < length - 8 ? time_high : time_low;
-      field.value = (field.value << 8) | varint[i];
-      field.count += 8;
-    }
-    min_time_ = timestamp_ms;
-    previous_delta_ = 0;
-  } else {
-    // Timestamp arithmetic is modulo 2^64, so any int64 sequence round-trips.
-    const uint64_t delta =
-        static_cast<uint64_t>(timestamp_ms) - static_cast<uint64_t>(previous_timestamp_);
-    const int64_t dod = static_cast<int64_t>(delta - previous_delta_);
-    const int c = kTimeClassTable.by_bit_length[64 - std::countl_zero(ZigZagEncode(dod))];
-    const int payload_bits = layout::kTimePayloadBits[c];
-    if (__builtin_expect(payload_bits < 64, 1)) {
-      const uint64_t payload = static_cast<uint64_t>(dod) & ((uint64_t{1} << payload_bits) - 1);
-      time_low = {(layout::kTimePrefix[c] << payload_bits) | payload,
-                  layout::kTimePrefixBits[c] + payload_bits};
-    } else {  // rare: 5-bit prefix + 64 bits
-      time_high = {layout::kTimePrefix[c], layout::kTimePrefixBits[c]};
-      time_low = {static_cast<uint64_t>(dod), 64};
-    }
-    previous_delta_ = delta;
-  }
-  previous_timestamp_ = timestamp_ms;
-
-  Bits value_head;
-  Bits value_body;
-  EncodeValue(value, &value_head, &value_body);
-  writer_.Append(time_high, time_low, value_head, value_body);
-
-  ++num_samples_;
-  char* header_bytes = writer_.mutable_bytes()->data();
-  header_bytes[1] = static_cast<char>(num_samples_ >> 8);
-  header_bytes[2] = static_cast<char>(num_samples_ & 0xff);
-}
-
-void XorChunkAppender::EncodeValue(double value, Bits* head, Bits* body) {
+// Inlined into Append (the only caller): the ingest hot path.
+TSVAULT_CHUNK_INLINE void XorChunkAppender::EncodeValue(double value, Bits* head, Bits* body) {
   const uint64_t bits = DoubleBits(value);
   const uint64_t x = bits ^ previous_value_bits_;  // the first value XORs with 0
   previous_value_bits_ = bits;
@@ -180,6 +128,59 @@ void XorChunkAppender::EncodeValue(double value, Bits* head, Bits* body) {
     leading_zeros_ = leading;
     trailing_zeros_ = trailing;
   }
+}
+
+void XorChunkAppender::Append(int64_t timestamp_ms, double value) {
+  assert(!full());
+  if (full()) return;
+  assert(num_samples_ == 0 || timestamp_ms > previous_timestamp_);
+
+  Bits time_high;  // all but the last 64 bits of the timestamp field
+  Bits time_low;
+  if (__builtin_expect(num_samples_ == 0, 0)) {
+    // First timestamp: zig-zag varint bytes (the stream is byte-aligned
+    // here). Up to 10 bytes: the last 8 go to time_low, the rest before.
+    uint8_t varint[10];
+    int length = 0;
+    for (uint64_t zigzag = ZigZagEncode(timestamp_ms);; zigzag >>= 7) {
+      varint[length++] = static_cast<uint8_t>(zigzag < 0x80 ? zigzag : (zigzag & 0x7f) | 0x80);
+      if (zigzag < 0x80) break;
+    }
+    for (int i = 0; i < length; ++i) {
+      Bits& field = i < length - 8 ? time_high : time_low;
+      field.value = (field.value << 8) | varint[i];
+      field.count += 8;
+    }
+    min_time_ = timestamp_ms;
+    previous_delta_ = 0;
+  } else {
+    // Timestamp arithmetic is modulo 2^64, so any int64 sequence round-trips.
+    const uint64_t delta =
+        static_cast<uint64_t>(timestamp_ms) - static_cast<uint64_t>(previous_timestamp_);
+    const int64_t dod = static_cast<int64_t>(delta - previous_delta_);
+    const int c = kTimeClassTable.by_bit_length[64 - std::countl_zero(ZigZagEncode(dod))];
+    const int payload_bits = layout::kTimePayloadBits[c];
+    if (__builtin_expect(payload_bits < 64, 1)) {
+      const uint64_t payload = static_cast<uint64_t>(dod) & ((uint64_t{1} << payload_bits) - 1);
+      time_low = {(layout::kTimePrefix[c] << payload_bits) | payload,
+                  layout::kTimePrefixBits[c] + payload_bits};
+    } else {  // rare: 5-bit prefix + 64 bits
+      time_high = {layout::kTimePrefix[c], layout::kTimePrefixBits[c]};
+      time_low = {static_cast<uint64_t>(dod), 64};
+    }
+    previous_delta_ = delta;
+  }
+  previous_timestamp_ = timestamp_ms;
+
+  Bits value_head;
+  Bits value_body;
+  EncodeValue(value, &value_head, &value_body);
+  writer_.Append(time_high, time_low, value_head, value_body);
+
+  ++num_samples_;
+  char* header_bytes = writer_.mutable_bytes()->data();
+  header_bytes[1] = static_cast<char>(num_samples_ >> 8);
+  header_bytes[2] = static_cast<char>(num_samples_ & 0xff);
 }
 
 }  // namespace tsvault::storage
