@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "bench/bench_workload.h"
 #include "storage/db.h"
 #include "tests/support/temp_dir.h"
 #include "workload/seed_workload.h"
@@ -45,16 +46,9 @@ void BM_DiskBytesPerSampleOneDay(benchmark::State& state) {
     const int64_t start = 1700000000000;
     const int64_t steps = hours * 3600 / 15;
     for (int64_t step = 0; step < steps; ++step) {
-      workload.Step(start + step * 15000);
-      for (size_t begin = 0; begin < workload.num_series(); begin += 2000) {
-        storage::WriteInput input;
-        workload.AppendSamples(begin, begin + 2000, &input);
-        storage::WriteResult result;
-        if (!db->Append(input, &result).ok()) {
-          state.SkipWithError("append failed");
-          return;
-        }
-        samples += result.samples_written;
+      if (!bench::AppendWorkloadStep(db.get(), &workload, start + step * 15000, &samples).ok()) {
+        state.SkipWithError("append failed");
+        return;
       }
     }
     if (!db->CompactAll().ok()) {

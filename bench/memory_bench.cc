@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "bench/bench_workload.h"
 #include "storage/db.h"
 #include "tests/support/temp_dir.h"
 #include "workload/seed_workload.h"
@@ -41,16 +42,11 @@ void BM_ResidentBytesPerActiveSeries(benchmark::State& state) {
     // Labels held by the generator are not the engine's: measure after the
     // workload exists.
     const uint64_t before = ResidentBytes();
+    uint64_t samples = 0;
     for (int64_t step = 0; step < samples_per_series; ++step) {
-      workload.Step(1700000000000 + step * 15000);
-      for (size_t begin = 0; begin < workload.num_series(); begin += 2000) {
-        storage::WriteInput input;
-        workload.AppendSamples(begin, begin + 2000, &input);
-        storage::WriteResult result;
-        if (!db->Append(input, &result).ok()) {
-          state.SkipWithError("append failed");
-          return;
-        }
+      if (!bench::AppendWorkloadStep(db.get(), &workload, 1700000000000 + step * 15000, &samples).ok()) {
+        state.SkipWithError("append failed");
+        return;
       }
       if (step % 20 == 19) db->Checkpoint();  // the WAL memtable is not head memory
     }

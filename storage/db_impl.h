@@ -91,6 +91,8 @@ class DBImpl final : public DB {
   Status ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t maxt, bool first_only,
                              rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks);
   std::unique_ptr<rocksdb::Iterator> NewChunkIterator();
+  Status CollectLabelStrings(const std::string* name, const std::vector<LabelMatcher>& matchers,
+                             int64_t min_time_ms, int64_t max_time_ms, std::vector<std::string>* out);
 
   rocksdb::ColumnFamilyHandle* cf(ColumnFamilyIndex index) const { return handles_[index]; }
 

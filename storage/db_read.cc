@@ -171,45 +171,43 @@ Status DBImpl::Series(const std::vector<LabelMatcher>& matchers, int64_t min_tim
   return Status::OK();
 }
 
-Status DBImpl::LabelNames(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
-                          int64_t max_time_ms, std::vector<std::string>* out) {
+// Label names (`name` null) or the values of label `*name`: from the index
+// when nothing narrows the selection, else from the selected series.
+Status DBImpl::CollectLabelStrings(const std::string* name, const std::vector<LabelMatcher>& matchers,
+                                   int64_t min_time_ms, int64_t max_time_ms,
+                                   std::vector<std::string>* out) {
   out->clear();
   if (matchers.empty() && IsFullRange(min_time_ms, max_time_ms)) {
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
-    *out = postings_.LabelNames();
+    *out = name ? postings_.LabelValues(*name) : postings_.LabelNames();
   } else {
     std::vector<SelectedSeries> selected;
     Status s = SelectSeries(matchers, min_time_ms, max_time_ms, false, &selected);
     if (!s.ok()) return s;
-    std::set<std::string> names;
+    std::set<std::string> strings;
     for (const SelectedSeries& series : selected) {
-      for (const Label& label : series.labels) names.insert(label.name);
+      for (const Label& label : series.labels) {
+        if (name == nullptr) {
+          strings.insert(label.name);
+        } else if (label.name == *name && !label.value.empty()) {
+          strings.insert(label.value);
+        }
+      }
     }
-    out->assign(names.begin(), names.end());
+    out->assign(strings.begin(), strings.end());
   }
   std::sort(out->begin(), out->end());
   return Status::OK();
 }
 
+Status DBImpl::LabelNames(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
+                          int64_t max_time_ms, std::vector<std::string>* out) {
+  return CollectLabelStrings(nullptr, matchers, min_time_ms, max_time_ms, out);
+}
+
 Status DBImpl::LabelValues(const std::string& name, const std::vector<LabelMatcher>& matchers,
                            int64_t min_time_ms, int64_t max_time_ms, std::vector<std::string>* out) {
-  out->clear();
-  if (matchers.empty() && IsFullRange(min_time_ms, max_time_ms)) {
-    std::shared_lock<std::shared_mutex> lock(head_mutex_);
-    *out = postings_.LabelValues(name);
-  } else {
-    std::vector<SelectedSeries> selected;
-    Status s = SelectSeries(matchers, min_time_ms, max_time_ms, false, &selected);
-    if (!s.ok()) return s;
-    std::set<std::string> values;
-    for (const SelectedSeries& series : selected) {
-      std::string_view value = GetLabelValue(series.labels, name);
-      if (!value.empty()) values.emplace(value);
-    }
-    out->assign(values.begin(), values.end());
-  }
-  std::sort(out->begin(), out->end());
-  return Status::OK();
+  return CollectLabelStrings(&name, matchers, min_time_ms, max_time_ms, out);
 }
 
 Status DBImpl::Metadata(const std::string& metric, std::vector<MetricMetadata>* out) {
