@@ -1,17 +1,24 @@
 // Remote-write receive path: snappy + protobuf decode + validation, with a
 // storage stub that accepts everything (the real-DB append is measured
-// separately). Items/s are samples/s.
+// separately in ingest_bench). Items/s are samples/s.
+//
+// Variants: `*_cache_hit` = every series already in the receiver's
+// series-reference cache (the steady state of a Prometheus sender);
+// `*_no_cache` = cache off (max_cached_series = 0), i.e. full label decoding
+// and validation of every series.
 //
 // Workload: one request of 2000 series x 10 labels, one sample each, shaped
 // like the seed workload (http_requests_total{app,method,route,status,...}).
 #include <benchmark/benchmark.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "remote_write/decoder.h"
 #include "remote_write/encoder.h"
 #include "remote_write/receiver.h"
+#include "remote_write/series_ref_cache.h"
 #include "storage/db.h"
 
 namespace tsvault::remote_write {
@@ -19,11 +26,25 @@ namespace {
 
 constexpr int kSeriesPerRequest = 2000;
 
-// Accepts and counts; stores nothing.
+// Accepts and counts; stores nothing. With `issue_refs` it hands out series
+// references like the real engine (one per distinct label set; a write by
+// reference is taken as is), so the receiver's cache fills.
 class NullDB : public storage::DB {
  public:
+  explicit NullDB(bool issue_refs) : issue_refs_(issue_refs) {}
+
   Status Append(const storage::WriteInput& input, storage::WriteResult* result) override {
-    for (const storage::SeriesWrite& series : input.series) result->samples_written += series.samples.size();
+    *result = storage::WriteResult();
+    for (const storage::SeriesWrite& series : input.series) {
+      result->samples_written += series.samples.size();
+      if (!issue_refs_) continue;
+      if (series.series_ref != 0) {
+        result->series_refs.push_back(series.series_ref);
+      } else {
+        auto [it, inserted] = refs_.try_emplace(series.labels, refs_.size() + 1);
+        result->series_refs.push_back(it->second);
+      }
+    }
     return Status::OK();
   }
   Status Select(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
@@ -50,6 +71,10 @@ class NullDB : public storage::DB {
   Status CompactAll() override { return Status::OK(); }
   storage::DBStats Stats() override { return {}; }
   storage::CardinalityStats Cardinality(size_t) override { return {}; }
+
+ private:
+  const bool issue_refs_;
+  std::map<Labels, uint64_t> refs_;
 };
 
 // 2000 series with 10 labels each (canonical order), one sample per series.
@@ -92,10 +117,20 @@ http::Request MakeHttpRequest(Protocol protocol) {
 }
 
 // Full Receiver::Handle: headers, snappy, parse, validate, (null) append.
-void BM_ReceiveRequest(benchmark::State& state, Protocol protocol) {
+void BM_ReceiveRequest(benchmark::State& state, Protocol protocol, bool cache) {
   const http::Request request = MakeHttpRequest(protocol);
-  NullDB db;
-  Receiver receiver(&db, ReceiverOptions{}, nullptr);
+  NullDB db(/*issue_refs=*/cache);
+  ReceiverOptions options;
+  if (!cache) options.max_cached_series = 0;
+  Receiver receiver(&db, options, nullptr);
+  {
+    http::Response warm_up;  // fills the cache
+    receiver.Handle(request, &warm_up);
+  }
+  if (cache && receiver.CachedSeries() != static_cast<uint64_t>(kSeriesPerRequest)) {
+    state.SkipWithError("the warm-up request did not fill the cache");
+    return;
+  }
   for (auto _ : state) {
     http::Response response;
     receiver.Handle(request, &response);
@@ -109,15 +144,25 @@ void BM_ReceiveRequest(benchmark::State& state, Protocol protocol) {
   state.counters["body_bytes"] = static_cast<double>(request.body.size());
 }
 
-// Protobuf decode + validation only (no snappy, no receiver).
-void BM_DecodeOnly(benchmark::State& state, Protocol protocol) {
+// Protobuf decode + validation only (no snappy, no receiver); with `cache`,
+// against a cache holding every series of the request.
+void BM_DecodeOnly(benchmark::State& state, Protocol protocol, bool cache) {
   std::string protobuf;
   if (!SerializeWriteRequest(SeedLikeInput(), protocol, &protobuf).ok()) std::abort();
   LabelLimits limits;
+  SeriesRefCache series_cache(cache ? 1'000'000 : 0, 1ull << 30);
+  {
+    DecodedRequest first;
+    if (!DecodeWriteRequest(protocol, protobuf, limits, &series_cache, &first).ok()) std::abort();
+    for (const DecodedRequest::PendingKey& pending : first.pending_keys) {
+      series_cache.Insert(first.PendingKeyBytes(pending), pending.hash, pending.series_index + 1);
+    }
+  }
   for (auto _ : state) {
     DecodedRequest decoded;
-    Status status = DecodeWriteRequest(protocol, protobuf, limits, &decoded);
-    if (!status.ok() || decoded.has_rejections()) {
+    Status status = DecodeWriteRequest(protocol, protobuf, limits, &series_cache, &decoded);
+    if (!status.ok() || decoded.has_rejections() ||
+        decoded.series_cache_hits != (cache ? static_cast<uint64_t>(kSeriesPerRequest) : 0)) {
       state.SkipWithError("decode failed");
       break;
     }
@@ -127,10 +172,14 @@ void BM_DecodeOnly(benchmark::State& state, Protocol protocol) {
   state.counters["protobuf_bytes"] = static_cast<double>(protobuf.size());
 }
 
-BENCHMARK_CAPTURE(BM_ReceiveRequest, v1, Protocol::kV1)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ReceiveRequest, v2, Protocol::kV2)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_DecodeOnly, v1, Protocol::kV1)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_DecodeOnly, v2, Protocol::kV2)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ReceiveRequest, v1_cache_hit, Protocol::kV1, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ReceiveRequest, v2_cache_hit, Protocol::kV2, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ReceiveRequest, v1_no_cache, Protocol::kV1, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ReceiveRequest, v2_no_cache, Protocol::kV2, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DecodeOnly, v1_cache_hit, Protocol::kV1, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DecodeOnly, v2_cache_hit, Protocol::kV2, true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DecodeOnly, v1_no_cache, Protocol::kV1, false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DecodeOnly, v2_no_cache, Protocol::kV2, false)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace tsvault::remote_write

@@ -1,5 +1,7 @@
 #include "remote_write/decoder.h"
 
+#include <cstring>
+
 #include "remote_write/wire_reader.h"
 
 namespace tsvault::remote_write {
@@ -64,6 +66,17 @@ storage::MetricType MetricTypeFromWire(int value) {
 }
 
 bool ParseSample(std::string_view bytes, storage::Sample* sample) {
+  // Fast path for the encoding every known sender produces: value (field 1,
+  // fixed64) then timestamp (field 2, varint) and nothing else.
+  if (bytes.size() >= 11 && bytes[0] == 0x09 && bytes[9] == 0x10) {
+    WireReader timestamp_reader(bytes.substr(10));
+    uint64_t timestamp;
+    if (timestamp_reader.ReadVarint(&timestamp) && timestamp_reader.done()) {
+      std::memcpy(&sample->value, bytes.data() + 1, sizeof(sample->value));
+      sample->timestamp_ms = static_cast<int64_t>(timestamp);
+      return true;
+    }
+  }
   WireReader reader(bytes);
   *sample = storage::Sample{};
   while (!reader.done()) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -60,6 +61,18 @@ struct DecodedRequest {
   };
   std::vector<PendingKey> pending_keys;
   std::string pending_key_bytes;  // the keys of pending_keys, back to back
+
+  // Cleared series objects (buffers kept) that the decoder moves into
+  // input.series before constructing new ones; see SeriesRecycler.
+  std::vector<storage::SeriesWrite> spare_series;
+
+  // A new, empty entry at the end of input.series, recycled when possible.
+  storage::SeriesWrite& AddSeries() {
+    if (spare_series.empty()) return input.series.emplace_back();
+    storage::SeriesWrite& series = input.series.emplace_back(std::move(spare_series.back()));
+    spare_series.pop_back();
+    return series;
+  }
 
   // The key of a pending series.
   std::string_view PendingKeyBytes(const PendingKey& key) const {

@@ -27,12 +27,19 @@ using LabelViews = std::vector<std::pair<std::string_view, std::string_view>>;
 // One TimeSeries as read from the wire, before validation. Reused across
 // series to keep its buffers.
 struct WireSeries {
-  LabelViews labels;
+  // Every `labels` field as received (key, length, Label message), in order:
+  // the series' cache key. A view into the request when the fields are
+  // adjacent, as senders write them; otherwise a copy in `scattered_labels`.
+  // ParseLabels reads the Label messages out of it when needed.
+  std::string_view label_fields;
+  std::string scattered_labels;
+  LabelViews labels;  // filled by ParseLabels
   std::vector<storage::Sample> samples;
   std::vector<std::string_view> exemplars;   // serialized prometheus.Exemplar
   std::vector<std::string_view> histograms;  // serialized prometheus.Histogram
 
   void Clear() {
+    label_fields = {};
     labels.clear();
     samples.clear();
     exemplars.clear();
@@ -59,11 +66,31 @@ bool ParseLabel(std::string_view bytes, std::string_view* name, std::string_view
   return true;
 }
 
-// Reads a TimeSeries message into *series (cleared first).
+// Parses the Label messages in series->label_fields into series->labels.
+// False when one is malformed (the request is then corrupt).
+bool ParseLabels(WireSeries* series) {
+  series->labels.clear();
+  WireReader reader(series->label_fields);
+  while (!reader.done()) {
+    uint32_t field;
+    WireType type;
+    std::string_view message;
+    // label_fields holds only complete field-1 length-delimited entries.
+    if (!reader.ReadTag(&field, &type) || !reader.ReadLengthDelimited(&message)) return false;
+    auto& [name, value] = series->labels.emplace_back();
+    if (!ParseLabel(message, &name, &value)) return false;
+  }
+  return true;
+}
+
+// Reads a TimeSeries message into *series (cleared first). Label messages
+// are only delimited here; ParseLabels reads them.
 bool ParseTimeSeries(std::string_view bytes, WireSeries* series) {
   series->Clear();
   WireReader reader(bytes);
+  bool scattered = false;
   while (!reader.done()) {
+    const char* field_start = reader.position();
     uint32_t field;
     WireType type;
     if (!reader.ReadTag(&field, &type)) return false;
@@ -75,9 +102,23 @@ bool ParseTimeSeries(std::string_view bytes, WireSeries* series) {
     if (!reader.ReadLengthDelimited(&value)) return false;
     switch (field) {
       case 1: {
-        std::string_view name, label_value;
-        if (!ParseLabel(value, &name, &label_value)) return false;
-        series->labels.emplace_back(name, label_value);
+        // Adjacent labels fields (the usual case) in one tight loop.
+        while (reader.PeekByte() == 0x0A) {
+          reader.SkipByte();
+          if (!reader.ReadLengthDelimited(&value)) return false;
+        }
+        const std::string_view entries(field_start, static_cast<size_t>(reader.position() - field_start));
+        std::string_view& fields = series->label_fields;
+        if (fields.empty()) {
+          fields = entries;
+        } else {  // labels fields interleaved with others: copy them together
+          if (!scattered) {
+            series->scattered_labels.assign(fields);
+            scattered = true;
+          }
+          series->scattered_labels.append(entries);
+          fields = series->scattered_labels;
+        }
         break;
       }
       case 2: {
@@ -218,8 +259,14 @@ size_t CountTimeSeries(std::string_view protobuf) {
   while (!reader.done()) {
     uint32_t field;
     WireType type;
-    if (!reader.ReadTag(&field, &type) || !reader.SkipField(field, type)) break;
-    if (field == 1 && type == WireType::kLengthDelimited) ++count;
+    if (!reader.ReadTag(&field, &type)) break;
+    if (type == WireType::kLengthDelimited) {
+      std::string_view ignored;
+      if (!reader.ReadLengthDelimited(&ignored)) break;
+      if (field == 1) ++count;
+    } else if (!reader.SkipField(field, type)) {
+      break;
+    }
   }
   return count;
 }
@@ -260,19 +307,18 @@ Status DecodeV1(std::string_view protobuf, const LabelLimits& limits, const Seri
     out->histograms_received += wire.histograms.size();
     out->exemplars_received += wire.exemplars.size();
 
-    // The series key is built at the end of `keys`: kept there on a miss,
-    // cut off again otherwise.
-    const size_t key_offset = keys.size();
+    // The series key is the labels fields as received.
+    const std::string_view key = wire.label_fields;
     uint64_t hash = 0;
     uint64_t ref = 0;
     if (cache != nullptr) {
-      for (const auto& [name, label_value] : wire.labels) AppendSeriesKeyLabel(name, label_value, &keys);
-      const std::string_view key = std::string_view(keys).substr(key_offset);
       hash = cache->Hash(key);
       ref = cache->Lookup(key, hash);
     }
+    // A hit's label bytes parsed and validated when they were cached.
+    if (ref == 0 && !ParseLabels(&wire)) return corrupt;
 
-    storage::SeriesWrite& series = out->input.series.emplace_back();
+    storage::SeriesWrite& series = out->AddSeries();
     bool rejected = true;
     LabelProblem problem;
     Status status;
@@ -290,21 +336,19 @@ Status DecodeV1(std::string_view protobuf, const LabelLimits& limits, const Seri
       out->exemplars_rejected += wire.exemplars.size();
       if (ref != 0) {  // labels only for the message
         LabelProblem ignored;
-        BuildLabels(wire, limits, &series, &ignored);
+        if (ParseLabels(&wire)) BuildLabels(wire, limits, &series, &ignored);
       }
       RecordProblem(out, problem.reason, problem.detail, "series " + DescribeLabelsForError(series.labels));
     }
     if (rejected || (series.samples.empty() && series.histograms.empty() && series.exemplars.empty())) {
       out->input.series.pop_back();
-      keys.resize(key_offset);
       continue;
     }
     if (ref != 0) {
       out->series_cache_hits++;
-      keys.resize(key_offset);
     } else if (cache != nullptr) {
-      out->pending_keys.push_back(
-          {out->input.series.size() - 1, key_offset, keys.size() - key_offset, hash});
+      out->pending_keys.push_back({out->input.series.size() - 1, keys.size(), key.size(), hash});
+      keys.append(key);
     }
   }
   return Status::OK();

@@ -1,19 +1,20 @@
 // Remote Write 2.0 (io.prometheus.write.v2.Request) decoding.
 //
 // Symbols, label references, samples, exemplars and metadata are read
-// straight from the wire with WireReader (symbols stay views into the decoded
-// buffer; each resolved label is one string copy into storage::Labels, none
-// for a series found in the series-reference cache).
+// straight from the wire (decoder_v2_wire.h; symbols stay views into the
+// decoded buffer); each resolved label is one string copy into
+// storage::Labels, none for a series found in the series-reference cache.
 // Histograms go through the generated protobuf class.
 #include <climits>
-#include <optional>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "proto/remote_write_v2.pb.h"
 #include "remote_write/decoder.h"
+#include "remote_write/decoder_v2_wire.h"
 #include "remote_write/histogram_conversion.h"
 #include "remote_write/utf8.h"
 #include "remote_write/wire_reader.h"
@@ -23,166 +24,13 @@ namespace tsvault::remote_write::internal {
 namespace {
 
 namespace wire = io::prometheus::write::v2;
-
-// The request's symbols table with a per-symbol UTF-8 verdict computed at most
-// once (symbols are shared by many series).
-class SymbolTable {
- public:
-  explicit SymbolTable(const std::vector<std::string_view>& symbols)
-      : symbols_(symbols), utf8_state_(symbols.size(), kUnknown) {}
-
-  size_t size() const { return symbols_.size(); }
-  std::string_view operator[](uint32_t ref) const { return symbols_[ref]; }
-  // True when `ref` is inside the table; callers check before indexing.
-  bool Contains(uint32_t ref) const { return ref < symbols_.size(); }
-
-  bool IsValidUtf8At(uint32_t ref) {
-    uint8_t& state = utf8_state_[ref];
-    if (state == kUnknown) state = IsValidUtf8(symbols_[ref]) ? kValid : kInvalid;
-    return state == kValid;
-  }
-
- private:
-  static constexpr uint8_t kUnknown = 0, kValid = 1, kInvalid = 2;
-  const std::vector<std::string_view>& symbols_;
-  std::vector<uint8_t> utf8_state_;
-};
-
-// Appends a repeated uint32 field occurrence, packed (length-delimited) or
-// not (one varint), to *refs. Values are truncated to 32 bits like protobuf.
-bool ReadRefs(WireReader* reader, WireType type, std::vector<uint32_t>* refs) {
-  uint64_t value;
-  if (type == WireType::kVarint) {
-    if (!reader->ReadVarint(&value)) return false;
-    refs->push_back(static_cast<uint32_t>(value));
-    return true;
-  }
-  std::string_view packed;
-  if (!reader->ReadLengthDelimited(&packed)) return false;
-  WireReader values(packed);
-  while (!values.done()) {
-    if (!values.ReadVarint(&value)) return false;
-    refs->push_back(static_cast<uint32_t>(value));
-  }
-  return true;
-}
-
-bool IsRefsWireType(WireType type) { return type == WireType::kVarint || type == WireType::kLengthDelimited; }
-
-// An exemplar as read from the wire.
-struct WireExemplar {
-  std::vector<uint32_t> labels_refs;
-  double value = 0;
-  int64_t timestamp = 0;
-};
-
-bool ParseExemplar(std::string_view bytes, WireExemplar* exemplar) {
-  WireReader reader(bytes);
-  while (!reader.done()) {
-    uint32_t field;
-    WireType type;
-    if (!reader.ReadTag(&field, &type)) return false;
-    if (field == 1 && IsRefsWireType(type)) {
-      if (!ReadRefs(&reader, type, &exemplar->labels_refs)) return false;
-    } else if (field == 2 && type == WireType::kFixed64) {
-      if (!reader.ReadDouble(&exemplar->value)) return false;
-    } else if (field == 3 && type == WireType::kVarint) {
-      uint64_t timestamp;
-      if (!reader.ReadVarint(&timestamp)) return false;
-      exemplar->timestamp = static_cast<int64_t>(timestamp);
-    } else if (!reader.SkipField(field, type)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Per-series metadata as symbol references. Several occurrences of the
-// field merge, later scalars winning, as protobuf does.
-struct WireMetadata {
-  bool present = false;
-  int32_t type = 0;
-  uint32_t help_ref = 0;
-  uint32_t unit_ref = 0;
-};
-
-bool MergeMetadata(std::string_view bytes, WireMetadata* metadata) {
-  metadata->present = true;
-  WireReader reader(bytes);
-  while (!reader.done()) {
-    uint32_t field;
-    WireType type;
-    if (!reader.ReadTag(&field, &type)) return false;
-    uint64_t value;
-    if (type == WireType::kVarint && (field == 1 || field == 3 || field == 4)) {
-      if (!reader.ReadVarint(&value)) return false;
-      if (field == 1) metadata->type = static_cast<int32_t>(value);
-      if (field == 3) metadata->help_ref = static_cast<uint32_t>(value);
-      if (field == 4) metadata->unit_ref = static_cast<uint32_t>(value);
-    } else if (!reader.SkipField(field, type)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// One TimeSeries as read from the wire, before validation. Reused across
-// series to keep its buffers.
-struct WireSeries {
-  std::vector<uint32_t> labels_refs;
-  std::vector<storage::Sample> samples;
-  std::vector<std::string_view> histograms;  // serialized v2 Histogram
-  std::vector<WireExemplar> exemplars;
-  WireMetadata metadata;
-
-  void Clear() {
-    labels_refs.clear();
-    samples.clear();
-    histograms.clear();
-    exemplars.clear();
-    metadata = WireMetadata{};
-  }
-};
-
-bool ParseTimeSeries(std::string_view bytes, WireSeries* series) {
-  series->Clear();
-  WireReader reader(bytes);
-  while (!reader.done()) {
-    uint32_t field;
-    WireType type;
-    if (!reader.ReadTag(&field, &type)) return false;
-    if (field == 1 && IsRefsWireType(type)) {
-      if (!ReadRefs(&reader, type, &series->labels_refs)) return false;
-      continue;
-    }
-    if (type != WireType::kLengthDelimited || field < 2 || field > 5) {
-      // Includes created_timestamp (6): accepted and not stored.
-      if (!reader.SkipField(field, type)) return false;
-      continue;
-    }
-    std::string_view value;
-    if (!reader.ReadLengthDelimited(&value)) return false;
-    switch (field) {
-      case 2: {
-        storage::Sample sample;
-        if (!ParseSample(value, &sample)) return false;
-        series->samples.push_back(sample);
-        break;
-      }
-      case 3:
-        series->histograms.push_back(value);
-        break;
-      case 4:
-        series->exemplars.emplace_back();
-        if (!ParseExemplar(value, &series->exemplars.back())) return false;
-        break;
-      default:
-        if (!MergeMetadata(value, &series->metadata)) return false;
-        break;
-    }
-  }
-  return true;
-}
+using v2::AppendKeyFromRefs;
+using v2::FindMetricNameRef;
+using v2::ParseTimeSeries;
+using v2::SymbolTable;
+using v2::WireExemplar;
+using v2::WireMetadata;
+using v2::WireSeries;
 
 // Resolves name/value reference pairs into labels (copies: symbols are
 // shared). Checks pairing, ranges and UTF-8; the remaining label rules are
@@ -301,28 +149,6 @@ Status BuildPayload(const WireSeries& wire_series, SymbolTable* symbols, const L
   return Status::OK();
 }
 
-// Appends the series key of `refs` resolved through `symbols` to *key.
-// False (with *key partly written) when the references cannot be resolved:
-// such a series is rejected by validation and never cached.
-bool AppendKeyFromRefs(const std::vector<uint32_t>& refs, const SymbolTable& symbols, std::string* key) {
-  if (refs.size() % 2 != 0) return false;
-  for (size_t i = 0; i < refs.size(); i += 2) {
-    if (!symbols.Contains(refs[i]) || !symbols.Contains(refs[i + 1])) return false;
-    AppendSeriesKeyLabel(symbols[refs[i]], symbols[refs[i + 1]], key);
-  }
-  return true;
-}
-
-// The metric name of a series found in the cache, read from its references
-// (which were validated: in range, exactly one __name__ with a non-empty
-// value; pairs with an empty value are dropped by canonicalization).
-std::string_view MetricNameFromRefs(const std::vector<uint32_t>& refs, const SymbolTable& symbols) {
-  for (size_t i = 0; i + 1 < refs.size(); i += 2) {
-    if (symbols[refs[i]] == kMetricNameLabel && !symbols[refs[i + 1]].empty()) return symbols[refs[i + 1]];
-  }
-  return {};
-}
-
 // Transparent hashing so families can be looked up by string_view.
 struct StringHash {
   using is_transparent = void;
@@ -330,15 +156,30 @@ struct StringHash {
 };
 using FamilyIndex = std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>;
 
-// Records the metadata of an accepted series, one entry per family.
-void RecordMetadata(const WireMetadata& wire_metadata, std::string_view metric_name, SymbolTable* symbols,
-                    FamilyIndex* family_index, DecodedRequest* out) {
+// The metadata references last recorded: a series of the same family with
+// the same metadata (the common case: consecutive series of one metric)
+// changes nothing and is skipped.
+struct LastMetadata {
+  bool valid = false;
+  uint32_t name_ref = 0;
+  WireMetadata metadata;
+};
+
+// Records the metadata of an accepted series (metric name: symbol
+// `name_ref`), one entry per family.
+void RecordMetadata(const WireMetadata& wire_metadata, uint32_t name_ref, SymbolTable* symbols,
+                    FamilyIndex* family_index, LastMetadata* last, DecodedRequest* out) {
   if (!wire_metadata.present) return;
+  if (last->valid && last->name_ref == name_ref && last->metadata.type == wire_metadata.type &&
+      last->metadata.help_ref == wire_metadata.help_ref && last->metadata.unit_ref == wire_metadata.unit_ref) {
+    return;  // the entry already holds exactly this
+  }
   const storage::MetricType type = MetricTypeFromWire(wire_metadata.type);
   const std::string_view help = (*symbols)[wire_metadata.help_ref];
   const std::string_view unit = (*symbols)[wire_metadata.unit_ref];
   if (type == storage::MetricType::kUnknown && help.empty() && unit.empty()) return;
-  const std::string_view family = MetricFamilyName(metric_name, type);
+  *last = LastMetadata{true, name_ref, wire_metadata};
+  const std::string_view family = MetricFamilyName((*symbols)[name_ref], type);
   auto it = family_index->find(family);
   if (it == family_index->end()) {
     family_index->emplace(std::string(family), out->input.metadata.size());
@@ -386,6 +227,7 @@ Status DecodeV2(std::string_view protobuf, const LabelLimits& limits, const Seri
   // Pass 2: every series.
   SymbolTable symbols(symbol_views);
   FamilyIndex family_index;
+  LastMetadata last_metadata;
   WireSeries wire_series;
   std::string& keys = out->pending_key_bytes;
   out->input.series.reserve(series_views.size());
@@ -411,7 +253,7 @@ Status DecodeV2(std::string_view protobuf, const LabelLimits& limits, const Seri
       }
     }
 
-    storage::SeriesWrite& series = out->input.series.emplace_back();
+    storage::SeriesWrite& series = out->AddSeries();
     bool rejected = true;
     LabelProblem problem;
     Status status;
@@ -438,9 +280,10 @@ Status DecodeV2(std::string_view protobuf, const LabelLimits& limits, const Seri
       keys.resize(key_offset);
       continue;
     }
-    const std::string_view metric_name =
-        ref != 0 ? MetricNameFromRefs(wire_series.labels_refs, symbols) : MetricName(series.labels);
-    RecordMetadata(wire_series.metadata, metric_name, &symbols, &family_index, out);
+    uint32_t name_ref = 0;  // a valid series has one (checked above or when cached)
+    if (FindMetricNameRef(wire_series.labels_refs, symbols, &name_ref)) {
+      RecordMetadata(wire_series.metadata, name_ref, &symbols, &family_index, &last_metadata, out);
+    }
     if (series.samples.empty() && series.histograms.empty() && series.exemplars.empty()) {
       out->input.series.pop_back();
       keys.resize(key_offset);

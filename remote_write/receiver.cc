@@ -13,6 +13,8 @@
 #include "remote_write/decoder.h"
 #include "remote_write/receiver_metrics.h"
 #include "remote_write/response_text.h"
+#include "remote_write/series_recycler.h"
+#include "remote_write/series_ref_cache.h"
 
 namespace tsvault::remote_write {
 
@@ -78,7 +80,10 @@ class InflightReservation {
 
 struct Receiver::Impl {
   Impl(storage::DB* db_in, ReceiverOptions options_in, prometheus::Registry* registry)
-      : db(db_in), options(options_in), metrics(registry) {
+      : db(db_in),
+        options(options_in),
+        metrics(registry),
+        series_cache(options.max_cached_series, options.max_series_cache_bytes) {
     limits.max_labels_per_series = options.max_labels_per_series;
     limits.max_label_name_bytes = options.max_label_name_bytes;
     limits.max_label_value_bytes = options.max_label_value_bytes;
@@ -92,6 +97,7 @@ struct Receiver::Impl {
   ReceiverOptions options;
   LabelLimits limits;
   ReceiverMetrics metrics;
+  SeriesRefCache series_cache;
   std::atomic<uint64_t> inflight_bytes{0};
 };
 
@@ -165,16 +171,23 @@ void Receiver::Impl::Handle(const http::Request& request, http::Response* respon
   }
 
   const auto decode_start = std::chrono::steady_clock::now();
-  DecodedRequest decoded;
-  {
-    std::unique_ptr<char[]> uncompressed(new char[decoded_size > 0 ? decoded_size : 1]);
-    if (!snappy::RawUncompress(body.data(), body.size(), uncompressed.get())) {
-      return reject(RejectReason::kCorruptSnappy, 400,
-                    "corrupt snappy: the request body failed to decompress");
-    }
-    status = DecodeWriteRequest(protocol, std::string_view(uncompressed.get(), decoded_size), limits,
-                                &decoded);
+  // The decompressed request stays until the append is done: a request whose
+  // cached references storage refuses is decoded again.
+  std::unique_ptr<char[]> uncompressed(new char[decoded_size > 0 ? decoded_size : 1]);
+  if (!snappy::RawUncompress(body.data(), body.size(), uncompressed.get())) {
+    return reject(RejectReason::kCorruptSnappy, 400, "corrupt snappy: the request body failed to decompress");
   }
+  const std::string_view protobuf(uncompressed.get(), decoded_size);
+  DecodedRequest decoded;
+  // Series buffers come from, and go back to, this thread's recycler.
+  SeriesRecycler& recycler = SeriesRecycler::ForThisThread();
+  recycler.Lend(&decoded);
+  struct ReturnBuffers {
+    SeriesRecycler* recycler;
+    DecodedRequest* decoded;
+    ~ReturnBuffers() { recycler->Return(decoded); }
+  } return_buffers{&recycler, &decoded};
+  status = DecodeWriteRequest(protocol, protobuf, limits, &series_cache, &decoded);
   metrics.ObserveDecodeSeconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - decode_start).count());
   if (!status.ok()) {
@@ -189,9 +202,22 @@ void Receiver::Impl::Handle(const http::Request& request, http::Response* respon
   }
 
   storage::WriteResult result;
-  const storage::WriteInput& input = decoded.input;
-  if (!input.series.empty() || !input.metadata.empty()) {
-    status = db->Append(input, &result);
+  if (!decoded.input.series.empty() || !decoded.input.metadata.empty()) {
+    status = db->Append(decoded.input, &result);
+    if (status.IsInvalidArgument() && decoded.series_cache_hits > 0) {
+      // Storage refused a cached reference (nothing was stored): forget every
+      // reference and write this request by labels.
+      spdlog::warn("remote write: storage refused a cached series reference ({}); clearing the "
+                   "series cache",
+                   status.ToString());
+      series_cache.Clear();
+      DecodedRequest by_labels;
+      status = DecodeWriteRequest(protocol, protobuf, limits, nullptr, &by_labels);
+      if (status.ok()) {
+        decoded = std::move(by_labels);
+        status = db->Append(decoded.input, &result);
+      }
+    }
     if (!status.ok()) {
       if (status.IsResourceExhausted()) {
         return reject(RejectReason::kQueueFull, 429,
@@ -201,6 +227,15 @@ void Receiver::Impl::Handle(const http::Request& request, http::Response* respon
                     "storage error, nothing of this request was written: " + status.ToString());
     }
   }
+  // Series decoded in full are looked up by reference next time.
+  if (result.series_refs.size() == decoded.input.series.size()) {
+    for (const DecodedRequest::PendingKey& pending : decoded.pending_keys) {
+      series_cache.Insert(decoded.PendingKeyBytes(pending), pending.hash,
+                          result.series_refs[pending.series_index]);
+    }
+  }
+  metrics.CountSeriesCache(decoded.series_cache_hits, decoded.pending_keys.size());
+  const storage::WriteInput& input = decoded.input;
   const WrittenCounts written{result.samples_written, result.histograms_written, result.exemplars_written};
   metrics.CountIngested(result.samples_written, result.histograms_written, result.exemplars_written,
                         input.metadata.size());
@@ -219,6 +254,8 @@ Receiver::Receiver(storage::DB* db, ReceiverOptions options, prometheus::Registr
     : impl_(std::make_unique<Impl>(db, options, registry)) {}
 
 Receiver::~Receiver() = default;
+
+uint64_t Receiver::CachedSeries() const { return impl_->series_cache.size(); }
 
 void Receiver::Handle(const http::Request& request, http::Response* response) {
   try {

@@ -25,6 +25,12 @@ struct ReceiverOptions {
   // Decoded bytes of requests being processed at once; a request that would
   // go over answers 429 with Retry-After so memory stays bounded.
   uint64_t max_inflight_bytes = 512ull << 20;
+  // Series-reference cache (remote_write/series_ref_cache.h): series seen
+  // before skip label decoding and validation and are appended by storage
+  // reference. At most this many entries and about this many bytes (per
+  // entry: the labels' bytes + 6 per label + ~48); either 0 turns it off.
+  uint64_t max_cached_series = 4'000'000;
+  uint64_t max_series_cache_bytes = 1ull << 30;
 };
 
 // Decodes, validates and stores remote-write requests. Thread-safe.
@@ -39,6 +45,10 @@ class Receiver {
 
   // Handles POST /api/v1/write.
   void Handle(const http::Request& request, http::Response* response);
+
+  // Entries in the series-reference cache (for tests and diagnostics; takes
+  // every shard lock in turn).
+  uint64_t CachedSeries() const;
 
  private:
   struct Impl;

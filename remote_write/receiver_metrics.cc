@@ -58,6 +58,10 @@ ReceiverMetrics::ReceiverMetrics(prometheus::Registry* registry) {
                          "Exemplars written to storage through remote write.");
     metadata_ = counter("tsvault_remote_write_metadata_ingested_total",
                         "Metric metadata entries written to storage through remote write.");
+    cache_hits_ = counter("tsvault_remote_write_series_cache_hits_total",
+                          "Series appended by their cached storage reference, without label decoding.");
+    cache_misses_ = counter("tsvault_remote_write_series_cache_misses_total",
+                            "Series decoded in full while the series-reference cache is on.");
     decode_seconds_ =
         &prometheus::BuildHistogram()
              .Name("tsvault_remote_write_decode_seconds")
@@ -101,6 +105,12 @@ void ReceiverMetrics::CountIngested(uint64_t samples, uint64_t histograms, uint6
   if (histograms > 0) histograms_->Increment(static_cast<double>(histograms));
   if (exemplars > 0) exemplars_->Increment(static_cast<double>(exemplars));
   if (metadata > 0) metadata_->Increment(static_cast<double>(metadata));
+}
+
+void ReceiverMetrics::CountSeriesCache(uint64_t hits, uint64_t misses) {
+  if (cache_hits_ == nullptr) return;
+  if (hits > 0) cache_hits_->Increment(static_cast<double>(hits));
+  if (misses > 0) cache_misses_->Increment(static_cast<double>(misses));
 }
 
 void ReceiverMetrics::ObserveDecodeSeconds(double seconds) {

@@ -35,6 +35,9 @@ class ReceiverMetrics {
   void CountIngested(uint64_t samples, uint64_t histograms, uint64_t exemplars, uint64_t metadata);
   // tsvault_remote_write_decode_seconds (decompress + parse + validate).
   void ObserveDecodeSeconds(double seconds);
+  // tsvault_remote_write_series_cache_{hits,misses}_total: series appended by
+  // cached reference, series decoded in full with the cache on.
+  void CountSeriesCache(uint64_t hits, uint64_t misses);
 
  private:
   static constexpr std::array<int, 5> kKnownCodes = {204, 400, 415, 429, 500};
@@ -46,6 +49,8 @@ class ReceiverMetrics {
   prometheus::Counter* histograms_ = nullptr;
   prometheus::Counter* exemplars_ = nullptr;
   prometheus::Counter* metadata_ = nullptr;
+  prometheus::Counter* cache_hits_ = nullptr;
+  prometheus::Counter* cache_misses_ = nullptr;
   prometheus::Histogram* decode_seconds_ = nullptr;
 };
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <random>
 #include <vector>
 
@@ -86,23 +87,9 @@ inline const char* RecordKey(const char* record) { return record + SeriesRefCach
 }  // namespace
 
 void AppendSeriesKeyLabel(std::string_view name, std::string_view value, std::string* key) {
-  // Two varints and the bytes, written in place after one resize.
   const size_t start = key->size();
-  key->resize(start + name.size() + value.size() + 20);
-  char* out = key->data() + start;
-  auto put = [&out](std::string_view text) {
-    uint64_t length = text.size();
-    while (length >= 0x80) {
-      *out++ = static_cast<char>(length | 0x80);
-      length >>= 7;
-    }
-    *out++ = static_cast<char>(length);
-    std::memcpy(out, text.data(), text.size());
-    out += text.size();
-  };
-  put(name);
-  put(value);
-  key->resize(static_cast<size_t>(out - key->data()));
+  key->resize(start + SeriesKeyLabelSize(name, value));
+  WriteSeriesKeyLabel(name, value, key->data() + start);
 }
 
 // One slot of a shard's open-addressing table; record == nullptr: empty.
@@ -237,11 +224,16 @@ void SeriesRefCache::Insert(std::string_view key, uint64_t hash, uint64_t ref) {
     shard.Clear();
     if (bytes_needed() > bytes_per_shard_) return;  // this key alone is too large
   }
-  if ((shard.entries + 1) * 4 > shard.slots.size() * 3) shard.Grow();
-  Slot* slot = shard.Find(key, hash);
-  slot->hash = hash;
-  slot->record = shard.StoreRecord(key, ref, block_size);
-  ++shard.entries;
+  try {
+    if ((shard.entries + 1) * 4 > shard.slots.size() * 3) shard.Grow();
+    char* record = shard.StoreRecord(key, ref, block_size);
+    Slot* slot = shard.Find(key, hash);
+    slot->hash = hash;
+    slot->record = record;
+    ++shard.entries;
+  } catch (const std::bad_alloc&) {
+    shard.Clear();  // out of memory: a cache is the first thing to give up
+  }
 }
 
 void SeriesRefCache::Clear() {

@@ -30,6 +30,15 @@ class WireReader {
   // True when every byte has been consumed.
   bool done() const { return position_ == end_; }
 
+  // The next byte to be read (a pointer into the data given to the
+  // constructor; its end when done).
+  const char* position() const { return reinterpret_cast<const char*>(position_); }
+
+  // The next byte without consuming it; -1 when done.
+  int PeekByte() const { return position_ < end_ ? *position_ : -1; }
+  // Consumes one byte. Requires !done().
+  void SkipByte() { ++position_; }
+
   // Reads a field key. False on a malformed key, field number 0 or an
   // unknown wire type (6, 7).
   bool ReadTag(uint32_t* field, WireType* type) {

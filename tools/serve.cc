@@ -137,6 +137,10 @@ void AddServeCommand(CLI::App* app) {
                     "Longest label value in bytes")->capture_default_str();
   serve->add_option("--remote-write.max-inflight-bytes", flags->receiver.max_inflight_bytes,
                     "Decoded bytes being ingested at once; more answers 429")->capture_default_str();
+  serve->add_option("--remote-write.max-cached-series", flags->receiver.max_cached_series,
+                    "Entries of the series-reference cache (0 turns it off)")->capture_default_str();
+  serve->add_option("--remote-write.series-cache-bytes", flags->receiver.max_series_cache_bytes,
+                    "Memory of the series-reference cache in bytes (0 turns it off)")->capture_default_str();
   serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->callback([flags] { std::exit(RunServe(*flags)); });

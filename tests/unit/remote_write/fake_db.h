@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,14 +21,39 @@ namespace tsvault::remote_write::testing {
 
 // A storage::DB whose Append records its input and reports every sample,
 // histogram and exemplar as written, unless told to fail or to report
-// conflicts. All other methods return OK and nothing.
+// conflicts. Like the real engine it hands out series references
+// (WriteResult::series_refs, one per distinct label set) and refuses an
+// unknown reference with InvalidArgument before recording anything.
+// All other methods return OK and nothing.
 class FakeDB : public storage::DB {
  public:
   Status Append(const storage::WriteInput& input, storage::WriteResult* result) override {
     std::lock_guard<std::mutex> lock(mutex_);
     ++append_calls_;
+    *result = storage::WriteResult();
     if (!fail_with_.ok()) return fail_with_;
-    if (record_) appended_.push_back(input);
+    for (const storage::SeriesWrite& series : input.series) {
+      if (series.series_ref != 0 && labels_by_ref_.count(series.series_ref) == 0) {
+        ++unknown_ref_errors_;
+        return Status::InvalidArgument("unknown series reference " + std::to_string(series.series_ref));
+      }
+    }
+    storage::WriteInput resolved = input;
+    for (storage::SeriesWrite& series : resolved.series) {
+      if (series.series_ref != 0) {
+        ++appended_by_ref_;
+        series.labels = labels_by_ref_[series.series_ref];
+      } else {
+        auto [it, inserted] = ref_by_labels_.try_emplace(series.labels, next_ref_);
+        if (inserted) labels_by_ref_[next_ref_++] = series.labels;
+        series.series_ref = it->second;
+      }
+      if (issue_refs_) result->series_refs.push_back(series.series_ref);
+    }
+    if (record_) {
+      raw_appended_.push_back(input);
+      appended_.push_back(std::move(resolved));
+    }
     for (const storage::SeriesWrite& series : input.series) {
       result->samples_written += series.samples.size();
       result->histograms_written += series.histograms.size();
@@ -78,14 +104,48 @@ class FakeDB : public storage::DB {
     std::lock_guard<std::mutex> lock(mutex_);
     record_ = false;
   }
+  // Drops the inputs recorded so far (references stay valid).
+  void ClearRecorded() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    appended_.clear();
+    raw_appended_.clear();
+  }
   // Makes every following Append reject `count` samples as conflicts.
   void ReportConflicts(uint64_t count) {
     std::lock_guard<std::mutex> lock(mutex_);
     conflicts_ = count;
   }
+  // Stops returning WriteResult::series_refs (as a storage without
+  // references would), which leaves the receiver's cache empty.
+  void StopIssuingRefs() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    issue_refs_ = false;
+  }
+  // Invalidates every reference handed out so far (new ones differ).
+  void ForgetRefs() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    labels_by_ref_.clear();
+    ref_by_labels_.clear();
+  }
+  // Appended inputs, each series with its labels (resolved from its
+  // reference when it came by reference) and its reference.
   std::vector<storage::WriteInput> appended() {
     std::lock_guard<std::mutex> lock(mutex_);
     return appended_;
+  }
+  // Appended inputs exactly as received.
+  std::vector<storage::WriteInput> raw_appended() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return raw_appended_;
+  }
+  // Series that came by reference, and Appends refused for an unknown one.
+  uint64_t appended_by_ref() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return appended_by_ref_;
+  }
+  uint64_t unknown_ref_errors() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return unknown_ref_errors_;
   }
   int append_calls() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -104,8 +164,15 @@ class FakeDB : public storage::DB {
   Status fail_with_;
   uint64_t conflicts_ = 0;
   bool record_ = true;
+  bool issue_refs_ = true;
   int append_calls_ = 0;
+  uint64_t next_ref_ = 1;
+  uint64_t appended_by_ref_ = 0;
+  uint64_t unknown_ref_errors_ = 0;
+  std::map<Labels, uint64_t> ref_by_labels_;
+  std::map<uint64_t, Labels> labels_by_ref_;
   std::vector<storage::WriteInput> appended_;
+  std::vector<storage::WriteInput> raw_appended_;
 };
 
 // A POST /api/v1/write request with the given headers and body.

@@ -3,6 +3,7 @@
 // must get 400.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -129,6 +130,82 @@ TEST_P(FuzzTest, MutatedValidBodiesNeverCrash) {
     }
     Send(mutate_protobuf ? SnappyCompress(mutated) : mutated);
   }
+}
+
+// Everything of a write as text (labels resolved by the FakeDB), bit-exact.
+std::string Describe(const std::vector<storage::WriteInput>& inputs) {
+  std::string out;
+  for (const storage::WriteInput& input : inputs) {
+    for (const storage::SeriesWrite& series : input.series) {
+      out.append(LabelsToString(series.labels)).append(":");
+      for (const storage::Sample& sample : series.samples) {
+        uint64_t bits;
+        std::memcpy(&bits, &sample.value, sizeof(bits));
+        out.append(" ").append(std::to_string(sample.timestamp_ms)).append("=").append(std::to_string(bits));
+      }
+      for (const storage::Histogram& histogram : series.histograms) {
+        out.append(" h").append(std::to_string(histogram.timestamp_ms)).append("/");
+        out.append(std::to_string(histogram.count_int)).append("/");
+        out.append(std::to_string(histogram.positive_deltas.size()));
+      }
+      for (const storage::Exemplar& exemplar : series.exemplars) {
+        out.append(" e").append(LabelsToString(exemplar.labels)).append(std::to_string(exemplar.timestamp_ms));
+      }
+      out.append("\n");
+    }
+    for (const storage::MetricMetadata& metadata : input.metadata) {
+      out.append("m ").append(metadata.metric_family_name).append(" ");
+      out.append(std::to_string(static_cast<int>(metadata.type))).append(" ");
+      out.append(metadata.help).append(" ").append(metadata.unit).append("\n");
+    }
+  }
+  return out;
+}
+
+// Differential: a receiver with the series-reference cache and one without
+// give the same answer and store the same data for every mutated body, while
+// the cache holds the series of the valid body (so mutations that keep a
+// series' labels intact take the hit path).
+TEST_P(FuzzTest, CacheNeverChangesTheOutcome) {
+  std::string protobuf;
+  ASSERT_TRUE(SerializeWriteRequest(ValidInput(), GetParam(), &protobuf).ok());
+  const std::string body = SnappyCompress(protobuf);
+  FakeDB cached_db, plain_db;
+  ReceiverOptions no_cache;
+  no_cache.max_cached_series = 0;
+  Receiver cached(&cached_db, ReceiverOptions{}, nullptr);
+  Receiver plain(&plain_db, no_cache, nullptr);
+  std::mt19937_64 random(99);
+  int hits_seen = 0;
+  for (int i = 0; i < kIterations / 4; ++i) {
+    std::string mutated = i % 10 == 0 ? body : protobuf;  // the valid body now and then
+    if (i % 10 != 0) {
+      const int mutations = 1 + static_cast<int>(random() % 3);
+      for (int m = 0; m < mutations && !mutated.empty(); ++m) {
+        const size_t position = random() % mutated.size();
+        switch (random() % 3) {
+          case 0: mutated[position] = static_cast<char>(random()); break;
+          case 1: mutated[position] ^= static_cast<char>(1u << (random() % 8)); break;
+          default: mutated.erase(position, 1 + random() % 4); break;
+        }
+      }
+      mutated = SnappyCompress(mutated);
+    }
+    http::Response with_cache, without_cache;
+    cached.Handle(MakeRequest(mutated, ContentType(GetParam())), &with_cache);
+    plain.Handle(MakeRequest(mutated, ContentType(GetParam())), &without_cache);
+    ASSERT_EQ(with_cache.status, without_cache.status) << i << " " << with_cache.body;
+    ASSERT_EQ(with_cache.body, without_cache.body) << i;
+    ASSERT_EQ(with_cache.headers, without_cache.headers) << i;
+    ASSERT_EQ(Describe(cached_db.appended()), Describe(plain_db.appended())) << i;
+    for (const auto& input : cached_db.raw_appended()) {
+      for (const auto& series : input.series) hits_seen += series.series_ref != 0 ? 1 : 0;
+    }
+    cached_db.ClearRecorded();
+    plain_db.ClearRecorded();
+  }
+  EXPECT_GT(hits_seen, kIterations / 4);  // the hit path was exercised
+  EXPECT_EQ(plain_db.appended_by_ref(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, FuzzTest, ::testing::Values(Protocol::kV1, Protocol::kV2),

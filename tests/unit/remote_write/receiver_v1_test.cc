@@ -393,7 +393,7 @@ TEST_F(ReceiverV1Test, StorageConflictsAre400ListingThem) {
 
 TEST_F(ReceiverV1Test, ManyBadSeriesReportFirstFewAndCount) {
   prometheus::WriteRequest request;
-  for (int i = 0; i < 25; ++i) AddSeries(&request, {{"job", "j" + std::to_string(i)}});
+  for (int i = 0; i < 25; ++i) AddSeries(&request, {{"job", std::string("j").append(std::to_string(i))}});
   AddSeries(&request, {{"__name__", "ok"}});
   http::Response response = SendProto(request);
   EXPECT_EQ(response.status, 400);

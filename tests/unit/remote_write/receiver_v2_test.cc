@@ -157,6 +157,29 @@ TEST_F(ReceiverV2Test, MetadataOnlySeriesIs204AndStored) {
   EXPECT_EQ(appended[0].metadata[0].help, "Build information.");
 }
 
+TEST_F(ReceiverV2Test, MetadataOfCachedSeriesUsesTheNonEmptyMetricName) {
+  // An empty-valued __name__ pair is dropped by canonicalization; a series
+  // found in the series-reference cache must take its family name from the
+  // other one, like a series decoded in full.
+  RequestBuilder builder;
+  v2::TimeSeries* ts =
+      builder.AddSeries({{"__name__", ""}, {"job", "a"}, {"__name__", "rpc_seconds_count"}}, 1);
+  ts->mutable_metadata()->set_type(v2::Metadata::METRIC_TYPE_SUMMARY);
+  ts->mutable_metadata()->set_help_ref(builder.Ref("RPC latency."));
+  for (int round = 0; round < 2; ++round) {
+    http::Response response = Send(builder.request());
+    EXPECT_EQ(response.status, 204) << response.body;
+  }
+  const std::vector<storage::WriteInput> appended = db_.appended();
+  ASSERT_EQ(appended.size(), 2u);
+  EXPECT_EQ(db_.appended_by_ref(), 1u);  // the second time by reference
+  for (const storage::WriteInput& input : appended) {
+    ASSERT_EQ(input.metadata.size(), 1u);
+    EXPECT_EQ(input.metadata[0].metric_family_name, "rpc_seconds");
+    EXPECT_EQ(input.metadata[0].help, "RPC latency.");
+  }
+}
+
 TEST_F(ReceiverV2Test, MetadataFamilyNameStripsClassicHistogramSuffixes) {
   RequestBuilder builder;
   const uint32_t help = builder.Ref("Request latency.");
