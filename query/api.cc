@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "query/api_query.h"
 #include "query/api_response.h"
 #include "query/selector.h"
 #include "query/time_parse.h"
@@ -81,8 +82,12 @@ nlohmann::json LabelsToJson(const Labels& labels) {
 }  // namespace
 
 struct Api::Impl {
+  Impl(storage::DB* db_in, ApiOptions options_in)
+      : db(db_in), options(std::move(options_in)), engine(db_in, options.engine) {}
+
   storage::DB* db;
   ApiOptions options;
+  Engine engine;
 
   void HandleSeries(const http::Request& request, http::Response* response) {
     Params params = http::RequestParams(request);
@@ -216,7 +221,7 @@ struct Api::Impl {
   }
 };
 
-Api::Api(storage::DB* db, ApiOptions options) : impl_(new Impl{db, std::move(options)}) {}
+Api::Api(storage::DB* db, ApiOptions options) : impl_(new Impl(db, std::move(options))) {}
 Api::~Api() = default;
 
 void Api::Register(http::Server* server) {
@@ -236,6 +241,7 @@ void Api::Register(http::Server* server) {
   server->Route("GET", "/api/v1/metadata", bind(&Impl::HandleMetadata));
   server->Route("GET", "/api/v1/status/buildinfo", bind(&Impl::HandleBuildInfo));
   server->Route("GET", "/api/v1/status/tsdb", bind(&Impl::HandleTsdbStatus));
+  RegisterQueryRoutes(server, impl->db, &impl->engine);
 }
 
 }  // namespace tsvault::query

@@ -7,14 +7,22 @@
 #include <string>
 
 #include "http/server.h"
+#include "query/engine.h"
 #include "storage/db.h"
 
 namespace tsvault::query {
 
 struct ApiOptions {
+  ApiOptions() = default;
+  ApiOptions(std::string version_in, std::string revision_in, std::string build_date_in,
+             EngineOptions engine_in = {})
+      : version(std::move(version_in)), revision(std::move(revision_in)),
+        build_date(std::move(build_date_in)), engine(std::move(engine_in)) {}
+
   std::string version;   // reported by /api/v1/status/buildinfo
   std::string revision;
   std::string build_date;
+  EngineOptions engine;  // PromQL limits: lookback, timeout, max samples
 };
 
 // Registers the read endpoints on a server. Thread-safe.

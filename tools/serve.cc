@@ -28,6 +28,9 @@ struct ServeFlags {
   uint64_t block_cache_bytes = 256ull << 20;
   remote_write::ReceiverOptions receiver;
   std::string log_level = "info";
+  std::string query_lookback_delta = "5m";
+  std::string query_timeout = "2m";
+  int64_t query_max_samples = 50'000'000;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -68,7 +71,12 @@ int RunServe(const ServeFlags& flags) {
   if (!s.ok()) Fail("cannot open storage: " + s.ToString());
 
   remote_write::Receiver receiver(db.get(), flags.receiver, metrics.registry());
-  query::Api api(db.get(), query::ApiOptions{TSVAULT_VERSION, TSVAULT_REVISION, __DATE__});
+  query::ApiOptions api_options{TSVAULT_VERSION, TSVAULT_REVISION, __DATE__};
+  api_options.engine.lookback_delta =
+      std::chrono::milliseconds(DurationFlag("query.lookback-delta", flags.query_lookback_delta));
+  api_options.engine.timeout = std::chrono::milliseconds(DurationFlag("query.timeout", flags.query_timeout));
+  api_options.engine.max_samples = flags.query_max_samples;
+  query::Api api(db.get(), api_options);
 
   http::ServerOptions server_options;
   server_options.listen_address = flags.listen;
@@ -141,6 +149,11 @@ void AddServeCommand(CLI::App* app) {
                     "Entries of the series-reference cache (0 turns it off)")->capture_default_str();
   serve->add_option("--remote-write.series-cache-bytes", flags->receiver.max_series_cache_bytes,
                     "Memory of the series-reference cache in bytes (0 turns it off)")->capture_default_str();
+  serve->add_option("--query.lookback-delta", flags->query_lookback_delta,
+                    "How far back an instant selector looks for the latest sample")->capture_default_str();
+  serve->add_option("--query.timeout", flags->query_timeout, "Longest a query may run")->capture_default_str();
+  serve->add_option("--query.max-samples", flags->query_max_samples,
+                    "Most samples a query may hold in memory; more fails the query")->capture_default_str();
   serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->callback([flags] { std::exit(RunServe(*flags)); });
