@@ -9,16 +9,12 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_labels.h"
 
 namespace tsvault::query {
 namespace {
 
-Labels L(std::initializer_list<std::pair<const char*, const char*>> pairs) {
-  Labels labels;
-  for (auto& [n, v] : pairs) labels.push_back(Label{n, v});
-  SortLabels(&labels);
-  return labels;
-}
+using testing::L;
 
 class ApiTest : public ::testing::Test {
  protected:

@@ -10,16 +10,12 @@
 #include "http/server.h"
 #include "query/api.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_labels.h"
 
 namespace tsvault::query {
 namespace {
 
-Labels L(std::initializer_list<std::pair<const char*, const char*>> pairs) {
-  Labels labels;
-  for (auto& [n, v] : pairs) labels.push_back(Label{n, v});
-  SortLabels(&labels);
-  return labels;
-}
+using testing::L;
 
 class EngineApiTest : public ::testing::Test {
  protected:

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_labels.h"
 
 namespace tsvault::storage {
 namespace {
@@ -17,12 +18,7 @@ namespace {
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
-Labels L(std::initializer_list<std::pair<const char*, const char*>> pairs) {
-  Labels labels;
-  for (auto& [n, v] : pairs) labels.push_back(Label{n, v});
-  SortLabels(&labels);
-  return labels;
-}
+using testing::L;
 
 LabelMatcher M(MatchType type, const char* name, const char* value) {
   LabelMatcher m;
