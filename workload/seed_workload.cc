@@ -122,6 +122,50 @@ struct SeedWorkload::State {
     groups.push_back(std::move(group));
   }
 
+  // Keeps about `fraction` of the series, spread over the whole table
+  // so every family stays represented. A histogram group (its buckets, _sum
+  // and _count) is one unit: kept or dropped whole.
+  void KeepFraction(double fraction) {
+    std::vector<SeriesState> kept_series;
+    std::vector<HistogramGroup> kept_groups;
+    std::vector<int32_t> new_group(groups.size(), -1);
+    size_t unit = 0;
+    int32_t previous_group = -1;
+    for (size_t i = 0; i < series.size(); ++i) {
+      const int32_t group = series[i].group;
+      if (group < 0 || group != previous_group) ++unit;
+      previous_group = group;
+      // A fixed hash of the unit number decides, so the choice is the same
+      // for every seed and does not alias with the table's interleaving.
+      uint64_t mixed = unit * 0x9E3779B97F4A7C15ull;
+      mixed = (mixed ^ (mixed >> 31)) * 0xBF58476D1CE4E5B9ull;
+      mixed ^= mixed >> 29;
+      const bool keep = static_cast<double>(mixed % 1'000'000) < fraction * 1'000'000;
+      if (!keep) continue;
+      if (group >= 0) {
+        if (new_group[group] < 0) {
+          new_group[group] = static_cast<int32_t>(kept_groups.size());
+          HistogramGroup copy = groups[group];
+          copy.buckets.clear();
+          kept_groups.push_back(std::move(copy));
+        }
+        HistogramGroup& target = kept_groups[new_group[group]];
+        const size_t index = kept_series.size();
+        switch (series[i].kind) {
+          case SeriesKind::kHistogramBucket: target.buckets.push_back(index); break;
+          case SeriesKind::kHistogramSum: target.sum_index = index; break;
+          case SeriesKind::kHistogramCount: target.count_index = index; break;
+          default: break;
+        }
+        series[i].group = new_group[group];
+      }
+      kept_series.push_back(std::move(series[i]));
+    }
+    if (kept_series.empty() && !series.empty()) kept_series.push_back(series.front());
+    series = std::move(kept_series);
+    groups = std::move(kept_groups);
+  }
+
   void Build(const std::string& host) {
     const Label inst{"instance", host};
     // Host metrics (node_exporter): 5 hosts x 8 cores x 8 modes.
@@ -291,19 +335,7 @@ SeedWorkload::SeedWorkload(const WorkloadOptions& options) : state_(std::make_un
   state_->rng.seed(options.seed);
   const int replicas = std::max(1, static_cast<int>(std::ceil(options.scale)));
   for (int r = 0; r < replicas; ++r) state_->Build("host" + std::to_string(r));
-  if (options.scale < 1) {
-    size_t keep = static_cast<size_t>(static_cast<double>(state_->series.size()) * options.scale);
-    // Keep whole histogram groups consistent: cut at a group boundary.
-    while (keep < state_->series.size() && state_->series[keep].group >= 0 && keep > 0 &&
-           state_->series[keep].group == state_->series[keep - 1].group) {
-      ++keep;
-    }
-    state_->series.resize(std::max<size_t>(1, keep));
-    while (!state_->groups.empty() &&
-           state_->groups.back().count_index >= state_->series.size()) {
-      state_->groups.pop_back();
-    }
-  }
+  if (options.scale < 1) state_->KeepFraction(options.scale);
   state_->BuildMetadata();
 }
 
