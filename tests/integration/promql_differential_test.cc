@@ -3,7 +3,8 @@
 // the pack (tests/support/promql_query_pack.cc) runs against both as instant
 // queries at three times and as range queries with two steps. Every answer
 // must match: same status and error type, same label sets, same timestamps,
-// values within 1e-9 relative (NaN equals NaN).
+// values within 1e-9 relative (NaN equals NaN). A second test checks that
+// `promtool query` prints the same for both servers.
 //
 // The data: one hour of the seed workload from `tsvault loadgen` (scale 0.1:
 // ~900 series of every family, counters with resets, gauges, classic
@@ -11,7 +12,9 @@
 // ±Inf, a stale series, a gap longer than the lookback, counter resets).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -84,60 +87,141 @@ std::string FormatSeconds(double seconds) {
   return out.str();
 }
 
+// Runs `promtool query <args...>` and returns what it printed (stdout and
+// stderr) and whether it exited 0.
+Status RunPromtool(const std::vector<std::string>& args, const std::string& log_path, std::string* output) {
+  std::remove(log_path.c_str());
+  std::vector<std::string> argv = {"/usr/bin/promtool", "query"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  testing::Process promtool;
+  Status s = promtool.Start({argv, {}, log_path});
+  if (!s.ok()) return s;
+  if (!promtool.WaitForExit(std::chrono::seconds(60))) {
+    promtool.Kill();
+    return Status::IOError("promtool did not finish");
+  }
+  std::ifstream in(log_path);
+  std::stringstream content;
+  content << in.rdbuf();
+  *output = content.str();
+  if (promtool.last_wait_status() != 0) {
+    return Status::IOError("promtool " + testing::DescribeWaitStatus(promtool.last_wait_status()) + ": " + *output);
+  }
+  return Status::OK();
+}
+
+// The lines of `text`, sorted: promtool prints an instant vector in the
+// server's order, which PromQL leaves undefined for most queries.
+std::vector<std::string> SortedLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
 struct Evaluation {
   std::string description;  // "instant at T" or "range [a, b] step s"
   std::string target_suffix;
   bool range;
 };
 
-TEST(PromqlDifferentialTest, TsvaultAnswersLikePrometheus) {
-  testing::TempDir dir;
+// Both servers with the same data, started once for the suite.
+class PromqlDifferentialTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { setup_status_ = new Status(LoadBothServers()); }
+  static void TearDownTestSuite() {
+    delete prometheus_;
+    delete tsvault_;
+    delete dir_;
+    delete setup_status_;
+    prometheus_ = nullptr;
+    tsvault_ = nullptr;
+    dir_ = nullptr;
+    setup_status_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(setup_status_->ok()) << setup_status_->ToString(); }
 
+  static Status LoadBothServers();
+
+  static testing::TempDir* dir_;
+  static testing::TsvaultServer* tsvault_;
+  static testing::PrometheusServer* prometheus_;
+  static Status* setup_status_;
+  static int64_t start_, end_, samples_;
+};
+
+testing::TempDir* PromqlDifferentialTest::dir_ = nullptr;
+testing::TsvaultServer* PromqlDifferentialTest::tsvault_ = nullptr;
+testing::PrometheusServer* PromqlDifferentialTest::prometheus_ = nullptr;
+Status* PromqlDifferentialTest::setup_status_ = nullptr;
+int64_t PromqlDifferentialTest::start_ = 0;
+int64_t PromqlDifferentialTest::end_ = 0;
+int64_t PromqlDifferentialTest::samples_ = 0;
+
+Status PromqlDifferentialTest::LoadBothServers() {
+  dir_ = new testing::TempDir();
   testing::TsvaultServerOptions tsvault_options;
   tsvault_options.binary = testing::TsvaultBinaryPath();
-  tsvault_options.data_dir = dir.path() + "/tsvault-data";
-  tsvault_options.log_path = dir.path() + "/tsvault.log";
+  tsvault_options.data_dir = dir_->path() + "/tsvault-data";
+  tsvault_options.log_path = dir_->path() + "/tsvault.log";
   tsvault_options.extra_args = {"--storage.wal-sync=none"};
-  testing::TsvaultServer tsvault(tsvault_options);
-  Status s = tsvault.Start();
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  tsvault_ = new testing::TsvaultServer(tsvault_options);
+  Status s = tsvault_->Start();
+  if (!s.ok()) return s;
 
   testing::PrometheusServerOptions prometheus_options;
-  prometheus_options.work_dir = dir.path();
+  prometheus_options.work_dir = dir_->path();
   prometheus_options.enable_remote_write_receiver = true;
   prometheus_options.extra_args = {"--enable-feature=promql-negative-offset"};
-  testing::PrometheusServer prometheus(prometheus_options);
-  s = prometheus.Start("global:\n  scrape_interval: 15s\n");
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  prometheus_ = new testing::PrometheusServer(prometheus_options);
+  s = prometheus_->Start("global:\n  scrape_interval: 15s\n");
+  if (!s.ok()) return s;
 
   // One hour ending at the last whole interval before now: Prometheus'
   // receiver only takes samples near its head, so the data must be recent.
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const int64_t end = std::chrono::duration_cast<std::chrono::seconds>(now).count() / kIntervalSeconds *
-                      kIntervalSeconds;
-  const int64_t start = end - 3600;
+  end_ = std::chrono::duration_cast<std::chrono::seconds>(now).count() / kIntervalSeconds * kIntervalSeconds;
+  start_ = end_ - 3600;
 
   nlohmann::json prometheus_summary, tsvault_summary;
-  s = RunLoadgen(prometheus.base_url() + "/api/v1/write", start, end, dir.path() + "/loadgen-prometheus.log",
+  s = RunLoadgen(prometheus_->base_url() + "/api/v1/write", start_, end_, dir_->path() + "/loadgen-prometheus.log",
                  &prometheus_summary);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  s = RunLoadgen(tsvault.base_url() + "/api/v1/write", start, end, dir.path() + "/loadgen-tsvault.log",
+  if (!s.ok()) return s;
+  s = RunLoadgen(tsvault_->base_url() + "/api/v1/write", start_, end_, dir_->path() + "/loadgen-tsvault.log",
                  &tsvault_summary);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  const int64_t samples = prometheus_summary.value("samples_sent", int64_t{0});
-  ASSERT_GT(samples, 100'000);
-  EXPECT_EQ(prometheus_summary.value("samples_acknowledged", int64_t{-1}), samples) << prometheus_summary.dump();
-  EXPECT_EQ(tsvault_summary.value("samples_sent", int64_t{-1}), samples) << tsvault_summary.dump();
-  EXPECT_EQ(tsvault_summary.value("samples_acknowledged", int64_t{-1}), samples) << tsvault_summary.dump();
+  if (!s.ok()) return s;
+  samples_ = prometheus_summary.value("samples_sent", int64_t{0});
+  if (samples_ < 100'000) return Status::Corruption("loadgen sent too little: " + prometheus_summary.dump());
+  for (const auto* summary : {&prometheus_summary, &tsvault_summary}) {
+    if (summary->value("samples_sent", int64_t{-1}) != samples_ ||
+        summary->value("samples_acknowledged", int64_t{-1}) != samples_) {
+      return Status::Corruption("not every sample was acknowledged: " + prometheus_summary.dump() + " / " +
+                                tsvault_summary.dump());
+    }
+  }
 
+  std::unique_ptr<http::Client> prometheus_client, tsvault_client;
+  s = http::Client::Create(prometheus_->base_url(), &prometheus_client);
+  if (s.ok()) s = http::Client::Create(tsvault_->base_url(), &tsvault_client);
+  if (!s.ok()) return s;
+  const storage::WriteInput edges = testing::DifferentialEdgeSeries((start_ + 300) * 1000, end_ * 1000, 15'000);
+  s = PostWrite(prometheus_client.get(), edges);
+  if (!s.ok()) return Status::IOError("Prometheus: " + s.ToString());
+  s = PostWrite(tsvault_client.get(), edges);
+  if (!s.ok()) return Status::IOError("tsvault: " + s.ToString());
+  return Status::OK();
+}
+
+TEST_F(PromqlDifferentialTest, TsvaultAnswersLikePrometheus) {
+  const int64_t start = start_, end = end_;
+  auto& prometheus = *prometheus_;
+  auto& tsvault = *tsvault_;
   std::unique_ptr<http::Client> prometheus_client, tsvault_client;
   ASSERT_TRUE(http::Client::Create(prometheus.base_url(), &prometheus_client).ok());
   ASSERT_TRUE(http::Client::Create(tsvault.base_url(), &tsvault_client).ok());
-  const storage::WriteInput edges = testing::DifferentialEdgeSeries((start + 300) * 1000, end * 1000, 15'000);
-  s = PostWrite(prometheus_client.get(), edges);
-  ASSERT_TRUE(s.ok()) << "Prometheus: " << s.ToString();
-  s = PostWrite(tsvault_client.get(), edges);
-  ASSERT_TRUE(s.ok()) << "tsvault: " << s.ToString();
+  Status s;
 
   // Instant queries inside the data (off the scrape grid), at its end, and
   // in the lookback tail after it; range queries on and off the grid.
@@ -193,11 +277,54 @@ TEST(PromqlDifferentialTest, TsvaultAnswersLikePrometheus) {
 
   std::cout << "PromQL differential: " << pack.size() << " queries, " << compared << " evaluations, " << matched
             << " matched (" << with_data << " with data, " << errors_alike << " alike errors), "
-            << mismatches.size() << " differ; " << samples << " samples per server\n";
+            << mismatches.size() << " differ; " << samples_ << " samples per server\n";
   for (size_t i = 0; i < mismatches.size() && i < 40; ++i) std::cout << "  DIFF " << mismatches[i] << "\n";
   EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " evaluations differ (listed above)";
   // The comparison is only meaningful if most answers carry data.
   EXPECT_GE(with_data * 10, compared * 8) << "too many empty answers: the data set does not fit the pack";
+}
+
+TEST_F(PromqlDifferentialTest, PromtoolPrintsTheSameForBothServers) {
+  const std::string when = std::to_string(end_ - 600);
+  const std::string from = std::to_string(end_ - 1800), to = std::to_string(end_);
+  const std::vector<std::vector<std::string>> commands = {
+      {"instant", "--time=" + when, "SERVER", "sum by (app, status) (rate(http_requests_total[5m]))"},
+      {"instant", "--time=" + when, "SERVER",
+       "histogram_quantile(0.95, sum by (le, app) (rate(http_request_duration_seconds_bucket[5m])))"},
+      {"instant", "--time=" + when, "SERVER", "sort_desc(topk(5, bullmq_queue_size))"},
+      {"instant", "--time=" + when, "SERVER", "edge_gauge"},
+      {"range", "--start=" + from, "--end=" + to, "--step=1m", "SERVER",
+       "sum by (mode) (rate(node_cpu_seconds_total[5m]))"},
+      {"range", "--start=" + from, "--end=" + to, "--step=45s", "SERVER", "edge_gauge{case=~\"stale|gap\"}"},
+      {"series", "--match=bullmq_queue_size", "--match=node_load1", "--start=" + from, "--end=" + to, "SERVER"},
+      {"labels", "--start=" + from, "--end=" + to, "SERVER", "__name__"},
+      {"labels", "SERVER", "queue"},
+  };
+  int index = 0;
+  for (const auto& command : commands) {
+    std::string outputs[2];
+    const std::string servers[2] = {prometheus_->base_url(), tsvault_->base_url()};
+    for (int i = 0; i < 2; ++i) {
+      std::vector<std::string> args = command;
+      for (auto& arg : args) {
+        if (arg == "SERVER") arg = servers[i];
+      }
+      const std::string log = dir_->path() + "/promtool-" + std::to_string(index) + "-" + std::to_string(i) + ".log";
+      Status s = RunPromtool(args, log, &outputs[i]);
+      ASSERT_TRUE(s.ok()) << (i == 0 ? "Prometheus: " : "tsvault: ") << s.ToString();
+    }
+    ++index;
+    ASSERT_FALSE(outputs[0].empty()) << command[0] << " " << command.back();
+    // Instant vectors come in the server's order unless the query sorts.
+    const bool ordered = command[0] != "instant" || command.back().rfind("sort", 0) == 0;
+    if (ordered) {
+      EXPECT_EQ(outputs[1], outputs[0]) << "promtool query " << command[0] << " " << command.back();
+    } else {
+      EXPECT_EQ(SortedLines(outputs[1]), SortedLines(outputs[0]))
+          << "promtool query " << command[0] << " " << command.back() << "\nPrometheus:\n"
+          << outputs[0] << "tsvault:\n" << outputs[1];
+    }
+  }
 }
 
 }  // namespace
