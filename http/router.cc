@@ -5,12 +5,12 @@
 
 namespace tsvault::http {
 
-void Router::Add(const std::string& method, const std::string& pattern, Handler handler) {
+void Router::Add(const std::string& method, const std::string& pattern, Handler handler, bool blocking) {
   const bool is_prefix = pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, "/*") == 0;
   if (!is_prefix) {
     Entry& entry = exact_[pattern];
     entry.pattern = pattern;
-    entry.methods[method] = std::move(handler);
+    entry.methods[method] = Target{std::move(handler), blocking};
     return;
   }
   const std::string prefix = pattern.substr(0, pattern.size() - 1);  // keeps the '/'
@@ -20,7 +20,7 @@ void Router::Add(const std::string& method, const std::string& pattern, Handler 
     prefixes_.emplace_back(prefix, Entry{pattern, {}});
     it = prefixes_.end() - 1;
   }
-  it->second.methods[method] = std::move(handler);
+  it->second.methods[method] = Target{std::move(handler), blocking};
   // Keep the longest prefixes first so the most specific route wins.
   std::stable_sort(prefixes_.begin(), prefixes_.end(), [](const auto& a, const auto& b) {
     return a.first.size() > b.first.size();
@@ -31,19 +31,21 @@ void Router::Resolve(const Entry& entry, std::string_view method, Match* match) 
   match->pattern = entry.pattern;
   auto it = entry.methods.find(std::string(method));
   if (it != entry.methods.end()) {
-    match->handler = &it->second;
+    match->handler = &it->second.handler;
+    match->blocking = it->second.blocking;
     return;
   }
   if (method == "HEAD") {
     auto get = entry.methods.find("GET");
     if (get != entry.methods.end()) {
-      match->handler = &get->second;
+      match->handler = &get->second.handler;
+      match->blocking = get->second.blocking;
       match->head_via_get = true;
       return;
     }
   }
   match->error_status = 405;
-  for (const auto& [name, handler] : entry.methods) {
+  for (const auto& [name, target] : entry.methods) {
     if (!match->allow.empty()) match->allow += ", ";
     match->allow += name;
     if (name == "GET" && entry.methods.count("HEAD") == 0) match->allow += ", HEAD";

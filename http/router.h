@@ -27,20 +27,27 @@ class Router {
     // True when a HEAD request is served by the GET handler; the server then
     // sends the headers without the body.
     bool head_via_get = false;
+    // True when the handler was registered to run on the blocking pool.
+    bool blocking = false;
   };
 
   // Registers `handler`; a later registration of the same method and
   // pattern replaces the earlier one. A pattern ending in "/*" matches
-  // every path starting with the part before the "*".
-  void Add(const std::string& method, const std::string& pattern, Handler handler);
+  // every path starting with the part before the "*". `blocking` marks a
+  // handler that may run long (see Server::RouteBlocking).
+  void Add(const std::string& method, const std::string& pattern, Handler handler, bool blocking = false);
 
   // Looks up the handler for a request. Thread-safe once routes are added.
   Match Find(std::string_view method, std::string_view path) const;
 
  private:
+  struct Target {
+    Handler handler;
+    bool blocking = false;
+  };
   struct Entry {
-    std::string pattern;                    // as registered
-    std::map<std::string, Handler> methods; // method -> handler
+    std::string pattern;                   // as registered
+    std::map<std::string, Target> methods; // method -> handler
   };
 
   static void Resolve(const Entry& entry, std::string_view method, Match* match);

@@ -16,6 +16,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -82,6 +83,8 @@ struct ServerCore {
   tcp::acceptor acceptor;
   net::steady_timer accept_retry_timer;
   std::vector<std::thread> threads;
+  // Runs blocking handlers; created by Start() when options.blocking_threads > 0.
+  std::optional<net::thread_pool> blocking_pool;
   uint16_t port = 0;
 
   std::mutex stop_mutex;  // serialises Start() and Stop()
@@ -229,6 +232,25 @@ class Session : public std::enable_shared_from_this<Session> {
     request.remote_address = remote_address_;
 
     Router::Match match = core_->router.Find(request.method, request.path);
+    const bool keep_alive = message.keep_alive();
+    const unsigned version = message.version();
+    if (match.handler != nullptr && match.blocking && core_->blocking_pool) {
+      // The work guard keeps the I/O threads alive until the answer is
+      // posted back, even if Stop() closed every connection meanwhile.
+      net::post(*core_->blocking_pool, [self = shared_from_this(), handler = match.handler,
+                                        request = std::move(request), pattern = std::move(match.pattern),
+                                        version, keep_alive,
+                                        guard = net::make_work_guard(core_->io)]() mutable {
+        auto response = std::make_shared<Response>();
+        RunHandlerSafely(*handler, request, response.get());
+        const bool head = request.method == "HEAD";
+        net::post(self->stream_.get_executor(),
+                  [self, response, pattern = std::move(pattern), version, keep_alive, head]() mutable {
+                    self->Write(std::move(*response), std::move(pattern), version, keep_alive, head);
+                  });
+      });
+      return;
+    }
     Response response;
     if (match.handler != nullptr) {
       RunHandlerSafely(*match.handler, request, &response);
@@ -240,9 +262,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response.status = 404;
       response.body = "404 page not found\n";
     }
-    const bool keep_alive = message.keep_alive();
-    Write(std::move(response), std::move(match.pattern), message.version(), keep_alive,
-          request.method == "HEAD");
+    Write(std::move(response), std::move(match.pattern), version, keep_alive, request.method == "HEAD");
   }
 
   // Sends `response`, then reads the next request or closes.
@@ -361,6 +381,10 @@ void Server::Route(const std::string& method, const std::string& path, Handler h
   impl_->core.router.Add(method, path, std::move(handler));
 }
 
+void Server::RouteBlocking(const std::string& method, const std::string& path, Handler handler) {
+  impl_->core.router.Add(method, path, std::move(handler), /*blocking=*/true);
+}
+
 Status Server::Start() {
   ServerCore& core = impl_->core;
   std::lock_guard<std::mutex> lock(core.stop_mutex);
@@ -408,6 +432,7 @@ Status Server::Start() {
   }
   core.port = core.acceptor.local_endpoint(ec).port();
 
+  if (core.options.blocking_threads > 0) core.blocking_pool.emplace(core.options.blocking_threads);
   core.Accept();
   const int thread_count = std::max(1, core.options.threads);
   for (int i = 0; i < thread_count; ++i) {
@@ -451,6 +476,12 @@ void Server::Stop() {
   });
   for (auto& session : live) session->CloseSoon();
   live.clear();
+  if (core.blocking_pool) {
+    // Queued handlers are dropped; running ones finish (queries are bounded
+    // by their timeout) and post answers the closed sockets refuse.
+    core.blocking_pool->stop();
+    core.blocking_pool->join();
+  }
   // Every socket is closed, so the workers run out of work and return.
   for (auto& thread : core.threads) thread.join();
   core.threads.clear();

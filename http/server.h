@@ -14,7 +14,10 @@ namespace tsvault::http {
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:9201";  // host:port; port 0 picks one
-  int threads = 2;                                // worker threads
+  int threads = 2;                                // I/O worker threads
+  // Threads for handlers registered with RouteBlocking (queries); 0 runs
+  // them on the I/O threads like any other handler.
+  int blocking_threads = 4;
   uint64_t max_body_bytes = 64ull << 20;          // enforced while reading
   std::chrono::seconds header_timeout{10};        // to read a request's headers
   std::chrono::seconds idle_timeout{120};         // keep-alive idle limit
@@ -36,6 +39,11 @@ class Server {
   // Registers `handler` for `method` ("GET", "POST", ...) on `path`. A path
   // ending in "/*" matches every path with that prefix. Call before Start().
   void Route(const std::string& method, const std::string& path, Handler handler);
+
+  // Like Route, for a handler that may run long (a query): it runs on the
+  // blocking pool, so it never holds an I/O thread and other requests on
+  // other connections (remote write) keep flowing. Call before Start().
+  void RouteBlocking(const std::string& method, const std::string& path, Handler handler);
 
   // Binds and starts serving on the worker threads; returns at once.
   Status Start();

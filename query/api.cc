@@ -231,13 +231,15 @@ void Api::Register(http::Server* server) {
       (impl->*method)(request, response);
     };
   };
+  // Reads that may scan much of the index run on the server's blocking
+  // pool, so they never hold an I/O thread that remote write needs.
   for (const char* method : {"GET", "POST"}) {
-    server->Route(method, "/api/v1/series", bind(&Impl::HandleSeries));
-    server->Route(method, "/api/v1/labels", [impl](const http::Request& r, http::Response* w) {
+    server->RouteBlocking(method, "/api/v1/series", bind(&Impl::HandleSeries));
+    server->RouteBlocking(method, "/api/v1/labels", [impl](const http::Request& r, http::Response* w) {
       impl->HandleLabelQuery(r, nullptr, w);
     });
   }
-  server->Route("GET", "/api/v1/label/*", bind(&Impl::HandleLabelValues));
+  server->RouteBlocking("GET", "/api/v1/label/*", bind(&Impl::HandleLabelValues));
   server->Route("GET", "/api/v1/metadata", bind(&Impl::HandleMetadata));
   server->Route("GET", "/api/v1/status/buildinfo", bind(&Impl::HandleBuildInfo));
   server->Route("GET", "/api/v1/status/tsdb", bind(&Impl::HandleTsdbStatus));

@@ -201,16 +201,16 @@ void HandleQueryExemplars(storage::DB* db, const http::Request& request, http::R
 
 void RegisterQueryRoutes(http::Server* server, storage::DB* db, const Engine* engine) {
   for (const char* method : {"GET", "POST"}) {
-    server->Route(method, "/api/v1/query", [engine](const http::Request& request, http::Response* response) {
+    server->RouteBlocking(method, "/api/v1/query", [engine](const http::Request& request, http::Response* response) {
       HandleQuery(engine, request, response);
     });
-    server->Route(method, "/api/v1/query_range", [engine](const http::Request& request, http::Response* response) {
+    server->RouteBlocking(method, "/api/v1/query_range", [engine](const http::Request& request, http::Response* response) {
       HandleQueryRange(engine, request, response);
     });
     server->Route(method, "/api/v1/format_query", [](const http::Request& request, http::Response* response) {
       HandleFormatQuery(request, response);
     });
-    server->Route(method, "/api/v1/query_exemplars", [db](const http::Request& request, http::Response* response) {
+    server->RouteBlocking(method, "/api/v1/query_exemplars", [db](const http::Request& request, http::Response* response) {
       HandleQueryExemplars(db, request, response);
     });
   }

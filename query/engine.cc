@@ -45,7 +45,10 @@ const char* ResultTypeName(ResultType type) {
   return "vector";
 }
 
-Engine::Engine(storage::DB* db, EngineOptions options) : db_(db), options_(std::move(options)) {}
+Engine::Engine(storage::DB* db, EngineOptions options)
+    : db_(db), options_(std::move(options)), gate_(std::make_unique<QueryGate>(options_.max_concurrency)) {}
+
+Engine::~Engine() = default;
 
 Status Engine::InstantQuery(std::string_view query, int64_t time_ms, QueryResult* result,
                             const QueryControl& control) const {
@@ -87,6 +90,12 @@ Status Engine::Run(std::string_view query, int64_t start_ms, int64_t end_ms, int
   state.deadline = std::chrono::steady_clock::now() + timeout;
   state.cancelled = control.cancelled;
   state.max_samples = options_.max_samples;
+
+  // Wait for a slot among --query.max-concurrency; the wait is part of the
+  // query's time, as in Prometheus.
+  QueryGate::Slot slot;
+  s = slot.Acquire(gate_.get(), state.deadline, control.cancelled);
+  if (!s.ok()) return s;
 
   *result = QueryResult();
   try {

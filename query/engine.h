@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include "common/labels.h"
 #include "common/status.h"
 #include "query/engine_histogram.h"
+#include "query/query_gate.h"
 #include "storage/db.h"
 
 namespace tsvault::query {
@@ -43,6 +45,9 @@ struct EngineOptions {
   // Step of subqueries written without one (`x[1h:]`): Prometheus' global
   // evaluation interval.
   std::chrono::milliseconds default_subquery_step{60 * 1000};
+  // Most queries evaluating at once; more wait for a slot, and the wait
+  // counts against their timeout. <= 0: unlimited.
+  int max_concurrency = 20;
 };
 
 // Per-query controls.
@@ -102,6 +107,7 @@ class Engine {
  public:
   // `db` must outlive the engine.
   Engine(storage::DB* db, EngineOptions options);
+  ~Engine();
 
   const EngineOptions& options() const { return options_; }
 
@@ -122,6 +128,7 @@ class Engine {
 
   storage::DB* db_;
   EngineOptions options_;
+  std::unique_ptr<QueryGate> gate_;  // --query.max-concurrency
 };
 
 }  // namespace tsvault::query

@@ -31,6 +31,7 @@ struct ServeFlags {
   std::string query_lookback_delta = "5m";
   std::string query_timeout = "2m";
   int64_t query_max_samples = 50'000'000;
+  int query_max_concurrency = 20;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -76,11 +77,15 @@ int RunServe(const ServeFlags& flags) {
       std::chrono::milliseconds(DurationFlag("query.lookback-delta", flags.query_lookback_delta));
   api_options.engine.timeout = std::chrono::milliseconds(DurationFlag("query.timeout", flags.query_timeout));
   api_options.engine.max_samples = flags.query_max_samples;
+  api_options.engine.max_concurrency = flags.query_max_concurrency;
   query::Api api(db.get(), api_options);
 
   http::ServerOptions server_options;
   server_options.listen_address = flags.listen;
   server_options.threads = flags.threads;
+  // Queries, series and label lookups run beside the I/O threads; a few
+  // more threads than query slots so label lookups are not starved.
+  server_options.blocking_threads = flags.query_max_concurrency + 4;
   server_options.max_body_bytes = flags.receiver.max_request_bytes;
   server_options.observer = [&metrics](const std::string& route, int status, double seconds) {
     metrics.ObserveRequest(route, status, seconds);
@@ -154,6 +159,10 @@ void AddServeCommand(CLI::App* app) {
   serve->add_option("--query.timeout", flags->query_timeout, "Longest a query may run")->capture_default_str();
   serve->add_option("--query.max-samples", flags->query_max_samples,
                     "Most samples a query may hold in memory; more fails the query")->capture_default_str();
+  serve->add_option("--query.max-concurrency", flags->query_max_concurrency,
+                    "Most queries evaluating at once; more wait, within their timeout")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->callback([flags] { std::exit(RunServe(*flags)); });

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -472,6 +473,88 @@ TEST(ServerLifecycleTest, StopWithoutStartAndDestructor) {
   }  // the destructor stops the server
   RawConnection after(port);
   EXPECT_FALSE(after.connected());
+}
+
+// A long handler registered with RouteBlocking must not hold the only I/O
+// thread: other requests are answered while it runs.
+TEST_F(ServerTest, BlockingRouteLeavesIoThreadsFree) {
+  ServerOptions options = TestOptions();
+  options.threads = 1;
+  options.blocking_threads = 2;
+  options.idle_timeout = std::chrono::seconds(10);
+  MakeServer(options);
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool entered = false, release = false;
+  server_->RouteBlocking("GET", "/slow", [&](const Request&, Response* response) {
+    std::unique_lock<std::mutex> lock(mutex);
+    entered = true;
+    changed.notify_all();
+    changed.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+    response->body = "slow done";
+  });
+  StartServer();
+
+  Response slow_response;
+  Status slow_status;
+  std::thread slow([&] {
+    auto client = NewClient();
+    slow_status = client->Get("/slow", &slow_response);
+  });
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(5), [&] { return entered; }));
+  }
+  // The slow handler still runs; the single I/O thread serves this.
+  auto client = NewClient();
+  Response response;
+  const auto start = Clock::now();
+  ASSERT_TRUE(client->Do("GET", "/hello", {}, "", &response, milliseconds(3000)).ok());
+  EXPECT_EQ(response.body, "hello");
+  EXPECT_LT(SecondsSince(start), 3.0);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  slow.join();
+  ASSERT_TRUE(slow_status.ok()) << slow_status.ToString();
+  EXPECT_EQ(slow_response.status, 200);
+  EXPECT_EQ(slow_response.body, "slow done");
+
+  // Keep-alive continues on the connection after a blocking answer; HEAD
+  // is served by the blocking GET handler without a body.
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  ASSERT_TRUE(client->Get("/slow", &response).ok());
+  EXPECT_EQ(response.body, "slow done");
+  ASSERT_TRUE(client->Do("HEAD", "/slow", {}, "", &response).ok());
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "");
+  EXPECT_EQ(response.Header("Content-Length"), "9");
+}
+
+// Stop() while a blocking handler runs returns once it finished, without
+// crashing on the answer for the closed connection.
+TEST_F(ServerTest, StopWhileBlockingHandlerRuns) {
+  MakeServer();
+  std::atomic<bool> entered{false};
+  server_->RouteBlocking("GET", "/slow", [&](const Request&, Response* response) {
+    entered = true;
+    std::this_thread::sleep_for(milliseconds(300));
+    response->body = "late";
+  });
+  StartServer();
+  std::thread caller([&] {
+    auto client = NewClient();
+    Response response;
+    client->Get("/slow", &response);  // fails: the server stops meanwhile
+  });
+  while (!entered) std::this_thread::sleep_for(milliseconds(5));
+  server_->Stop();
+  caller.join();
 }
 
 }  // namespace
