@@ -25,15 +25,29 @@ struct BenchDB {
   std::unique_ptr<storage::DB> db;
 };
 
+// Opens a fresh DB in `out->dir` with `options`, whose data_dir is replaced
+// by that directory.
+inline Status OpenBenchDB(storage::Options options, BenchDB* out) {
+  options.data_dir = out->dir.path();
+  return storage::DB::Open(options, &out->db);
+}
+
+// The engine's default options (background checkpoints, checkpoint on close)
+// except that writes do not wait for fsync: for benchmarks that measure the
+// footprint of the engine as deployed.
+inline storage::Options NoSyncOptions() {
+  storage::Options options;
+  options.wal_sync = storage::WalSyncMode::kNone;
+  return options;
+}
+
 // Opens a fresh DB for a benchmark: no fsync, no background checkpoints
 // (the benchmark decides when to checkpoint) and no checkpoint on close.
 inline Status OpenBenchDB(BenchDB* out) {
-  storage::Options options;
-  options.data_dir = out->dir.path();
-  options.wal_sync = storage::WalSyncMode::kNone;
+  storage::Options options = NoSyncOptions();
   options.background_checkpoints = false;
   options.checkpoint_on_close = false;
-  return storage::DB::Open(options, &out->db);
+  return OpenBenchDB(options, out);
 }
 
 // The seed workload at one scale, appended to a DB for `kSeedSteps` scrapes
@@ -44,11 +58,7 @@ struct SeedDB {
   static constexpr int64_t kScrapeIntervalMs = 15000;
 
   explicit SeedDB(double scale) : workload(Options(scale)) {}
-  static workload::WorkloadOptions Options(double scale) {
-    workload::WorkloadOptions options;
-    options.scale = scale;
-    return options;
-  }
+  static workload::WorkloadOptions Options(double scale) { return SeedWorkloadOptions(scale); }
 
   BenchDB storage;
   workload::SeedWorkload workload;

@@ -1,11 +1,20 @@
-// Shared by the storage benchmarks: appends one scrape of the seed workload
-// to a DB the way a sender would, in requests of `batch` series.
+// Shared by the storage benchmarks: the seed workload at a scale, and one
+// scrape of it appended to a DB the way a sender would, in requests of
+// `batch` series.
 #pragma once
 
 #include "storage/db.h"
 #include "workload/seed_workload.h"
 
 namespace tsvault::bench {
+
+// The seed workload's options at `scale` (1.0: the recorded seed size),
+// everything else default.
+inline workload::WorkloadOptions SeedWorkloadOptions(double scale) {
+  workload::WorkloadOptions options;
+  options.scale = scale;
+  return options;
+}
 
 // Advances `workload` to `timestamp_ms` and appends every series' sample.
 // Returns the samples written, or a non-OK status.

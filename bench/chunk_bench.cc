@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/chunk.h"
+#include "tests/support/sample_series.h"
 
 namespace tsvault::storage {
 namespace {
@@ -160,29 +161,8 @@ std::vector<Histogram> MakeHistograms(bool is_float) {
     sum += static_cast<double>(rng() % 100000) / 1000;
     h.positive_spans = {{-2, 10}, {3, 4}};
     h.negative_spans = {{0, 6}};
-    uint64_t count = zero_count;
-    for (uint64_t b : positive) count += b;
-    for (uint64_t b : negative) count += b;
     h.sum = sum;
-    if (is_float) {
-      h.count_float = static_cast<double>(count);
-      h.zero_count_float = static_cast<double>(zero_count);
-      for (uint64_t b : positive) h.positive_counts.push_back(static_cast<double>(b));
-      for (uint64_t b : negative) h.negative_counts.push_back(static_cast<double>(b));
-    } else {
-      h.count_int = count;
-      h.zero_count_int = zero_count;
-      int64_t previous = 0;
-      for (uint64_t b : positive) {
-        h.positive_deltas.push_back(static_cast<int64_t>(b) - previous);
-        previous = static_cast<int64_t>(b);
-      }
-      previous = 0;
-      for (uint64_t b : negative) {
-        h.negative_deltas.push_back(static_cast<int64_t>(b) - previous);
-        previous = static_cast<int64_t>(b);
-      }
-    }
+    testing::SetHistogramBucketCounts(positive, negative, zero_count, &h);
     out.push_back(std::move(h));
   }
   return out;

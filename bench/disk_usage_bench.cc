@@ -5,10 +5,12 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <memory>
+#include <string>
 
+#include "bench/bench_db.h"
 #include "bench/bench_workload.h"
 #include "storage/db.h"
-#include "tests/support/temp_dir.h"
 #include "workload/seed_workload.h"
 
 namespace tsvault {
@@ -30,18 +32,13 @@ void BM_DiskBytesPerSampleOneDay(benchmark::State& state) {
   const double scale = static_cast<double>(state.range(0)) / 100.0;
   const int64_t hours = state.range(1);
   for (auto _ : state) {
-    testing::TempDir dir;
-    storage::Options options;
-    options.data_dir = dir.path();
-    options.wal_sync = storage::WalSyncMode::kNone;
-    std::unique_ptr<storage::DB> db;
-    if (!storage::DB::Open(options, &db).ok()) {
+    bench::BenchDB bench_db;
+    if (!bench::OpenBenchDB(bench::NoSyncOptions(), &bench_db).ok()) {
       state.SkipWithError("open failed");
       return;
     }
-    workload::WorkloadOptions workload_options;
-    workload_options.scale = scale;
-    workload::SeedWorkload workload(workload_options);
+    std::unique_ptr<storage::DB>& db = bench_db.db;
+    workload::SeedWorkload workload(bench::SeedWorkloadOptions(scale));
     uint64_t samples = 0;
     const int64_t start = 1700000000000;
     const int64_t steps = hours * 3600 / 15;
@@ -60,7 +57,7 @@ void BM_DiskBytesPerSampleOneDay(benchmark::State& state) {
       if (cf.bytes > 0) state.counters["cf_" + cf.name + "_bytes"] = static_cast<double>(cf.bytes);
     }
     db.reset();
-    const uint64_t bytes = DirectoryBytes(dir.path());
+    const uint64_t bytes = DirectoryBytes(bench_db.dir.path());
     state.counters["series"] = static_cast<double>(stats.series_total);
     state.counters["samples"] = static_cast<double>(samples);
     state.counters["disk_bytes"] = static_cast<double>(bytes);

@@ -6,10 +6,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
 
+#include "bench/bench_db.h"
 #include "bench/bench_workload.h"
 #include "storage/db.h"
-#include "tests/support/temp_dir.h"
 #include "workload/seed_workload.h"
 
 namespace tsvault {
@@ -26,19 +27,15 @@ void BM_ResidentBytesPerActiveSeries(benchmark::State& state) {
   const double scale = static_cast<double>(state.range(0));
   const int64_t samples_per_series = state.range(1);
   for (auto _ : state) {
-    testing::TempDir dir;
-    storage::Options options;
-    options.data_dir = dir.path();
-    options.wal_sync = storage::WalSyncMode::kNone;
+    bench::BenchDB bench_db;
+    storage::Options options = bench::NoSyncOptions();
     options.block_cache_bytes = 8 << 20;  // keep the cache out of the figure
-    std::unique_ptr<storage::DB> db;
-    if (!storage::DB::Open(options, &db).ok()) {
+    if (!bench::OpenBenchDB(options, &bench_db).ok()) {
       state.SkipWithError("open failed");
       return;
     }
-    workload::WorkloadOptions workload_options;
-    workload_options.scale = scale;
-    workload::SeedWorkload workload(workload_options);
+    std::unique_ptr<storage::DB>& db = bench_db.db;
+    workload::SeedWorkload workload(bench::SeedWorkloadOptions(scale));
     // Labels held by the generator are not the engine's: measure after the
     // workload exists.
     const uint64_t before = ResidentBytes();

@@ -20,6 +20,7 @@
 #include "remote_write/receiver.h"
 #include "remote_write/series_ref_cache.h"
 #include "storage/db.h"
+#include "tests/support/write_only_db.h"
 
 namespace tsvault::remote_write {
 namespace {
@@ -28,8 +29,9 @@ constexpr int kSeriesPerRequest = 2000;
 
 // Accepts and counts; stores nothing. With `issue_refs` it hands out series
 // references like the real engine (one per distinct label set; a write by
-// reference is taken as is), so the receiver's cache fills.
-class NullDB : public storage::DB {
+// reference is taken as is), so the receiver's cache fills. Reads return
+// nothing (see tsvault::testing::WriteOnlyDB).
+class NullDB : public ::tsvault::testing::WriteOnlyDB {
  public:
   explicit NullDB(bool issue_refs) : issue_refs_(issue_refs) {}
 
@@ -47,30 +49,6 @@ class NullDB : public storage::DB {
     }
     return Status::OK();
   }
-  Status Select(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
-                std::unique_ptr<storage::SeriesSet>*) override {
-    return Status::Unsupported("bench");
-  }
-  Status Series(const std::vector<storage::LabelMatcher>&, int64_t, int64_t, std::vector<Labels>*) override {
-    return Status::OK();
-  }
-  Status LabelNames(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
-                    std::vector<std::string>*) override {
-    return Status::OK();
-  }
-  Status LabelValues(const std::string&, const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
-                     std::vector<std::string>*) override {
-    return Status::OK();
-  }
-  Status Metadata(const std::string&, std::vector<storage::MetricMetadata>*) override { return Status::OK(); }
-  Status Exemplars(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
-                   std::vector<std::pair<Labels, std::vector<storage::Exemplar>>>*) override {
-    return Status::OK();
-  }
-  Status Checkpoint() override { return Status::OK(); }
-  Status CompactAll() override { return Status::OK(); }
-  storage::DBStats Stats() override { return {}; }
-  storage::CardinalityStats Cardinality(size_t) override { return {}; }
 
  private:
   const bool issue_refs_;

@@ -7,57 +7,24 @@
 #include <nlohmann/json.hpp>
 
 #include "http/client.h"
-#include "http/server.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/test_labels.h"
+#include "tests/unit/query/query_test_fixture.h"
 
 namespace tsvault::query {
 namespace {
 
 using testing::L;
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public QueryApiTest {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.data_dir = dir_.path();
-    options.background_checkpoints = false;
-    ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
     storage::WriteInput input;
     input.series.push_back({L({{"__name__", "up"}, {"job", "node"}, {"instance", "a"}}), {{1000, 1}}, {}, {}});
     input.series.push_back({L({{"__name__", "up"}, {"job", "blackbox"}, {"instance", "b"}}), {{5000, 1}}, {}, {}});
     input.series.push_back({L({{"__name__", "http_requests_total"}, {"app", "web"}}), {{5000, 3}}, {}, {}});
     input.metadata.push_back({"http_requests_total", storage::MetricType::kCounter, "Requests.", ""});
-    storage::WriteResult result;
-    ASSERT_TRUE(db_->Append(input, &result).ok());
-
-    api_ = std::make_unique<Api>(db_.get(), ApiOptions{"0.1.0", "abc", "today"});
-    http::ServerOptions server_options;
-    server_options.listen_address = "127.0.0.1:0";
-    server_ = std::make_unique<http::Server>(server_options);
-    api_->Register(server_.get());
-    ASSERT_TRUE(server_->Start().ok());
-    ASSERT_TRUE(http::Client::Create("http://127.0.0.1:" + std::to_string(server_->port()), &client_).ok());
+    ASSERT_NO_FATAL_FAILURE(StartApiWith(input, ApiOptions{"0.1.0", "abc", "today"}));
   }
-  void TearDown() override {
-    server_->Stop();
-    server_.reset();
-    api_.reset();
-    db_.reset();
-  }
-  nlohmann::json Get(const std::string& target, int expected_status = 200) {
-    http::Response response;
-    EXPECT_TRUE(client_->Get(target, &response).ok());
-    EXPECT_EQ(response.status, expected_status) << target << ": " << response.body;
-    EXPECT_EQ(response.Header("Content-Type"), "application/json");
-    return nlohmann::json::parse(response.body);
-  }
-
-  testing::TempDir dir_;
-  std::unique_ptr<storage::DB> db_;
-  std::unique_ptr<Api> api_;
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<http::Client> client_;
 };
 
 TEST_F(ApiTest, SeriesMatchesAndFiltersByTime) {

@@ -7,23 +7,18 @@
 #include <nlohmann/json.hpp>
 
 #include "http/client.h"
-#include "http/server.h"
 #include "query/api.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/test_labels.h"
+#include "tests/unit/query/query_test_fixture.h"
 
 namespace tsvault::query {
 namespace {
 
 using testing::L;
 
-class EngineApiTest : public ::testing::Test {
+class EngineApiTest : public QueryApiTest {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.data_dir = dir_.path();
-    options.background_checkpoints = false;
-    ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
     storage::WriteInput input;
     // up: 1 at every 15s from t=0 to t=600s.
     storage::SeriesWrite up{L({{"__name__", "up"}, {"job", "node"}, {"instance", "a"}}), {}, {}, {}};
@@ -36,42 +31,10 @@ class EngineApiTest : public ::testing::Test {
     input.series.push_back({L({{"__name__", "tiny"}}), {{0, 1e-7}, {15'000, 1e21}, {30'000, 123456789.125}}, {}, {}});
     input.series.push_back({L({{"__name__", "dup"}, {"a", "1"}}), {{0, 1}}, {}, {}});
     input.series.push_back({L({{"__name__", "dup2"}, {"a", "1"}}), {{0, 2}}, {}, {}});
-    storage::WriteResult result;
-    ASSERT_TRUE(db_->Append(input, &result).ok());
-
     EngineOptions engine;
     engine.max_samples = 1000;
-    api_ = std::make_unique<Api>(db_.get(), ApiOptions{"0.1.0", "abc", "today", engine});
-    http::ServerOptions server_options;
-    server_options.listen_address = "127.0.0.1:0";
-    server_ = std::make_unique<http::Server>(server_options);
-    api_->Register(server_.get());
-    ASSERT_TRUE(server_->Start().ok());
-    ASSERT_TRUE(http::Client::Create("http://127.0.0.1:" + std::to_string(server_->port()), &client_).ok());
+    ASSERT_NO_FATAL_FAILURE(StartApiWith(input, ApiOptions{"0.1.0", "abc", "today", engine}));
   }
-  void TearDown() override {
-    server_->Stop();
-    server_.reset();
-    api_.reset();
-    db_.reset();
-  }
-  // The raw body of a GET, checking the status code.
-  std::string GetBody(const std::string& target, int expected_status = 200) {
-    http::Response response;
-    EXPECT_TRUE(client_->Get(target, &response).ok());
-    EXPECT_EQ(response.status, expected_status) << target << ": " << response.body;
-    EXPECT_EQ(response.Header("Content-Type"), "application/json");
-    return response.body;
-  }
-  nlohmann::json Get(const std::string& target, int expected_status = 200) {
-    return nlohmann::json::parse(GetBody(target, expected_status));
-  }
-
-  testing::TempDir dir_;
-  std::unique_ptr<storage::DB> db_;
-  std::unique_ptr<Api> api_;
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<http::Client> client_;
 };
 
 TEST_F(EngineApiTest, InstantVectorExactJson) {

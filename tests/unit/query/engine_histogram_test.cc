@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "query/engine.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/query/query_test_fixture.h"
 
 namespace tsvault::query {
 namespace {
@@ -183,13 +183,9 @@ TEST(FloatHistogramTest, QuantileAndFraction) {
   EXPECT_TRUE(std::isnan(HistogramQuantile(0.5, empty)));
 }
 
-class EngineHistogramTest : public ::testing::Test {
+class EngineHistogramTest : public QueryDBTest {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.data_dir = dir_.path();
-    options.background_checkpoints = false;
-    ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
     storage::WriteInput input;
     for (const char* a : {"1", "2"}) {
       storage::SeriesWrite w;
@@ -208,8 +204,7 @@ class EngineHistogramTest : public ::testing::Test {
     marker.sum = std::bit_cast<double>(storage::kStaleNaNBits);
     stale.histograms = {Stored(0, 1), marker};
     input.series.push_back(stale);
-    storage::WriteResult result;
-    ASSERT_TRUE(db_->Append(input, &result).ok());
+    ASSERT_NO_FATAL_FAILURE(OpenDBWith(input));
     engine_ = std::make_unique<Engine>(db_.get(), EngineOptions());
   }
 
@@ -220,8 +215,6 @@ class EngineHistogramTest : public ::testing::Test {
     return r;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<storage::DB> db_;
   std::unique_ptr<Engine> engine_;
 };
 

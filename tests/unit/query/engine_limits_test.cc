@@ -10,18 +10,14 @@
 #include "query/engine.h"
 #include "query/promql_functions.h"
 #include "query/promql_parser.h"
-#include "tests/support/temp_dir.h"
+#include "tests/unit/query/query_test_fixture.h"
 
 namespace tsvault::query {
 namespace {
 
-class EngineLimitsTest : public ::testing::Test {
+class EngineLimitsTest : public QueryDBTest {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.data_dir = dir_.path();
-    options.background_checkpoints = false;
-    ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
     storage::WriteInput input;
     const char* names[] = {"m", "n"};
     for (int s = 0; s < 6; ++s) {
@@ -50,12 +46,8 @@ class EngineLimitsTest : public ::testing::Test {
       h.histograms.push_back(hist);
     }
     input.series.push_back(h);
-    storage::WriteResult result;
-    ASSERT_TRUE(db_->Append(input, &result).ok());
+    ASSERT_NO_FATAL_FAILURE(OpenDBWith(input));
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<storage::DB> db_;
 };
 
 TEST_F(EngineLimitsTest, MaxSamples) {

@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -16,6 +15,7 @@
 #include "http/http.h"
 #include "remote_write/encoder.h"
 #include "storage/db.h"
+#include "tests/support/write_only_db.h"
 
 namespace tsvault::remote_write::testing {
 
@@ -24,8 +24,8 @@ namespace tsvault::remote_write::testing {
 // conflicts. Like the real engine it hands out series references
 // (WriteResult::series_refs, one per distinct label set) and refuses an
 // unknown reference with InvalidArgument before recording anything.
-// All other methods return OK and nothing.
-class FakeDB : public storage::DB {
+// All other methods return nothing (see tsvault::testing::WriteOnlyDB).
+class FakeDB : public ::tsvault::testing::WriteOnlyDB {
  public:
   Status Append(const storage::WriteInput& input, storage::WriteResult* result) override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -69,30 +69,6 @@ class FakeDB : public storage::DB {
     }
     return Status::OK();
   }
-  Status Select(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
-                std::unique_ptr<storage::SeriesSet>*) override {
-    return Status::Unsupported("fake");
-  }
-  Status Series(const std::vector<storage::LabelMatcher>&, int64_t, int64_t, std::vector<Labels>*) override {
-    return Status::OK();
-  }
-  Status LabelNames(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
-                    std::vector<std::string>*) override {
-    return Status::OK();
-  }
-  Status LabelValues(const std::string&, const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
-                     std::vector<std::string>*) override {
-    return Status::OK();
-  }
-  Status Metadata(const std::string&, std::vector<storage::MetricMetadata>*) override { return Status::OK(); }
-  Status Exemplars(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
-                   std::vector<std::pair<Labels, std::vector<storage::Exemplar>>>*) override {
-    return Status::OK();
-  }
-  Status Checkpoint() override { return Status::OK(); }
-  Status CompactAll() override { return Status::OK(); }
-  storage::DBStats Stats() override { return {}; }
-  storage::CardinalityStats Cardinality(size_t) override { return {}; }
 
   // Makes every following Append return `status` without storing anything.
   void FailWith(Status status) {

@@ -1,17 +1,21 @@
-// Helpers shared by the chunk tests: bit-exact comparisons and generators
-// of realistic and of arbitrary float and histogram series.
+// Helpers shared by the chunk tests: bit-exact comparisons, generators of
+// realistic and of arbitrary float and histogram series, and random damage
+// to encoded chunks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "storage/chunk.h"
+#include "tests/support/sample_series.h"
 
 namespace tsvault::storage::chunk_test {
 
@@ -109,29 +113,8 @@ inline std::vector<Histogram> CounterHistograms(size_t n, bool is_float, uint32_
     for (auto& b : negative) b += rng() % 2;
     zero_count += rng() % 3;
     sum += static_cast<double>(rng() % 10000) / 100;
-    uint64_t count = zero_count;
-    for (uint64_t b : positive) count += b;
-    for (uint64_t b : negative) count += b;
     h.sum = sum;
-    if (is_float) {
-      h.count_float = static_cast<double>(count);
-      h.zero_count_float = static_cast<double>(zero_count);
-      for (uint64_t b : positive) h.positive_counts.push_back(static_cast<double>(b));
-      for (uint64_t b : negative) h.negative_counts.push_back(static_cast<double>(b));
-    } else {
-      h.count_int = count;
-      h.zero_count_int = zero_count;
-      int64_t previous = 0;
-      for (uint64_t b : positive) {
-        h.positive_deltas.push_back(static_cast<int64_t>(b) - previous);
-        previous = static_cast<int64_t>(b);
-      }
-      previous = 0;
-      for (uint64_t b : negative) {
-        h.negative_deltas.push_back(static_cast<int64_t>(b) - previous);
-        previous = static_cast<int64_t>(b);
-      }
-    }
+    testing::SetHistogramBucketCounts(positive, negative, zero_count, &h);
     out.push_back(h);
   }
   return out;
@@ -202,6 +185,40 @@ inline Histogram RandomHistogram(std::mt19937_64& rng, int64_t timestamp) {
     for (int n = static_cast<int>(rng() % 5); n > 0; --n) h.custom_values.push_back(random_double());
   }
   return h;
+}
+
+// A damaged copy of a chunk, from MutateChunk.
+struct MutatedChunk {
+  std::string bytes;
+  // True when the damage only shortened the chunk (every overwritten byte
+  // kept its value), so a decoder must report it as Corruption.
+  bool only_truncated = false;
+};
+
+// Applies `mutations` random changes to a copy of `original` (at least one
+// byte long): each flips one bit, overwrites one byte with a random value or
+// cuts the chunk at a random position (keeping at least one byte).
+inline MutatedChunk MutateChunk(const std::string& original, int mutations, std::mt19937_64& rng) {
+  std::string chunk = original;
+  bool only_cut = true;
+  for (int m = 0; m < mutations; ++m) {
+    const size_t pos = rng() % chunk.size();
+    switch (rng() % 3) {
+      case 0:
+        chunk[pos] = static_cast<char>(chunk[pos] ^ (1 << (rng() % 8)));
+        only_cut = false;
+        break;
+      case 1:
+        chunk[pos] = static_cast<char>(rng());
+        only_cut = only_cut && chunk[pos] == original[pos];
+        break;
+      default:
+        chunk.resize(std::max<size_t>(pos, 1));
+        break;
+    }
+  }
+  const bool only_truncated = only_cut && chunk.size() < original.size();
+  return {std::move(chunk), only_truncated};
 }
 
 }  // namespace tsvault::storage::chunk_test

@@ -1,7 +1,6 @@
 // Tests of the histogram chunk decoder on damaged input: truncation, wrong
 // sample counts, trailing bytes, crafted fields (huge counts must fail
 // without allocating), and 100k mutated and random inputs.
-#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -17,6 +16,8 @@ namespace {
 
 using chunk_test::CounterHistograms;
 using chunk_test::Encode;
+using chunk_test::MutateChunk;
+using chunk_test::MutatedChunk;
 using chunk_test::RandomHistogram;
 
 Status Drain(std::string_view chunk, size_t* count = nullptr) {
@@ -88,27 +89,11 @@ TEST(HistogramChunkCorruptionTest, MutatedInputLoop) {
   originals.push_back(Encode(random));
   for (int iteration = 0; iteration < 100000; ++iteration) {
     const std::string& original = originals[iteration % originals.size()];
-    std::string chunk = original;
-    bool only_cut = true;
-    for (int m = 1 + static_cast<int>(rng() % 3); m > 0; --m) {
-      const size_t pos = rng() % chunk.size();
-      switch (rng() % 3) {
-        case 0:
-          chunk[pos] = static_cast<char>(chunk[pos] ^ (1 << (rng() % 8)));
-          only_cut = false;
-          break;
-        case 1:
-          chunk[pos] = static_cast<char>(rng());
-          only_cut = only_cut && chunk[pos] == original[pos];
-          break;
-        default:
-          chunk.resize(std::max<size_t>(pos, 1));
-          break;
-      }
-    }
-    const Status status = Drain(chunk);
+    const int mutations = 1 + static_cast<int>(rng() % 3);
+    const MutatedChunk mutated = MutateChunk(original, mutations, rng);
+    const Status status = Drain(mutated.bytes);
     ASSERT_TRUE(status.ok() || status.IsCorruption());
-    if (only_cut && chunk.size() < original.size()) {
+    if (mutated.only_truncated) {
       ASSERT_TRUE(status.IsCorruption()) << "truncated chunk decoded cleanly";
     }
   }

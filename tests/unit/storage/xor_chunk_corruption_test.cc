@@ -2,7 +2,6 @@
 // value codes, truncation, wrong sample counts, trailing bytes, and 100k
 // mutated and random inputs (no crash, no over-read, Corruption where the
 // damage is detectable).
-#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -18,6 +17,8 @@ namespace {
 
 using chunk_test::CounterSeries;
 using chunk_test::Encode;
+using chunk_test::MutateChunk;
+using chunk_test::MutatedChunk;
 
 TEST(XorChunkCorruptionTest, BadHeaders) {
   for (std::string chunk : {std::string(), std::string("\x01", 1), std::string("\x01\x00", 2),
@@ -107,31 +108,14 @@ TEST(XorChunkCorruptionTest, MutatedInputLoop) {
   const std::string original = Encode(CounterSeries(120, 23));
   std::mt19937_64 rng(2024);
   for (int iteration = 0; iteration < 100000; ++iteration) {
-    std::string chunk = original;
     const int mutations = 1 + static_cast<int>(rng() % 4);
-    bool only_cut = true;
-    for (int m = 0; m < mutations; ++m) {
-      const size_t pos = rng() % chunk.size();
-      switch (rng() % 3) {
-        case 0:
-          chunk[pos] = static_cast<char>(chunk[pos] ^ (1 << (rng() % 8)));
-          only_cut = false;
-          break;
-        case 1:
-          chunk[pos] = static_cast<char>(rng());
-          only_cut = only_cut && chunk[pos] == original[pos];
-          break;
-        default:
-          chunk.resize(std::max<size_t>(pos, 1));
-          break;
-      }
-    }
-    ChunkIterator it(chunk);
+    const MutatedChunk mutated = MutateChunk(original, mutations, rng);
+    ChunkIterator it(mutated.bytes);
     size_t n = 0;
     while (it.Next()) ++n;
     ASSERT_LE(n, it.num_samples());
     ASSERT_TRUE(it.status().ok() || it.status().IsCorruption());
-    if (only_cut && chunk.size() < original.size()) {
+    if (mutated.only_truncated) {
       ASSERT_FALSE(it.status().ok()) << "truncated chunk decoded cleanly";
     }
   }

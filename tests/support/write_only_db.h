@@ -1,0 +1,48 @@
+// A base for storage::DB test doubles and benchmark stubs that only take
+// writes: everything but Append is implemented, and returns nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/db.h"
+
+namespace tsvault::testing {
+
+// A storage::DB that stores nothing readable: Select returns Unsupported,
+// every other read returns OK with an empty answer, Checkpoint and
+// CompactAll return OK and do nothing, Stats and Cardinality are all zero.
+// Subclasses implement Append (and may override anything else).
+class WriteOnlyDB : public storage::DB {
+ public:
+  Status Select(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                std::unique_ptr<storage::SeriesSet>*) override {
+    return Status::Unsupported("write-only test DB");
+  }
+  Status Series(const std::vector<storage::LabelMatcher>&, int64_t, int64_t, std::vector<Labels>*) override {
+    return Status::OK();
+  }
+  Status LabelNames(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                    std::vector<std::string>*) override {
+    return Status::OK();
+  }
+  Status LabelValues(const std::string&, const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                     std::vector<std::string>*) override {
+    return Status::OK();
+  }
+  Status Metadata(const std::string&, std::vector<storage::MetricMetadata>*) override { return Status::OK(); }
+  Status Exemplars(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+                   std::vector<std::pair<Labels, std::vector<storage::Exemplar>>>*) override {
+    return Status::OK();
+  }
+  Status Checkpoint() override { return Status::OK(); }
+  Status CompactAll() override { return Status::OK(); }
+  storage::DBStats Stats() override { return {}; }
+  storage::CardinalityStats Cardinality(size_t) override { return {}; }
+};
+
+}  // namespace tsvault::testing
