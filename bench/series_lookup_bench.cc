@@ -5,12 +5,12 @@
 // scale 1 (8,744 series) and 10 (87,440 series). Reports lookups/s or series/s.
 #include <benchmark/benchmark.h>
 
-#include <unordered_map>
 
 #include "bench/bench_db.h"
 #include "remote_write/series_ref_cache.h"
 #include "storage/keys.h"
 #include "storage/mem_series.h"
+#include "storage/series_index.h"
 
 namespace tsvault {
 namespace {
@@ -70,24 +70,22 @@ void BM_HashAndEncodeLabels(benchmark::State& state) {
 BENCHMARK(BM_HashAndEncodeLabels)->Arg(1)->Arg(10)->ArgName("scale");
 
 // Storage layer, the whole lookup of a known series: hash + encode, then the
-// probe of the head's hash index. DBImpl keeps that index private, so this
-// rebuilds the same structure (std::unordered_multimap<hash, MemSeries*>
-// over real MemSeries) and runs the same steps as DBImpl::GetOrCreateSeries;
-// keep the two in step. BM_AppendKnownSeries below measures the real thing
-// end to end.
+// probe of the head's series index (storage/series_index.h, the class
+// DBImpl::GetOrCreateSeries uses) over real MemSeries. BM_AppendKnownSeries
+// below measures the real append path end to end.
 void BM_HeadSeriesLookup(benchmark::State& state) {
   bench::SeedDB* seed = bench::SharedSeedDB(static_cast<int>(state.range(0)));
   const workload::SeedWorkload& workload = seed->workload;
   const size_t count = workload.num_series();
   std::vector<std::unique_ptr<storage::MemSeries>> series;
-  std::unordered_multimap<uint64_t, storage::MemSeries*> series_by_hash;
+  storage::SeriesIndex index;
   series.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     std::string encoded;
     storage::EncodeLabels(workload.labels(i), &encoded);
     series.push_back(std::make_unique<storage::MemSeries>(i + 1, std::move(encoded),
                                                           HashLabels(workload.labels(i))));
-    series_by_hash.emplace(series.back()->hash(), series.back().get());
+    index.Insert(series.back().get());
   }
   std::string buffer;
   size_t next = 0;
@@ -96,14 +94,7 @@ void BM_HeadSeriesLookup(benchmark::State& state) {
     const uint64_t hash = HashLabels(labels);
     buffer.clear();
     storage::EncodeLabels(labels, &buffer);
-    const storage::MemSeries* found = nullptr;
-    auto range = series_by_hash.equal_range(hash);
-    for (auto it = range.first; it != range.second; ++it) {
-      if (it->second->encoded_labels() == buffer) {
-        found = it->second;
-        break;
-      }
-    }
+    const storage::MemSeries* found = index.Find(hash, buffer);
     if (found == nullptr || found->id() != next + 1) {
       state.SkipWithError("lookup missed a known series");
       break;

@@ -17,6 +17,7 @@
 #include "storage/db.h"
 #include "storage/mem_postings.h"
 #include "storage/mem_series.h"
+#include "storage/series_index.h"
 #include "storage/wal_syncer.h"
 
 namespace rocksdb {
@@ -104,7 +105,7 @@ class DBImpl final : public DB {
   // The head: every series, the in-memory index and the open chunks.
   mutable std::shared_mutex head_mutex_;
   std::vector<std::unique_ptr<MemSeries>> series_by_id_;  // index = id; [0] unused
-  std::unordered_multimap<uint64_t, MemSeries*> series_by_hash_;
+  SeriesIndex series_index_;  // label set -> series, over series_by_id_
   MemPostings postings_;
   ChunkSequencer chunk_sequencer_{1};
   uint64_t next_series_id_ = 1;

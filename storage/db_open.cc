@@ -180,7 +180,7 @@ Status DBImpl::LoadSeries() {
     uint64_t hash = HashLabels(labels);
     auto series = std::make_unique<MemSeries>(id, it->value().ToString(), hash);
     series->set_persisted(true);
-    series_by_hash_.emplace(hash, series.get());
+    series_index_.Insert(series.get());
     series_by_id_[id] = std::move(series);
     postings_.AddSeriesId(id);
     next_series_id_ = std::max(next_series_id_, id + 1);

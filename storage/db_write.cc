@@ -28,19 +28,16 @@ MemSeries* DBImpl::GetOrCreateSeries(const Labels& labels, bool* created) {
   const uint64_t hash = HashLabels(labels);
   encode_buffer_.clear();
   EncodeLabels(labels, &encode_buffer_);
-  auto range = series_by_hash_.equal_range(hash);
-  for (auto it = range.first; it != range.second; ++it) {
-    if (it->second->encoded_labels() == encode_buffer_) {
-      *created = false;
-      return it->second;
-    }
+  if (MemSeries* found = series_index_.Find(hash, encode_buffer_)) {
+    *created = false;
+    return found;
   }
   const uint64_t id = next_series_id_++;
   if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
   auto series = std::make_unique<MemSeries>(id, encode_buffer_, hash);
   MemSeries* raw = series.get();
   series_by_id_[id] = std::move(series);
-  series_by_hash_.emplace(hash, raw);
+  series_index_.Insert(raw);
   postings_.Add(id, labels);
   *created = true;
   return raw;

@@ -26,9 +26,11 @@ class MemPostings {
   // Adds a series id to the all-series list.
   void AddSeriesId(uint64_t series_id);
 
-  // Ids of series matching every matcher, Prometheus semantics (a matcher
-  // that accepts "" also selects series without the label). With no
-  // matchers, all series.
+  // Ids of series matching every matcher, sorted ascending, Prometheus
+  // semantics (a matcher that accepts "" also selects series without the
+  // label). With no matchers, all series. Equality lists are intersected
+  // smallest first without copying; regex and other multi-value matchers
+  // then filter that result instead of building their full union.
   SeriesIds Select(const std::vector<LabelMatcher>& matchers) const;
 
   // Every label name, unsorted.
@@ -41,7 +43,11 @@ class MemPostings {
   const SeriesIds& Get(std::string_view name, std::string_view value) const;
   const SeriesIds& All() const { return all_; }
 
-  // Sorted-list set operations.
+  // Sorted-list set operations; inputs must be sorted ascending and unique,
+  // and so are the results. Intersect and Subtract advance whichever list
+  // is behind by exponential search, so runs of ids missing from the other
+  // list and very different sizes cost a logarithmic search, not a step per
+  // id. Union merges the lists k ways with a heap (no sort).
   static SeriesIds Intersect(const SeriesIds& a, const SeriesIds& b);
   static SeriesIds Subtract(const SeriesIds& a, const SeriesIds& b);
   static SeriesIds Union(const std::vector<const SeriesIds*>& lists);
@@ -53,8 +59,14 @@ class MemPostings {
   };
   using ValueMap = std::unordered_map<std::string, SeriesIds, StringHash, std::equal_to<>>;
 
-  // Ids having label `matcher.name()` with a value the matcher accepts.
-  SeriesIds MatchingValues(const LabelMatcher& matcher, bool want_match) const;
+  // The lists of the values of label `matcher.name()` for which
+  // matcher.Matches(value) == want_match (pointers into the index, no
+  // copies), and their total length.
+  struct ValueLists {
+    std::vector<const SeriesIds*> lists;
+    size_t total = 0;
+  };
+  ValueLists CollectValueLists(const LabelMatcher& matcher, bool want_match) const;
 
   std::unordered_map<std::string, ValueMap, StringHash, std::equal_to<>> index_;
   SeriesIds all_;

@@ -1,6 +1,13 @@
+// MemPostings basics and its sorted-list set operations (Intersect,
+// Subtract, Union), checked against the standard algorithms on random lists
+// of every shape: similar and very skewed sizes, clustered and scattered ids.
 #include "storage/mem_postings.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iterator>
+#include <random>
 
 namespace tsvault::storage {
 namespace {
@@ -16,6 +23,104 @@ TEST(MemPostingsTest, SetOperations) {
   EXPECT_EQ(MemPostings::Subtract({1, 3, 5, 7}, {3, 4, 5}), (SeriesIds{1, 7}));
   SeriesIds a{1, 4}, b{2, 4, 9};
   EXPECT_EQ(MemPostings::Union({&a, &b}), (SeriesIds{1, 2, 4, 9}));
+}
+
+TEST(MemPostingsTest, SetOperationsOnEmptyAndDisjointLists) {
+  const SeriesIds empty, low{1, 2, 3}, high{10, 11};
+  EXPECT_TRUE(MemPostings::Intersect(empty, low).empty());
+  EXPECT_TRUE(MemPostings::Intersect(low, empty).empty());
+  EXPECT_TRUE(MemPostings::Intersect(low, high).empty());
+  EXPECT_EQ(MemPostings::Subtract(low, empty), low);
+  EXPECT_TRUE(MemPostings::Subtract(empty, low).empty());
+  EXPECT_EQ(MemPostings::Subtract(low, high), low);
+  EXPECT_EQ(MemPostings::Subtract(low, low), empty);
+  EXPECT_TRUE(MemPostings::Union({}).empty());
+  EXPECT_TRUE(MemPostings::Union({&empty, &empty, &empty}).empty());
+  EXPECT_EQ(MemPostings::Union({&empty, &high, &empty, &low}), (SeriesIds{1, 2, 3, 10, 11}));
+}
+
+TEST(MemPostingsTest, SkewedIntersectionFindsEdgeIds) {
+  // A long list and a few probes at its very ends and just past them: the
+  // galloping search must neither skip nor overrun.
+  SeriesIds long_list;
+  for (uint64_t id = 100; id < 200'100; id += 2) long_list.push_back(id);
+  const SeriesIds probes{0, 99, 100, 101, 50'000, 50'001, 200'096, 200'098, 200'100, 1'000'000};
+  EXPECT_EQ(MemPostings::Intersect(probes, long_list), (SeriesIds{100, 50'000, 200'096, 200'098}));
+  EXPECT_EQ(MemPostings::Intersect(long_list, probes), (SeriesIds{100, 50'000, 200'096, 200'098}));
+  EXPECT_EQ(MemPostings::Subtract(probes, long_list),
+            (SeriesIds{0, 99, 101, 50'001, 200'100, 1'000'000}));
+  SeriesIds expected = long_list;
+  for (uint64_t id : {100, 50'000, 200'096, 200'098}) {
+    expected.erase(std::find(expected.begin(), expected.end(), id));
+  }
+  EXPECT_EQ(MemPostings::Subtract(long_list, probes), expected);
+}
+
+// A sorted unique list of about `count` ids below `limit`: clustered (runs of
+// consecutive ids separated by gaps, as series ids of one metric are) or
+// scattered uniformly.
+SeriesIds RandomList(std::mt19937_64& rng, size_t count, uint64_t limit, bool clustered) {
+  SeriesIds ids;
+  if (clustered) {
+    uint64_t id = rng() % (limit / 4 + 1);
+    while (ids.size() < count && id < limit) {
+      const size_t run = 1 + rng() % 40;
+      for (size_t i = 0; i < run && ids.size() < count && id < limit; ++i) ids.push_back(id++);
+      id += 1 + rng() % (rng() % 2 == 0 ? 8 : 2000);
+    }
+  } else {
+    for (size_t i = 0; i < count; ++i) ids.push_back(rng() % limit);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  }
+  return ids;
+}
+
+TEST(MemPostingsTest, SetOperationsMatchStandardAlgorithmsOnRandomLists) {
+  std::mt19937_64 rng(20241124);
+  for (int round = 0; round < 2000; ++round) {
+    // Sizes from equal to thousands of times apart, in either order.
+    const size_t size_a = rng() % 4 == 0 ? rng() % 4 : 1 + rng() % 3000;
+    const size_t size_b = rng() % 3 == 0 ? size_a * (1 + rng() % 16) : 1 + rng() % 3000;
+    const uint64_t limit = 1 + rng() % 200'000;
+    const SeriesIds a = RandomList(rng, size_a, limit, rng() % 2 == 0);
+    const SeriesIds b = RandomList(rng, size_b, limit, rng() % 2 == 0);
+    SCOPED_TRACE("round " + std::to_string(round) + " sizes " + std::to_string(a.size()) + "/" +
+                 std::to_string(b.size()));
+
+    SeriesIds expected;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(expected));
+    ASSERT_EQ(MemPostings::Intersect(a, b), expected);
+    ASSERT_EQ(MemPostings::Intersect(b, a), expected);
+
+    expected.clear();
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(expected));
+    ASSERT_EQ(MemPostings::Subtract(a, b), expected);
+    expected.clear();
+    std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(expected));
+    ASSERT_EQ(MemPostings::Subtract(b, a), expected);
+  }
+}
+
+TEST(MemPostingsTest, UnionMatchesSortAndUniqueOnRandomLists) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 1000; ++round) {
+    const size_t list_count = rng() % 40;
+    std::vector<SeriesIds> lists;
+    SeriesIds expected;
+    for (size_t i = 0; i < list_count; ++i) {
+      // Overlapping lists (duplicates across lists must appear once) and
+      // some empty ones.
+      lists.push_back(RandomList(rng, rng() % 5 == 0 ? 0 : rng() % 300, 1 + rng() % 5000,
+                                 rng() % 2 == 0));
+      expected.insert(expected.end(), lists.back().begin(), lists.back().end());
+    }
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    std::vector<const SeriesIds*> pointers;
+    for (const SeriesIds& list : lists) pointers.push_back(&list);
+    ASSERT_EQ(MemPostings::Union(pointers), expected) << "round " << round;
+  }
 }
 
 TEST(MemPostingsTest, SelectFollowsPrometheusEmptyValueRules) {
