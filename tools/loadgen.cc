@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "query/time_parse.h"
+#include "storage/matcher.h"
 #include "tools/commands.h"
 #include "tools/loadgen_sender.h"
 #include "workload/seed_workload.h"
@@ -37,6 +38,8 @@ struct LoadgenFlags {
   uint64_t seed = 1;
   double churn = 0;
   std::string openmetrics_out;
+  std::string metric_filter;  // RE2, fully anchored, on __name__; empty = all
+  int steps_per_request = 1;  // backfill: scrapes packed into one request per batch
 };
 
 int64_t NowMs() {
@@ -59,6 +62,60 @@ Status ParseTimeFlag(const std::string& text, int64_t now, int64_t* ms) {
     }
   }
   return query::ParseTimeParam(text, ms);
+}
+
+// The series a run sends, as batches of at most `batch` series, each batch a
+// list of [begin, end) index ranges of the workload. Batch i always holds the
+// same series, so it can be pinned to one connection.
+using SeriesBatch = std::vector<std::pair<size_t, size_t>>;
+
+// Splits the series whose metric name fully matches `filter` (every series
+// when `filter` is empty) into batches of at most `batch` series.
+Status PlanBatches(const workload::SeedWorkload& workload, const std::string& filter, size_t batch,
+                   std::vector<SeriesBatch>* batches, size_t* selected) {
+  storage::LabelMatcher matcher;
+  if (!filter.empty()) {
+    Status s = storage::LabelMatcher::Create(storage::MatchType::kRegexMatch, "__name__", filter, &matcher);
+    if (!s.ok()) return Status::InvalidArgument("--metric-filter: " + s.message());
+  }
+  batches->clear();
+  *selected = 0;
+  size_t in_batch = 0;
+  for (size_t i = 0; i < workload.num_series(); ++i) {
+    if (!filter.empty()) {
+      std::string_view name;
+      for (const Label& label : workload.labels(i)) {
+        if (label.name == "__name__") name = label.value;
+      }
+      if (!matcher.Matches(name)) continue;
+    }
+    if (batches->empty() || in_batch == batch) {
+      batches->emplace_back();
+      in_batch = 0;
+    }
+    SeriesBatch& current = batches->back();
+    if (!current.empty() && current.back().second == i) {
+      current.back().second = i + 1;  // extend the run
+    } else {
+      current.emplace_back(i, i + 1);
+    }
+    ++in_batch;
+    ++*selected;
+  }
+  return Status::OK();
+}
+
+// True when metadata of `family` belongs to a selected metric name.
+bool FamilySelected(const std::string& family, const std::string& filter) {
+  if (filter.empty()) return true;
+  storage::LabelMatcher matcher;
+  if (!storage::LabelMatcher::Create(storage::MatchType::kRegexMatch, "__name__", filter, &matcher).ok()) {
+    return false;
+  }
+  for (const char* suffix : {"", "_bucket", "_sum", "_count"}) {
+    if (matcher.Matches(family + suffix)) return true;
+  }
+  return false;
 }
 
 // A bounded queue of requests for one sender thread.
@@ -92,19 +149,78 @@ class RequestQueue {
   bool closed_ = false;
 };
 
+// One series as OpenMetrics text wants it: name{a="x",b="y"}, no spaces,
+// values escaped (backslash, double quote, newline).
+std::string OpenMetricsSeriesName(const Labels& labels) {
+  std::string name, rest;
+  for (const Label& label : labels) {
+    if (label.name == "__name__") {
+      name = label.value;
+      continue;
+    }
+    rest += rest.empty() ? "{" : ",";
+    rest += label.name;
+    rest += "=\"";
+    for (char c : label.value) {
+      if (c == '\\' || c == '"') rest += '\\';
+      if (c == '\n') {
+        rest += "\\n";
+        continue;
+      }
+      rest += c;
+    }
+    rest += '"';
+  }
+  if (!rest.empty()) rest += '}';
+  return name + rest;
+}
+
 void WriteOpenMetrics(const storage::WriteInput& input, std::ofstream* out) {
   for (const auto& series : input.series) {
-    std::string line = LabelsToString(series.labels);
-    if (line.size() >= 2 && line.compare(line.size() - 2, 2, "{}") == 0) line.resize(line.size() - 2);
+    const std::string name = OpenMetricsSeriesName(series.labels);
     for (const auto& sample : series.samples) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, " %.17g %lld.%03lld\n", sample.value,
-                    static_cast<long long>(sample.timestamp_ms / 1000),
-                    static_cast<long long>(sample.timestamp_ms % 1000));
-      if (std::isnan(sample.value)) std::snprintf(buf, sizeof buf, " NaN %lld.%03lld\n",
-                                                  static_cast<long long>(sample.timestamp_ms / 1000),
-                                                  static_cast<long long>(sample.timestamp_ms % 1000));
-      *out << line << buf;
+      char value[40];
+      if (std::isnan(sample.value)) {
+        std::snprintf(value, sizeof value, "NaN");
+      } else if (std::isinf(sample.value)) {
+        std::snprintf(value, sizeof value, "%s", sample.value > 0 ? "+Inf" : "-Inf");
+      } else {
+        std::snprintf(value, sizeof value, "%.17g", sample.value);
+      }
+      // Seconds with millisecond precision; floor division keeps negative
+      // times right.
+      int64_t seconds = sample.timestamp_ms / 1000, millis = sample.timestamp_ms % 1000;
+      if (millis < 0) {
+        millis += 1000;
+        seconds -= 1;
+      }
+      char line_end[64];
+      std::snprintf(line_end, sizeof line_end, " %s %lld.%03lld\n", value, static_cast<long long>(seconds),
+                    static_cast<long long>(millis));
+      *out << name << line_end;
+    }
+  }
+}
+
+// Adds one scrape of a batch (`step`) to the request being assembled for that
+// batch: each series' new sample joins its entry when the series list is the
+// same as before; otherwise (churn changed it) the entries are appended, which
+// still keeps every series' samples in timestamp order within the request.
+void MergeStep(storage::WriteInput&& step, storage::WriteInput* pending) {
+  if (pending->series.empty()) {
+    *pending = std::move(step);
+    return;
+  }
+  bool same = pending->series.size() == step.series.size();
+  for (size_t i = 0; same && i < step.series.size(); ++i) {
+    same = pending->series[i].labels == step.series[i].labels;
+  }
+  for (size_t i = 0; i < step.series.size(); ++i) {
+    if (same) {
+      auto& samples = pending->series[i].samples;
+      samples.insert(samples.end(), step.series[i].samples.begin(), step.series[i].samples.end());
+    } else {
+      pending->series.push_back(std::move(step.series[i]));
     }
   }
 }
@@ -132,6 +248,18 @@ int RunLoadgen(const LoadgenFlags& flags) {
   options.seed = flags.seed;
   options.churn_probability = flags.churn;
   workload::SeedWorkload workload(options);
+  std::vector<SeriesBatch> batches;
+  size_t selected_series = 0;
+  s = PlanBatches(workload, flags.metric_filter, flags.batch, &batches, &selected_series);
+  if (s.ok() && selected_series == 0) s = Status::InvalidArgument("--metric-filter matches no series");
+  if (!s.ok()) {
+    std::fprintf(stderr, "loadgen: %s\n", s.message().c_str());
+    return 2;
+  }
+  std::vector<storage::MetricMetadata> metadata;
+  for (auto& entry : workload.Metadata()) {
+    if (FamilySelected(entry.metric_family_name, flags.metric_filter)) metadata.push_back(std::move(entry));
+  }
   std::ofstream openmetrics;
   if (!flags.openmetrics_out.empty()) openmetrics.open(flags.openmetrics_out);
 
@@ -169,16 +297,28 @@ int RunLoadgen(const LoadgenFlags& flags) {
 
   // Each sender owns a fixed slice of the series, so one series' samples
   // always travel in timestamp order through one connection.
+  // With --steps-per-request N a batch's request holds N scrapes.
+  const int steps_per_request = flags.backfill ? flags.steps_per_request : 1;
+  std::vector<storage::WriteInput> pending(batches.size());
+  int pending_steps = 0;
+  auto flush = [&] {
+    for (size_t batch_index = 0; batch_index < batches.size(); ++batch_index) {
+      if (pending[batch_index].series.empty()) continue;
+      queues[batch_index % queues.size()].Push(std::move(pending[batch_index]));
+      pending[batch_index] = storage::WriteInput();
+    }
+    pending_steps = 0;
+  };
   auto emit_step = [&](int64_t t, bool first) {
     workload.Step(t);
-    size_t batch_index = 0;
-    for (size_t begin = 0; begin < workload.num_series(); begin += flags.batch, ++batch_index) {
+    for (size_t batch_index = 0; batch_index < batches.size(); ++batch_index) {
       storage::WriteInput input;
-      workload.AppendSamples(begin, begin + flags.batch, &input);
-      if (first && batch_index == 0) input.metadata = workload.Metadata();
+      for (const auto& [begin, end] : batches[batch_index]) workload.AppendSamples(begin, end, &input);
+      if (first && batch_index == 0) input.metadata = metadata;
       if (openmetrics.is_open()) WriteOpenMetrics(input, &openmetrics);
-      queues[batch_index % queues.size()].Push(std::move(input));
+      MergeStep(std::move(input), &pending[batch_index]);
     }
+    if (++pending_steps >= steps_per_request) flush();
   };
   if (flags.backfill) {
     bool first = true;
@@ -186,6 +326,7 @@ int RunLoadgen(const LoadgenFlags& flags) {
       emit_step(t, first);
       first = false;
     }
+    flush();
   } else {
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(duration_ms);
     bool first = true;
@@ -197,17 +338,17 @@ int RunLoadgen(const LoadgenFlags& flags) {
   }
   for (auto& queue : queues) queue.Close();
   for (auto& sender : senders) sender.join();
+  const double seconds = elapsed();  // before the progress thread's last sleep
   done = true;
   progress.join();
   if (openmetrics.is_open()) openmetrics << "# EOF\n";
 
-  const double seconds = elapsed();
   std::printf(
       "{\"series\":%zu,\"samples_sent\":%llu,\"samples_acknowledged\":%llu,\"requests\":%llu,"
       "\"retries\":%llu,\"failed_requests\":%llu,\"transport_errors\":%llu,\"seconds\":%.3f,"
       "\"samples_per_second\":%.0f,\"latency_p50_seconds\":%.6f,\"latency_p99_seconds\":%.6f,"
       "\"last_error\":\"%s\"}\n",
-      workload.num_series(), static_cast<unsigned long long>(counters.samples_sent.load()),
+      selected_series, static_cast<unsigned long long>(counters.samples_sent.load()),
       static_cast<unsigned long long>(counters.samples_acknowledged.load()),
       static_cast<unsigned long long>(counters.requests.load()),
       static_cast<unsigned long long>(counters.retries.load()),
@@ -239,6 +380,12 @@ void AddLoadgenCommand(CLI::App* app) {
   cmd->add_option("--seed", flags->seed, "Random seed (same seed, same data)")->capture_default_str();
   cmd->add_option("--churn", flags->churn, "Per-step probability a series ends (stale marker) and a new one starts")->capture_default_str();
   cmd->add_option("--openmetrics-out", flags->openmetrics_out, "Also write the data as an OpenMetrics text file");
+  cmd->add_option("--metric-filter", flags->metric_filter,
+                  "RE2 regex, fully anchored, on the metric name: only matching series are generated and "
+                  "sent (and written to --openmetrics-out); default all");
+  cmd->add_option("--steps-per-request", flags->steps_per_request,
+                  "Backfill: scrapes packed into one request per batch (each series then carries that "
+                  "many samples, in order)")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->callback([flags] { std::exit(RunLoadgen(*flags)); });
 }
 

@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""tsvault vs Prometheus 2.42, side by side on one machine (issue 4).
+
+Sends the same seed-workload backfill to tsvault and to a real Prometheus,
+one after the other, measures ingest CPU, memory, disk and query latency of
+each server process, and prints a Markdown table (optionally written into
+bench/RESULTS.md). See bench/compare/README.md for what each figure means.
+Python 3 standard library only.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import compose  # noqa: E402
+import queries  # noqa: E402
+import report  # noqa: E402
+import servers  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LONG_FILTER = "reengagement_notifications_sent_total"
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scale", type=float, default=10, help="seed workload scale (1 = ~8.7k series)")
+    p.add_argument("--hours", type=float, default=2, help="hours of backfill, ending now")
+    p.add_argument("--interval", default="15s", help="scrape interval of the backfill")
+    p.add_argument("--long-days", type=float, default=30, help="days of the long data set (30-day query)")
+    p.add_argument("--long-interval", default="60s", help="scrape interval of the long data set")
+    p.add_argument("--long-scale", type=float, default=1, help="seed workload scale of the long data set")
+    p.add_argument("--runs", type=int, default=5, help="timed runs per query (after one warm-up)")
+    p.add_argument("--concurrency", type=int, default=4, help="loadgen connections (same for both)")
+    p.add_argument("--batch", type=int, default=2000, help="loadgen series per request (same for both)")
+    p.add_argument("--seed", type=int, default=1, help="workload seed")
+    p.add_argument("--settle-max", type=float, default=30, help="longest wait for a server to go quiet after ingest")
+    p.add_argument("--smoke", action="store_true",
+                   help="CI smoke: tiny data, 1 run per query; every code path, no RESULTS.md write")
+    p.add_argument("--write-results", action="store_true", help="replace the bench-compare section of bench/RESULTS.md")
+    p.add_argument("--strict", action="store_true", help="exit 1 when the run produced any warning")
+    p.add_argument("--results-file", default=os.path.join(REPO, "bench", "RESULTS.md"))
+    p.add_argument("--tsvault-binary", default=os.path.join(REPO, "build", "tools", "tsvault"))
+    p.add_argument("--tsvault-flag", action="append", default=[], help="extra flag for tsvault serve (repeatable)")
+    p.add_argument("--prometheus-binary", default=shutil.which("prometheus") or "/usr/bin/prometheus")
+    p.add_argument("--promtool-binary", default=shutil.which("promtool") or "/usr/bin/promtool")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.scale, args.hours, args.long_days, args.runs = 0.05, 10 / 60, 1, 1
+        args.settle_max = min(args.settle_max, 3)
+    return args
+
+
+def duration_seconds(text):
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * units[unit]
+    return float(text)
+
+
+def log(message):
+    print(f"[bench-compare {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Run:
+    """The state of one comparison run: directories, children, warnings."""
+
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="bench-compare-", dir="/tmp")
+        self.servers = []
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
+        log("WARNING: " + message)
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def tsvault(self, tag):
+        server = servers.Tsvault(self.args.tsvault_binary, self.path(f"tsvault-{tag}"),
+                                 self.path(f"tsvault-{tag}.log"), self.args.tsvault_flag)
+        self.servers.append(server)
+        return server
+
+    def prometheus(self, tag):
+        server = servers.Prometheus(self.args.prometheus_binary, self.path(f"prometheus-{tag}"),
+                                    self.path(f"prometheus-{tag}.log"), self.path(f"prometheus-{tag}.yml"))
+        self.servers.append(server)
+        return server
+
+    def cleanup(self):
+        for server in self.servers:
+            server.kill()
+
+    def loadgen(self, url, tag, start, end, interval, scale, extra=()):
+        """Runs `tsvault loadgen --backfill` over [start, end] (Unix seconds); returns its JSON summary."""
+        a = self.args
+        command = [a.tsvault_binary, "loadgen", "--url", url, "--protocol", "v1", "--backfill",
+                   "--from", str(int(start)), "--to", str(int(end)), "--interval", interval,
+                   "--scale", f"{scale:g}", "--seed", str(a.seed), "--concurrency", str(a.concurrency),
+                   "--batch", str(a.batch)] + list(extra)
+        with open(self.path(f"loadgen-{tag}.log"), "wb") as err:
+            done = subprocess.run(command, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL)
+        lines = done.stdout.decode().strip().splitlines()
+        if not lines:
+            raise RuntimeError(f"loadgen ({tag}) printed no summary (exit {done.returncode}); "
+                               f"see {self.path(f'loadgen-{tag}.log')}")
+        summary = json.loads(lines[-1])
+        if done.returncode != 0 or summary["failed_requests"] or summary["samples_acknowledged"] == 0:
+            self.warn(f"loadgen to {tag}: exit {done.returncode}, {summary['failed_requests']} failed requests, "
+                      f"{summary['samples_acknowledged']:,} of {summary['samples_sent']:,} samples acknowledged "
+                      f"(see {self.path(f'loadgen-{tag}.log')})")
+        return summary
+
+
+def settle(pid, limit):
+    """Waits until the process uses < 5% of a core over 1 s (at least 2 s, at most `limit`). Returns seconds waited."""
+    began = time.monotonic()
+    last = servers.cpu_seconds(pid)
+    while True:
+        time.sleep(1)
+        now = servers.cpu_seconds(pid)
+        waited = time.monotonic() - began
+        if (now - last < 0.05 and waited >= 2) or waited >= limit:
+            return waited
+        last = now
+
+
+def ingest_and_measure(run, server, window, pack, query_window):
+    """Starts `server`, backfills the main data set, measures it, runs the dashboard pack.
+
+    Leaves the server running; returns a dict of figures.
+    """
+    a = run.args
+    server.start()
+    version = server.version()
+    pid = server.pid
+    rss_start = servers.memory_bytes(pid)[0]
+    cpu_before = servers.cpu_seconds(pid)
+    with servers.RssSampler(pid) as sampler:
+        began = time.monotonic()
+        summary = run.loadgen(server.write_url, server.name.lower(), window[0], window[1], a.interval, a.scale)
+        wall = time.monotonic() - began
+        cpu_ingest = servers.cpu_seconds(pid) - cpu_before
+        settled = settle(pid, a.settle_max)
+    cpu_total = servers.cpu_seconds(pid) - cpu_before
+    rss_steady, hwm = servers.memory_bytes(pid)
+    figures = {
+        "version": version, "summary": summary, "wall": wall, "cpu_ingest": cpu_ingest, "cpu": cpu_total,
+        "settle": settled, "rss_start": rss_start, "rss_steady": rss_steady, "rss_peak": max(hwm, sampler.max_rss),
+        "head_series": server.head_series(), "queries": {},
+    }
+    log(f"{server.name}: {summary['samples_acknowledged']:,} samples in {wall:.1f}s, "
+        f"CPU {cpu_total:.1f}s, RSS peak {figures['rss_peak'] / 2**20:.0f} MiB")
+    for query in pack:
+        figures["queries"][query.name] = run_query(run, server, query, query_window)
+    return figures
+
+
+def run_query(run, server, query, window):
+    start, end, step = window
+    try:
+        median, times, answer = queries.measure(server.base_url, query.expr, start, end, step, run.args.runs)
+    except (queries.QueryError, OSError) as error:
+        run.warn(f"{server.name}: query '{query.name}' failed: {error}")
+        return None
+    return {"median": median, "times": times, "answer": answer,
+            "input_series": queries.input_series(server.base_url, query.selector, end)}
+
+
+def tsvault_disk(run, tsv):
+    """Stops tsvault and measures its data directory: as left, after a reopen
+    (RocksDB turns its log files into SST files) and, when the binary has
+    `tsvault compact`, after a full compaction ("disk")."""
+    figures = {"compact_seconds": None}
+    code = tsv.stop()
+    if code != 0:
+        run.warn(f"tsvault exited with {code} on SIGTERM")
+    figures["raw_disk"] = tsv.disk_bytes()
+    code = tsv.reopen()
+    if code != 0:
+        run.warn(f"tsvault exited with {code} on SIGTERM after the reopen")
+    figures["reopened_disk"] = figures["disk"] = tsv.disk_bytes()
+    if tsv.has_compact():
+        figures["compact_seconds"] = tsv.compact()
+        figures["disk"] = tsv.disk_bytes()
+    else:
+        log("this tsvault has no `compact` subcommand: the disk figure is not compacted")
+    return figures
+
+
+def prometheus_disk(prom):
+    """Snapshots Prometheus (head included), measures the snapshot and the raw directory, stops it."""
+    snapshot, snapshot_samples = prom.snapshot()
+    figures = {"disk": servers.directory_bytes(snapshot), "snapshot_samples": snapshot_samples,
+               "raw_disk": prom.raw_disk_bytes()}
+    prom.stop()
+    return figures
+
+
+def long_phase(run):
+    """The 30-day data set: one loadgen run feeds tsvault (remote write) and
+    an OpenMetrics file that promtool turns into Prometheus blocks; then the
+    long query runs on each. Returns {server name: query figures}, details."""
+    a = run.args
+    step = duration_seconds(a.long_interval)
+    end = int(time.time() // step * step)
+    start = end - int(a.long_days * 86400)
+    openmetrics = run.path("long.om")
+    results = {}
+    tsv = run.tsvault("long")
+    tsv.start()
+    summary = run.loadgen(tsv.write_url, "tsvault-long", start, end, a.long_interval, a.long_scale,
+                          ["--metric-filter", LONG_FILTER, "--openmetrics-out", openmetrics,
+                           "--steps-per-request", "60"])
+    settle(tsv.pid, a.settle_max)
+    check_long_data(run, tsv, summary, start, end, step)
+    query_window = (max(start, end - 30 * 86400), end, 3600)
+    results["tsvault"] = run_query(run, tsv, queries.LONG_QUERY, query_window)
+    tsv.stop()
+
+    prom_dir = run.path("prometheus-long")
+    os.makedirs(prom_dir, exist_ok=True)
+    began = time.monotonic()
+    done = subprocess.run([a.promtool_binary, "tsdb", "create-blocks-from", "openmetrics",
+                           "--max-block-duration=744h", openmetrics, prom_dir],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"promtool create-blocks-from failed: {done.stdout.decode()[-500:]}")
+    promtool_seconds = time.monotonic() - began
+    promtool_samples = servers.block_samples(prom_dir)
+    if promtool_samples != summary["samples_acknowledged"]:
+        run.warn(f"long data set: promtool's blocks hold {promtool_samples:,} samples, tsvault acknowledged "
+                 f"{summary['samples_acknowledged']:,}")
+    om_bytes = os.path.getsize(openmetrics)
+    os.remove(openmetrics)
+    prom = run.prometheus("long")
+    prom.start()
+    results["Prometheus"] = run_query(run, prom, queries.LONG_QUERY, query_window)
+    prom.stop()
+    details = {"summary": summary, "start": start, "end": end, "window": query_window,
+               "promtool_seconds": promtool_seconds, "openmetrics_bytes": om_bytes}
+    return results, details
+
+
+def check_long_data(run, tsv, summary, start, end, step):
+    """Checks that the filtered, packed long backfill reached tsvault whole and
+    held only the filtered metric (a self-test of loadgen's --metric-filter
+    and --steps-per-request)."""
+    expected = summary["series"] * (int((end - start) // step) + 1)
+    if summary["samples_acknowledged"] != expected:
+        run.warn(f"long data set: {summary['samples_acknowledged']:,} samples acknowledged, expected {expected:,}")
+    head = tsv.head_series()
+    names = tsv.query("/api/v1/label/__name__/values", {}).get("data")
+    if head != summary["series"] or names != [LONG_FILTER]:
+        run.warn(f"long data set: tsvault holds {head} series named {names}, loadgen sent {summary['series']} "
+                 f"series of {LONG_FILTER} only")
+
+
+def compare_queries(run, pack, tsv, prom):
+    """Checks both servers' answers per query; returns {query name: comparison}."""
+    out = {}
+    for query in pack:
+        a, b = tsv.get(query.name), prom.get(query.name)
+        if not a or not b:
+            continue
+        c = queries.compare_answers(a["answer"], b["answer"])
+        out[query.name] = c
+        if c["series_a"] != c["series_b"]:
+            run.warn(f"query '{query.name}': tsvault returned {c['series_a']} series, "
+                     f"Prometheus {c['series_b']}")
+        elif c["series_only_in_one"] or c["points_only_in_one"] or c["max_relative_difference"] > 1e-6:
+            run.warn(f"query '{query.name}': answers differ ({c['series_only_in_one']} series and "
+                     f"{c['points_only_in_one']} points in only one, largest relative value difference "
+                     f"{c['max_relative_difference']:.2g})")
+    return out
+
+
+def main(argv):
+    args = parse_args(argv)
+    for binary in (args.tsvault_binary, args.prometheus_binary, args.promtool_binary):
+        if not os.access(binary, os.X_OK):
+            sys.exit(f"bench-compare: {binary} is not an executable (build tsvault first: make build)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    command = "python3 " + shlex.join([os.path.relpath(os.path.abspath(sys.argv[0]), REPO)] + argv)
+    run = Run(args)
+    log(f"working in {run.tmp}")
+    began = time.monotonic()
+    ok = False
+    try:
+        step = duration_seconds(args.interval)
+        end = int(time.time() // step * step)
+        start = end - int(args.hours * 3600)
+        window = (start, end)
+        span = min(3600, end - start)
+        query_window = (end - span, end, step)
+
+        tsv = run.tsvault("main")
+        tsv_fig = ingest_and_measure(run, tsv, window, queries.DASHBOARD_PACK, query_window)
+        tsv_fig.update(tsvault_disk(run, tsv))
+        prom = run.prometheus("main")
+        prom_fig = ingest_and_measure(run, prom, window, queries.DASHBOARD_PACK, query_window)
+        prom_fig.update(prometheus_disk(prom))
+
+        long_results, long_details = long_phase(run)
+        comparisons = compare_queries(run, queries.DASHBOARD_PACK, tsv_fig["queries"], prom_fig["queries"])
+        comparisons.update(compare_queries(run, [queries.LONG_QUERY], {queries.LONG_QUERY.name: long_results["tsvault"]},
+                                           {queries.LONG_QUERY.name: long_results["Prometheus"]}))
+        elapsed = time.monotonic() - began
+        section, all_met = compose.section(args, command, run, tsv_fig, prom_fig, long_results, long_details,
+                                           comparisons, window, query_window, elapsed)
+        print(section)
+        if args.write_results:
+            report.write_results(args.results_file, section)
+            log(f"wrote the bench-compare section of {args.results_file}")
+        log(f"done in {elapsed:.0f}s; targets {'all met' if all_met else 'not all met'}")
+        ok = True
+    finally:
+        run.cleanup()
+        if args.keep or not ok:
+            log(f"kept {run.tmp}")
+        else:
+            shutil.rmtree(run.tmp, ignore_errors=True)
+    if args.strict and run.warnings:
+        log(f"--strict: {len(run.warnings)} warning(s)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit(130)
