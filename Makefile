@@ -46,5 +46,10 @@ test-sanitize: deps
 bench: build
 	@for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
 
+# tsvault next to a real Prometheus 2.42 on this machine (under 15 min on 2
+# cores); replaces its section of bench/RESULTS.md. See bench/compare/README.md.
+bench-compare: build
+	python3 bench/compare/bench_compare.py --write-results --tsvault-binary $(BUILD_DIR)/tools/tsvault
+
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -236,6 +236,12 @@ DBImpl::~DBImpl() {
     if (options_.checkpoint_on_close) {
       Status s = Checkpoint();
       if (!s.ok()) spdlog::error("final checkpoint failed: {}", s.ToString());
+      // Flush every memtable so a stopped node's directory holds SST files,
+      // not RocksDB logs that the next open would have to replay.
+      rocksdb::FlushOptions flush;
+      flush.wait = true;
+      rocksdb::Status rs = rocks_->Flush(flush, handles_);
+      if (!rs.ok()) spdlog::error("final flush failed: {}", rs.ToString());
     }
     for (auto* handle : handles_) rocks_->DestroyColumnFamilyHandle(handle);
     rocks_->Close();

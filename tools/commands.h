@@ -11,5 +11,7 @@ namespace tsvault::tools {
 void AddServeCommand(CLI::App* app);
 // Adds `tsvault loadgen` to the app.
 void AddLoadgenCommand(CLI::App* app);
+// Adds `tsvault compact` (offline compaction of a stopped node's data) to the app.
+void AddCompactCommand(CLI::App* app);
 
 }  // namespace tsvault::tools

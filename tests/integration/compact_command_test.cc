@@ -1,0 +1,86 @@
+// `tsvault compact` on a stopped node's directory: the data answers the same
+// afterwards, the directory does not grow, and a directory a running server
+// holds is refused.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "http/client.h"
+#include "tests/support/ports.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tsvault_server.h"
+
+namespace tsvault {
+namespace {
+
+uint64_t DirectoryBytes(const std::string& path) {
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
+    if (entry.is_regular_file()) total += entry.file_size();
+  }
+  return total;
+}
+
+// Runs `tsvault <args>` to completion; returns its wait status.
+int RunTsvault(const std::vector<std::string>& args, const std::string& log_path) {
+  std::vector<std::string> argv = {testing::TsvaultBinaryPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  testing::Process process;
+  if (!process.Start({argv, {}, log_path}).ok()) return -1;
+  if (!process.WaitForExit(std::chrono::minutes(2))) {
+    process.Kill();
+    return -1;
+  }
+  return process.last_wait_status();
+}
+
+// The answer of an instant query at a fixed `time` (Unix seconds).
+std::string Query(const std::string& base_url, const std::string& promql, int64_t time) {
+  std::unique_ptr<http::Client> client;
+  if (!http::Client::Create(base_url, &client).ok()) return "no client";
+  http::Response response;
+  if (!client->Get("/api/v1/query?query=" + testing::QueryEscape(promql) + "&time=" + std::to_string(time),
+                   &response).ok()) return "no answer";
+  return response.body;
+}
+
+TEST(CompactCommandTest, CompactsAStoppedNodeAndRefusesARunningOne) {
+  testing::TempDir dir;
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir.path() + "/data";
+  options.log_path = dir.path() + "/tsvault.log";
+  testing::TsvaultServer server(options);
+  ASSERT_TRUE(server.Start().ok()) << server.LogTail();
+
+  const std::string log = dir.path() + "/commands.log";
+  ASSERT_EQ(RunTsvault({"loadgen", "--url", server.base_url() + "/api/v1/write", "--scale", "0.2", "--backfill",
+                        "--from", "-30m", "--to", "now", "--concurrency", "2"},
+                       log),
+            0)
+      << testing::ReadLogTail(log);
+  const std::string promql =
+      "count({__name__=~\".+\"}) + on() group_left sum(sum_over_time(node_cpu_seconds_total[1h]))";
+  const int64_t time =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string before = Query(server.base_url(), promql, time);
+  ASSERT_NE(before.find("\"success\""), std::string::npos) << before;
+
+  // Refused while the server holds the directory.
+  EXPECT_NE(RunTsvault({"compact", "--storage.path=" + options.data_dir}, log), 0);
+
+  ASSERT_TRUE(server.Stop().ok()) << server.LogTail();
+  const uint64_t bytes_before = DirectoryBytes(options.data_dir);
+  ASSERT_EQ(RunTsvault({"compact", "--storage.path=" + options.data_dir}, log), 0) << testing::ReadLogTail(log);
+  const uint64_t bytes_after = DirectoryBytes(options.data_dir);
+  EXPECT_LE(bytes_after, bytes_before);
+
+  ASSERT_TRUE(server.Start().ok()) << server.LogTail();
+  EXPECT_EQ(Query(server.base_url(), promql, time), before);
+}
+
+}  // namespace
+}  // namespace tsvault
