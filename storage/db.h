@@ -39,7 +39,7 @@ struct Options {
   // which bounds the WAL replayed at start-up.
   std::chrono::seconds head_checkpoint_interval{60};
   // A checkpoint is also taken when this many bytes were logged since the last.
-  uint64_t head_checkpoint_bytes = 64ull << 20;
+  uint64_t head_checkpoint_bytes = 32ull << 20;
   // RocksDB block cache shared by all column families.
   uint64_t block_cache_bytes = 256ull << 20;
   // Start the background checkpoint thread (tests turn it off to control it).

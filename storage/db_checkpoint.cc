@@ -7,6 +7,10 @@
 #include "storage/db_impl.h"
 #include "storage/keys.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>  // malloc_trim
+#endif
+
 namespace tsvault::storage {
 
 Status DBImpl::Checkpoint() {
@@ -99,6 +103,12 @@ void DBImpl::CheckpointLoop() {
     lock.unlock();
     Status s = Checkpoint();
     if (!s.ok()) spdlog::warn("background checkpoint: {}", s.ToString());
+#ifdef __GLIBC__
+    // Ingestion frees request buffers and WAL memtables in bursts; glibc
+    // keeps the freed pages in its arenas. Hand them back to the kernel
+    // once per checkpoint (a few ms) so resident memory follows the head.
+    malloc_trim(0);
+#endif
     last = std::chrono::steady_clock::now();
     lock.lock();
   }
