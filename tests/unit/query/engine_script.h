@@ -378,7 +378,9 @@ class Runner {
       }
       if (!same) {
         std::string got;
-        for (const FloatPoint& p : series->floats) got += " " + std::to_string(p.timestamp_ms / 1000) + "s:" + FormatValue(p.value);
+        for (const FloatPoint& p : series->floats) {
+          got.append(" ").append(std::to_string(p.timestamp_ms / 1000)).append("s:").append(FormatValue(p.value));
+        }
         failures_.push_back(where + ": series " + selector + " differs, got" + got);
       }
     }

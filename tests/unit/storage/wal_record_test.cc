@@ -45,7 +45,9 @@ TEST(WalRecordTest, DamagedRecordsReportCorruption) {
     size_t calls = 0;
     Status s = DecodeWalRecord(bad, [&](uint64_t, const Sample&) { ++calls; },
                                [&](uint64_t, const Histogram&) { ++calls; });
-    if (bad.size() < good.size() && !s.ok()) EXPECT_TRUE(s.IsCorruption());
+    if (bad.size() < good.size() && !s.ok()) {
+      EXPECT_TRUE(s.IsCorruption());
+    }
     EXPECT_LE(calls, 1000000u);
   }
 }
