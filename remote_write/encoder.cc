@@ -180,6 +180,12 @@ const char* ContentType(Protocol protocol) {
                                    : "application/x-protobuf;proto=io.prometheus.write.v2.Request";
 }
 
+std::vector<std::pair<std::string, std::string>> WriteRequestHeaders(Protocol protocol) {
+  return {{"Content-Type", ContentType(protocol)},
+          {"Content-Encoding", "snappy"},
+          {"X-Prometheus-Remote-Write-Version", protocol == Protocol::kV1 ? "0.1.0" : "2.0.0"}};
+}
+
 Status SerializeWriteRequest(const storage::WriteInput& input, Protocol protocol,
                              std::string* protobuf) {
   protobuf->clear();

@@ -260,15 +260,8 @@ SeriesIds MemPostings::Intersect(const SeriesIds& a, const SeriesIds& b) {
 }
 
 SeriesIds MemPostings::Subtract(const SeriesIds& a, const SeriesIds& b) {
-  SeriesIds out;
-  out.reserve(a.size());
-  size_t next = 0;
-  ForEachCommon(a, b, [&](size_t i) {
-    out.insert(out.end(), a.begin() + static_cast<std::ptrdiff_t>(next),
-               a.begin() + static_cast<std::ptrdiff_t>(i));
-    next = i + 1;
-  });
-  out.insert(out.end(), a.begin() + static_cast<std::ptrdiff_t>(next), a.end());
+  SeriesIds out = a;
+  RemoveCommon(&out, b);
   return out;
 }
 

@@ -29,12 +29,6 @@ void SeriesIndex::Insert(MemSeries* series) {
   ++size_;
 }
 
-void SeriesIndex::Reserve(size_t count) {
-  size_t capacity = slots_.empty() ? kMinCapacity : slots_.size();
-  while (OverLoaded(count, capacity)) capacity *= 2;
-  if (capacity != slots_.size()) Rehash(capacity);
-}
-
 void SeriesIndex::Rehash(size_t capacity) {
   std::vector<Slot> old;
   old.swap(slots_);

@@ -31,10 +31,6 @@ class SeriesIndex {
   // must stay alive, at the same address, while the index is used.
   void Insert(MemSeries* series);
 
-  // Makes room for `count` series in all, so inserting up to that many
-  // does not rehash.
-  void Reserve(size_t count);
-
   // Number of series indexed.
   size_t size() const { return size_; }
 

@@ -10,6 +10,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "query/time_parse.h"
@@ -69,26 +70,27 @@ Status ParseTimeFlag(const std::string& text, int64_t now, int64_t* ms) {
 // same series, so it can be pinned to one connection.
 using SeriesBatch = std::vector<std::pair<size_t, size_t>>;
 
-// Splits the series whose metric name fully matches `filter` (every series
-// when `filter` is empty) into batches of at most `batch` series.
-Status PlanBatches(const workload::SeedWorkload& workload, const std::string& filter, size_t batch,
-                   std::vector<SeriesBatch>* batches, size_t* selected) {
+// Builds the --metric-filter matcher (fully anchored RE2 on the metric
+// name); *filter stays empty when `pattern` is empty (every series).
+Status MakeMetricFilter(const std::string& pattern, std::optional<storage::LabelMatcher>* filter) {
+  filter->reset();
+  if (pattern.empty()) return Status::OK();
   storage::LabelMatcher matcher;
-  if (!filter.empty()) {
-    Status s = storage::LabelMatcher::Create(storage::MatchType::kRegexMatch, "__name__", filter, &matcher);
-    if (!s.ok()) return Status::InvalidArgument("--metric-filter: " + s.message());
-  }
+  Status s = storage::LabelMatcher::Create(storage::MatchType::kRegexMatch, "__name__", pattern, &matcher);
+  if (!s.ok()) return Status::InvalidArgument("--metric-filter: " + s.message());
+  *filter = std::move(matcher);
+  return Status::OK();
+}
+
+// Splits the series whose metric name `filter` accepts (every series when
+// unset) into batches of at most `batch` series.
+void PlanBatches(const workload::SeedWorkload& workload, const std::optional<storage::LabelMatcher>& filter,
+                 size_t batch, std::vector<SeriesBatch>* batches, size_t* selected) {
   batches->clear();
   *selected = 0;
   size_t in_batch = 0;
   for (size_t i = 0; i < workload.num_series(); ++i) {
-    if (!filter.empty()) {
-      std::string_view name;
-      for (const Label& label : workload.labels(i)) {
-        if (label.name == "__name__") name = label.value;
-      }
-      if (!matcher.Matches(name)) continue;
-    }
+    if (filter && !filter->Matches(MetricName(workload.labels(i)))) continue;
     if (batches->empty() || in_batch == batch) {
       batches->emplace_back();
       in_batch = 0;
@@ -102,18 +104,13 @@ Status PlanBatches(const workload::SeedWorkload& workload, const std::string& fi
     ++in_batch;
     ++*selected;
   }
-  return Status::OK();
 }
 
-// True when metadata of `family` belongs to a selected metric name.
-bool FamilySelected(const std::string& family, const std::string& filter) {
-  if (filter.empty()) return true;
-  storage::LabelMatcher matcher;
-  if (!storage::LabelMatcher::Create(storage::MatchType::kRegexMatch, "__name__", filter, &matcher).ok()) {
-    return false;
-  }
+// True when metadata of `family` belongs to a metric name `filter` accepts.
+bool FamilySelected(const std::string& family, const std::optional<storage::LabelMatcher>& filter) {
+  if (!filter) return true;
   for (const char* suffix : {"", "_bucket", "_sum", "_count"}) {
-    if (matcher.Matches(family + suffix)) return true;
+    if (filter->Matches(family + suffix)) return true;
   }
   return false;
 }
@@ -248,9 +245,11 @@ int RunLoadgen(const LoadgenFlags& flags) {
   options.seed = flags.seed;
   options.churn_probability = flags.churn;
   workload::SeedWorkload workload(options);
+  std::optional<storage::LabelMatcher> metric_filter;
+  s = MakeMetricFilter(flags.metric_filter, &metric_filter);
   std::vector<SeriesBatch> batches;
   size_t selected_series = 0;
-  s = PlanBatches(workload, flags.metric_filter, flags.batch, &batches, &selected_series);
+  if (s.ok()) PlanBatches(workload, metric_filter, flags.batch, &batches, &selected_series);
   if (s.ok() && selected_series == 0) s = Status::InvalidArgument("--metric-filter matches no series");
   if (!s.ok()) {
     std::fprintf(stderr, "loadgen: %s\n", s.message().c_str());
@@ -258,7 +257,7 @@ int RunLoadgen(const LoadgenFlags& flags) {
   }
   std::vector<storage::MetricMetadata> metadata;
   for (auto& entry : workload.Metadata()) {
-    if (FamilySelected(entry.metric_family_name, flags.metric_filter)) metadata.push_back(std::move(entry));
+    if (FamilySelected(entry.metric_family_name, metric_filter)) metadata.push_back(std::move(entry));
   }
   std::ofstream openmetrics;
   if (!flags.openmetrics_out.empty()) openmetrics.open(flags.openmetrics_out);

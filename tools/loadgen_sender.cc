@@ -54,12 +54,8 @@ bool LoadgenSender::Send(const storage::WriteInput& input) {
     s.counters->failed_requests++;
     return false;
   }
-  const std::vector<std::pair<std::string, std::string>> headers = {
-      {"Content-Type", remote_write::ContentType(s.protocol)},
-      {"Content-Encoding", "snappy"},
-      {"User-Agent", "tsvault-loadgen"},
-      {"X-Prometheus-Remote-Write-Version",
-       s.protocol == remote_write::Protocol::kV1 ? "0.1.0" : "2.0.0"}};
+  std::vector<std::pair<std::string, std::string>> headers = remote_write::WriteRequestHeaders(s.protocol);
+  headers.emplace_back("User-Agent", "tsvault-loadgen");
   auto backoff = std::chrono::milliseconds(30);
   for (int attempt = 0; attempt <= s.max_retries; ++attempt) {
     if (attempt > 0) {

@@ -52,18 +52,13 @@ def _ms(figures):
 
 def tsvault_disk_text(tsv):
     samples = max(1, tsv["summary"]["samples_acknowledged"])
-    steps = ("SIGTERM (clean close: a final checkpoint, then every memtable flushed to SST files); one more "
-             "start and clean stop (a restart must not grow the directory)")
-    if tsv["compact_seconds"] is not None:
-        steps += (f"; then `tsvault compact` ({tsv['compact_seconds']:.0f} s: checkpoint, flush, full RocksDB "
-                  f"compaction, so superseded chunk versions and deleted WAL records are gone)")
-    else:
-        steps += ("; **not compacted** (this tsvault has no `compact` subcommand), so superseded chunk versions and "
-                  "deleted WAL records may still take space")
+    steps = ("SIGTERM (clean close: a final checkpoint, then every memtable flushed to SST files); then "
+             f"`tsvault compact` ({tsv['compact_seconds']:.0f} s: checkpoint, flush, full RocksDB compaction, so "
+             "superseded chunk versions and deleted WAL records are gone)")
     return (f"{steps}. Then the data directory, every file except RocksDB's LOG*, OPTIONS-* and LOCK: "
-            f"{tsv['disk']:,} bytes. For transparency: right after the first close (superseded chunk versions and "
-            f"deleted WAL records not yet compacted away) {tsv['raw_disk']:,} bytes = {tsv['raw_disk'] / samples:.2f} bytes/sample; after "
-            f"the reopen {tsv['reopened_disk']:,} bytes = {tsv['reopened_disk'] / samples:.2f} bytes/sample.")
+            f"{tsv['disk']:,} bytes. For transparency: right after the close (superseded chunk versions and "
+            f"deleted WAL records not yet compacted away) {tsv['raw_disk']:,} bytes = "
+            f"{tsv['raw_disk'] / samples:.2f} bytes/sample.")
 
 
 def main_rows(tsv, prom):

@@ -8,7 +8,6 @@ sizes under a directory.
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -224,23 +223,6 @@ class Tsvault(Server):
     def disk_bytes(self):
         """Data directory size without RocksDB's LOG*, OPTIONS-* and LOCK files."""
         return directory_bytes(self.data_dir, exclude=_rocksdb_housekeeping)
-
-    def reopen(self):
-        """Starts and cleanly stops the server once more on its data directory.
-
-        Older builds left their last memtables in RocksDB's log files on close;
-        a restart replays and flushes them. Current builds flush on close, so
-        this checks that a restart does not grow the directory. Returns the
-        exit code of the stop.
-        """
-        self.start()
-        return self.stop()
-
-    def has_compact(self):
-        """True when this binary lists a `compact` subcommand (offline full compaction) in its --help."""
-        done = subprocess.run([self.binary, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL)
-        return re.search(r"^\s+compact\s", done.stdout.decode(errors="replace"), re.M) is not None
 
     def compact(self):
         """Runs `tsvault compact` on the (stopped) data directory; returns its wall seconds."""

@@ -130,11 +130,8 @@ class Writer {
         return;
       }
       http::Response response;
-      s = client->Do("POST", "/api/v1/write",
-                     {{"Content-Type", remote_write::ContentType(remote_write::Protocol::kV1)},
-                      {"Content-Encoding", "snappy"},
-                      {"X-Prometheus-Remote-Write-Version", "0.1.0"}},
-                     body, &response, std::chrono::seconds(10));
+      s = client->Do("POST", "/api/v1/write", remote_write::WriteRequestHeaders(remote_write::Protocol::kV1), body,
+                     &response, std::chrono::seconds(10));
       if (s.ok() && response.status == 204) {
         for (auto& samples : sent_) {
           for (size_t j = first_index; j < samples.size(); ++j) samples[j].acknowledged = true;

@@ -68,11 +68,8 @@ Status PostWrite(http::Client* client, const storage::WriteInput& input) {
   Status s = remote_write::EncodeWriteRequest(input, remote_write::Protocol::kV1, &body);
   if (!s.ok()) return s;
   http::Response response;
-  s = client->Do("POST", "/api/v1/write",
-                 {{"Content-Type", remote_write::ContentType(remote_write::Protocol::kV1)},
-                  {"Content-Encoding", "snappy"},
-                  {"X-Prometheus-Remote-Write-Version", "0.1.0"}},
-                 body, &response);
+  s = client->Do("POST", "/api/v1/write", remote_write::WriteRequestHeaders(remote_write::Protocol::kV1), body,
+                 &response);
   if (!s.ok()) return s;
   if (response.status != 204 && response.status != 200) {
     return Status::IOError("write answered " + std::to_string(response.status) + ": " + response.body);

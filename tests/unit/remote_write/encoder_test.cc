@@ -122,6 +122,18 @@ TEST(EncoderTest, ContentTypes) {
   EXPECT_STREQ(ContentType(Protocol::kV2), "application/x-protobuf;proto=io.prometheus.write.v2.Request");
 }
 
+TEST(EncoderTest, WriteRequestHeaders) {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(WriteRequestHeaders(Protocol::kV1),
+            (Headers{{"Content-Type", "application/x-protobuf"},
+                     {"Content-Encoding", "snappy"},
+                     {"X-Prometheus-Remote-Write-Version", "0.1.0"}}));
+  EXPECT_EQ(WriteRequestHeaders(Protocol::kV2),
+            (Headers{{"Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request"},
+                     {"Content-Encoding", "snappy"},
+                     {"X-Prometheus-Remote-Write-Version", "2.0.0"}}));
+}
+
 TEST(EncoderTest, RoundTripV1) {
   const storage::WriteInput input = SampleInput(/*with_custom_buckets=*/false);
   http::Response response;

@@ -90,17 +90,6 @@ TEST_F(SeriesIndexTest, HashesSharingLowBitsProbePastEachOther) {
   }
 }
 
-TEST_F(SeriesIndexTest, ReserveKeepsEntriesFindable) {
-  const Labels first{{"a", "1"}};
-  MemSeries* series = NewSeries(1, first);
-  index_.Insert(series);
-  index_.Reserve(10'000);
-  EXPECT_EQ(index_.Find(HashLabels(first), Encode(first)), series);
-  index_.Reserve(0);  // never shrinks or loses entries
-  EXPECT_EQ(index_.Find(HashLabels(first), Encode(first)), series);
-  EXPECT_EQ(index_.size(), 1u);
-}
-
 TEST_F(SeriesIndexTest, MatchesMapOnRandomLabelSets) {
   std::mt19937_64 rng(99);
   std::map<std::string, MemSeries*> expected;  // encoded labels -> series
