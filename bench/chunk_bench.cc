@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/chunk.h"
+#include "storage/chunkenc/chunk.h"
 #include "tests/support/sample_series.h"
 
 namespace tsvault::storage {

@@ -150,7 +150,7 @@ void RunDBSelect(benchmark::State& state, bool select) {
     series = 0;
     Status s;
     if (select) {
-      s = seed->storage.db->Select(matchers, min_time, max_time, &set);
+      s = seed->storage.db->Select({min_time, max_time}, matchers, &set);
       while (s.ok() && set->Next()) {
         benchmark::DoNotOptimize(set->labels().data());
         ++series;

@@ -15,7 +15,7 @@
 #include <random>
 
 #include "bench/bench_db.h"
-#include "query/engine.h"
+#include "query/engine/engine.h"
 
 namespace tsvault {
 namespace {
@@ -141,7 +141,7 @@ const QueryCase kQueries[] = {
 Status CountSamples(storage::DB* db, const std::vector<storage::LabelMatcher>& matchers, int64_t start,
                     int64_t end, int64_t step, uint64_t* read, uint64_t* windowed) {
   std::unique_ptr<storage::SeriesSet> set;
-  Status s = db->Select(matchers, start - kRangeMs, end, &set);
+  Status s = db->Select({start - kRangeMs, end}, matchers, &set);
   if (!s.ok()) return s;
   *read = *windowed = 0;
   std::vector<int64_t> times;

@@ -127,17 +127,17 @@ void BM_ReceiveRequest(benchmark::State& state, Protocol protocol, bool cache) {
 void BM_DecodeOnly(benchmark::State& state, Protocol protocol, bool cache) {
   std::string protobuf;
   if (!SerializeWriteRequest(SeedLikeInput(), protocol, &protobuf).ok()) std::abort();
-  LabelLimits limits;
+  model::LabelLimits limits;
   SeriesRefCache series_cache(cache ? 1'000'000 : 0, 1ull << 30);
   {
-    DecodedRequest first;
+    IngestBatch first;
     if (!DecodeWriteRequest(protocol, protobuf, limits, &series_cache, &first).ok()) std::abort();
-    for (const DecodedRequest::PendingKey& pending : first.pending_keys) {
+    for (const IngestBatch::PendingKey& pending : first.pending_keys) {
       series_cache.Insert(first.PendingKeyBytes(pending), pending.hash, pending.series_index + 1);
     }
   }
   for (auto _ : state) {
-    DecodedRequest decoded;
+    IngestBatch decoded;
     Status status = DecodeWriteRequest(protocol, protobuf, limits, &series_cache, &decoded);
     if (!status.ok() || decoded.has_rejections() ||
         decoded.series_cache_hits != (cache ? static_cast<uint64_t>(kSeriesPerRequest) : 0)) {

@@ -209,7 +209,7 @@ void RunLabelSetLookup(benchmark::State& state, bool select) {
     size_t series = 0;
     Status s;
     if (select) {
-      s = seed->storage.db->Select(selectors[next], min_time, max_time, &set);
+      s = seed->storage.db->Select({min_time, max_time}, selectors[next], &set);
       while (s.ok() && set->Next()) {
         benchmark::DoNotOptimize(set->labels().data());
         ++series;

@@ -4,19 +4,11 @@
 
 #include <cstddef>
 
+#include "common/ascii.h"
+
 namespace tsvault::http {
 
 namespace {
-
-char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (LowerAscii(a[i]) != LowerAscii(b[i])) return false;
-  }
-  return true;
-}
 
 // Value of a hex digit, or -1 when `c` is not one.
 int HexValue(char c) {
@@ -37,7 +29,7 @@ std::string_view TrimSpace(std::string_view text) {
 bool FindHeader(const std::vector<std::pair<std::string, std::string>>& headers,
                 std::string_view name, std::string_view* value) {
   for (const auto& [header_name, header_value] : headers) {
-    if (EqualsIgnoreCase(header_name, name)) {
+    if (EqualsIgnoreAsciiCase(header_name, name)) {
       *value = header_value;
       return true;
     }
@@ -62,7 +54,7 @@ void Response::SetHeader(std::string name, std::string value) {
   // Keep the position of the first header of that name; drop any repeats.
   size_t first = headers.size();
   for (size_t i = 0; i < headers.size();) {
-    if (!EqualsIgnoreCase(headers[i].first, name)) {
+    if (!EqualsIgnoreAsciiCase(headers[i].first, name)) {
       ++i;
     } else if (first == headers.size()) {
       first = i++;
@@ -129,7 +121,7 @@ std::vector<std::pair<std::string, std::string>> RequestParams(const Request& re
     // The media type is the part before any ";charset=..." parameter.
     std::string_view content_type = request.Header("content-type");
     content_type = TrimSpace(content_type.substr(0, content_type.find(';')));
-    if (EqualsIgnoreCase(content_type, "application/x-www-form-urlencoded")) {
+    if (EqualsIgnoreAsciiCase(content_type, "application/x-www-form-urlencoded")) {
       auto form = ParseFormEncoded(request.body);
       params.insert(params.end(), std::make_move_iterator(form.begin()),
                     std::make_move_iterator(form.end()));

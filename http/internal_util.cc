@@ -60,14 +60,6 @@ std::string FormatHostPort(std::string_view host, uint16_t port) {
   return out;
 }
 
-std::string ToLowerAscii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool IsValidHeaderName(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/ascii.h"
 #include "common/status.h"
 #include "http/http.h"
 
@@ -23,9 +24,6 @@ Status ParseHostPort(std::string_view text, HostPort* out);
 
 // Formats a host and port the way ParseHostPort reads them ("[::1]:80").
 std::string FormatHostPort(std::string_view host, uint16_t port);
-
-// Lower-cases ASCII letters; other bytes are kept.
-std::string ToLowerAscii(std::string_view text);
 
 // True when `name` is a non-empty RFC 9110 token (safe as a header name).
 bool IsValidHeaderName(std::string_view name);

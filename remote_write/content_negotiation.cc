@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "common/ascii.h"
+
 namespace tsvault::remote_write {
 
 namespace {
@@ -17,17 +19,6 @@ std::string_view Trim(std::string_view text) {
   while (!text.empty() && IsOptionalWhitespace(text.front())) text.remove_prefix(1);
   while (!text.empty() && IsOptionalWhitespace(text.back())) text.remove_suffix(1);
   return text;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Printable form of a header value for an error message (bounded, no
@@ -70,7 +61,7 @@ Status ParseContentType(std::string_view content_type, Protocol* protocol) {
   }
   const size_t first_semicolon = content_type.find(';');
   const std::string_view media_type = Trim(content_type.substr(0, first_semicolon));
-  if (!EqualsIgnoreCase(media_type, kProtobufMediaType)) {
+  if (!EqualsIgnoreAsciiCase(media_type, kProtobufMediaType)) {
     return Status::Unsupported("unsupported Content-Type \"" + Printable(content_type) +
                                "\": expected application/x-protobuf");
   }
@@ -98,7 +89,7 @@ Status ParseContentType(std::string_view content_type, Protocol* protocol) {
                                  "\" in \"" + Printable(content_type) + "\"");
     }
     const std::string_view name = Trim(parameter.substr(0, equals));
-    if (!EqualsIgnoreCase(name, "proto")) continue;
+    if (!EqualsIgnoreAsciiCase(name, "proto")) continue;
     if (!Unquote(Trim(parameter.substr(equals + 1)), &message)) {
       return Status::Unsupported("malformed Content-Type parameter \"" + Printable(parameter) + "\"");
     }
@@ -120,7 +111,7 @@ Status ParseContentType(std::string_view content_type, Protocol* protocol) {
 
 Status CheckContentEncoding(std::string_view content_encoding) {
   const std::string_view coding = Trim(content_encoding);
-  if (coding.empty() || EqualsIgnoreCase(coding, "snappy")) return Status::OK();
+  if (coding.empty() || EqualsIgnoreAsciiCase(coding, "snappy")) return Status::OK();
   return Status::Unsupported("unsupported Content-Encoding \"" + Printable(coding) +
                              "\": only snappy is accepted");
 }

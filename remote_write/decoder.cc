@@ -34,29 +34,43 @@ std::string_view MetricFamilyName(std::string_view metric_name, storage::MetricT
   }
 }
 
-Status DecodeWriteRequest(Protocol protocol, std::string_view protobuf, const LabelLimits& limits,
-                          const SeriesRefCache* cache, DecodedRequest* out) {
+namespace internal {
+
+bool CanonicalizeSeriesLabels(Labels* labels, const model::LabelLimits& limits, model::LabelSetKind kind,
+                              bool utf8_already_checked, SeriesProblem* problem) {
+  model::LabelProblem label_problem;
+  if (model::CanonicalizeLabels(labels, limits, kind, utf8_already_checked, &label_problem)) return true;
+  problem->reason = RejectReasonFor(label_problem.kind);
+  problem->detail = std::move(label_problem.detail);
+  return false;
+}
+
+bool CheckOneSampleKind(bool has_samples, bool has_histograms, SeriesProblem* problem) {
+  if (!has_samples || !has_histograms) return true;
+  problem->reason = RejectReason::kSamplesAndHistograms;
+  problem->detail = "series has both float samples and native histograms";
+  return false;
+}
+
+bool CanonicalizeExemplarLabels(Labels* labels, const model::LabelLimits& limits, bool utf8_already_checked,
+                                SeriesProblem* problem) {
+  if (CanonicalizeSeriesLabels(labels, limits, model::LabelSetKind::kExemplar, utf8_already_checked, problem)) {
+    return true;
+  }
+  problem->detail = "exemplar " + problem->detail;
+  return false;
+}
+
+}  // namespace internal
+
+Status DecodeWriteRequest(Protocol protocol, std::string_view protobuf, const model::LabelLimits& limits,
+                          const SeriesRefCache* cache, IngestBatch* out) {
   if (cache != nullptr && !cache->enabled()) cache = nullptr;
   if (protocol == Protocol::kV1) return internal::DecodeV1(protobuf, limits, cache, out);
   return internal::DecodeV2(protobuf, limits, cache, out);
 }
 
 namespace internal {
-
-void RecordProblem(DecodedRequest* out, RejectReason reason, const std::string& detail,
-                   const std::string& labels_description) {
-  out->rejected_by_reason[static_cast<size_t>(reason)]++;
-  if (out->problems.size() < kMaxReportedProblems) {
-    std::string text = RejectReasonName(reason);
-    text.append(": ");
-    text.append(detail);
-    if (!labels_description.empty()) {
-      text.append(" in ");
-      text.append(labels_description);
-    }
-    out->problems.push_back(std::move(text));
-  }
-}
 
 storage::MetricType MetricTypeFromWire(int value) {
   if (value < 0 || value > static_cast<int>(storage::MetricType::kStateset)) {

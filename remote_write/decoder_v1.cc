@@ -15,7 +15,7 @@
 #include "proto/remote_write_v1.pb.h"
 #include "remote_write/decoder.h"
 #include "remote_write/histogram_conversion.h"
-#include "remote_write/utf8.h"
+#include "model/utf8.h"
 #include "remote_write/wire_reader.h"
 
 namespace tsvault::remote_write::internal {
@@ -140,47 +140,36 @@ bool ParseTimeSeries(std::string_view bytes, WireSeries* series) {
 
 // Copies the series labels into out->labels and canonicalizes them. False
 // with *problem when they are invalid.
-bool BuildLabels(const WireSeries& wire, const LabelLimits& limits, storage::SeriesWrite* out,
-                 LabelProblem* problem) {
+bool BuildLabels(const WireSeries& wire, const model::LabelLimits& limits, storage::SeriesWrite* out,
+                 internal::SeriesProblem* problem) {
   out->labels.reserve(wire.labels.size());
   for (const auto& [name, value] : wire.labels) {
     Label& label = out->labels.emplace_back();
     label.name.assign(name);
     label.value.assign(value);
   }
-  return CanonicalizeLabels(&out->labels, limits, LabelSetKind::kSeries, /*utf8_already_checked=*/false,
+  return internal::CanonicalizeSeriesLabels(&out->labels, limits, model::LabelSetKind::kSeries, /*utf8_already_checked=*/false,
                             problem);
 }
 
 // Validates and converts everything of one parsed series but its labels into
 // *out. Returns Corruption for unparsable sub-messages; otherwise OK, with
 // *rejected set and *problem filled when the series is invalid.
-Status BuildPayload(const WireSeries& wire, const LabelLimits& limits, storage::SeriesWrite* out,
-                    bool* rejected, LabelProblem* problem) {
+Status BuildPayload(const WireSeries& wire, const model::LabelLimits& limits, storage::SeriesWrite* out,
+                    bool* rejected, internal::SeriesProblem* problem) {
   *rejected = true;
-  if (!wire.samples.empty() && !wire.histograms.empty()) {
-    problem->reason = RejectReason::kSamplesAndHistograms;
-    problem->detail = "series has both float samples and native histograms";
+  if (!internal::CheckOneSampleKind(!wire.samples.empty(), !wire.histograms.empty(), problem)) {
     return Status::OK();
   }
   out->samples = wire.samples;
 
-  out->histograms.resize(wire.histograms.size());
-  // Constructed only when needed: most series carry no histogram.
-  std::optional<prometheus::Histogram> histogram_storage;
-  if (!out->histograms.empty()) histogram_storage.emplace();
-  for (size_t i = 0; i < wire.histograms.size(); ++i) {
-    auto& histogram = *histogram_storage;
-    if (!histogram.ParseFromArray(wire.histograms[i].data(), static_cast<int>(wire.histograms[i].size()))) {
-      return Status::Corruption("invalid prometheus.Histogram message");
-    }
-    HistogramFromProto(histogram, &out->histograms[i]);
-    std::string mismatch = CheckHistogramBuckets(out->histograms[i]);
-    if (!mismatch.empty()) {
-      problem->reason = RejectReason::kInvalidHistogram;
-      problem->detail = "histogram at " + std::to_string(histogram.timestamp()) + ": " + mismatch;
-      return Status::OK();
-    }
+  std::string mismatch;
+  Status status = ConvertHistograms<prometheus::Histogram>(wire.histograms, "prometheus.Histogram", out, &mismatch);
+  if (!status.ok()) return status;
+  if (!mismatch.empty()) {
+    problem->reason = RejectReason::kInvalidHistogram;
+    problem->detail = std::move(mismatch);
+    return Status::OK();
   }
 
   out->exemplars.resize(wire.exemplars.size());
@@ -198,9 +187,7 @@ Status BuildPayload(const WireSeries& wire, const LabelLimits& limits, storage::
     for (prometheus::Label& label : *exemplar.mutable_labels()) {
       converted.labels.push_back(Label{std::move(*label.mutable_name()), std::move(*label.mutable_value())});
     }
-    if (!CanonicalizeLabels(&converted.labels, limits, LabelSetKind::kExemplar,
-                            /*utf8_already_checked=*/false, problem)) {
-      problem->detail = "exemplar " + problem->detail;
+    if (!internal::CanonicalizeExemplarLabels(&converted.labels, limits, /*utf8_already_checked=*/false, problem)) {
       return Status::OK();
     }
   }
@@ -209,16 +196,16 @@ Status BuildPayload(const WireSeries& wire, const LabelLimits& limits, storage::
 }
 
 // Validates one metadata entry; returns false with *problem on rejection.
-bool CheckMetadata(const storage::MetricMetadata& metadata, LabelProblem* problem) {
+bool CheckMetadata(const storage::MetricMetadata& metadata, internal::SeriesProblem* problem) {
   if (metadata.metric_family_name.empty()) {
     problem->reason = RejectReason::kMissingMetricName;
     problem->detail = "metadata entry without metric_family_name";
     return false;
   }
-  if (!IsValidUtf8(metadata.metric_family_name) || !IsValidUtf8(metadata.help) ||
-      !IsValidUtf8(metadata.unit)) {
+  if (!model::IsValidUtf8(metadata.metric_family_name) || !model::IsValidUtf8(metadata.help) ||
+      !model::IsValidUtf8(metadata.unit)) {
     problem->reason = RejectReason::kInvalidUtf8;
-    problem->detail = "metadata for " + QuoteForError(metadata.metric_family_name, 64) +
+    problem->detail = "metadata for " + model::QuoteForError(metadata.metric_family_name, 64) +
                       " is not valid UTF-8";
     return false;
   }
@@ -226,7 +213,7 @@ bool CheckMetadata(const storage::MetricMetadata& metadata, LabelProblem* proble
 }
 
 Status AddMetadata(std::string_view bytes, std::unordered_map<std::string, size_t>* family_index,
-                   DecodedRequest* out) {
+                   IngestBatch* out) {
   prometheus::MetricMetadata wire;
   if (!wire.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Status::Corruption("invalid prometheus.MetricMetadata message");
@@ -236,10 +223,10 @@ Status AddMetadata(std::string_view bytes, std::unordered_map<std::string, size_
   metadata.type = MetricTypeFromWire(static_cast<int>(wire.type()));
   metadata.help = std::move(*wire.mutable_help());
   metadata.unit = std::move(*wire.mutable_unit());
-  LabelProblem problem;
+  internal::SeriesProblem problem;
   if (!CheckMetadata(metadata, &problem)) {
     out->metadata_rejected++;
-    RecordProblem(out, problem.reason, problem.detail, "");
+    out->RecordProblem(problem.reason, problem.detail, "");
     return Status::OK();
   }
   auto [it, inserted] = family_index->try_emplace(metadata.metric_family_name, out->input.metadata.size());
@@ -273,8 +260,8 @@ size_t CountTimeSeries(std::string_view protobuf) {
 
 }  // namespace
 
-Status DecodeV1(std::string_view protobuf, const LabelLimits& limits, const SeriesRefCache* cache,
-                DecodedRequest* out) {
+Status DecodeV1(std::string_view protobuf, const model::LabelLimits& limits, const SeriesRefCache* cache,
+                IngestBatch* out) {
   if (protobuf.size() > static_cast<size_t>(INT_MAX)) {
     return Status::Corruption("request too large for a protobuf message");
   }
@@ -320,7 +307,7 @@ Status DecodeV1(std::string_view protobuf, const LabelLimits& limits, const Seri
 
     storage::SeriesWrite& series = out->AddSeries();
     bool rejected = true;
-    LabelProblem problem;
+    internal::SeriesProblem problem;
     Status status;
     if (ref != 0) {
       series.series_ref = ref;  // the same labels were validated when cached
@@ -335,10 +322,10 @@ Status DecodeV1(std::string_view protobuf, const LabelLimits& limits, const Seri
       out->histograms_rejected += wire.histograms.size();
       out->exemplars_rejected += wire.exemplars.size();
       if (ref != 0) {  // labels only for the message
-        LabelProblem ignored;
+        internal::SeriesProblem ignored;
         if (ParseLabels(&wire)) BuildLabels(wire, limits, &series, &ignored);
       }
-      RecordProblem(out, problem.reason, problem.detail, "series " + DescribeLabelsForError(series.labels));
+      out->RecordProblem(problem.reason, problem.detail, "series " + model::DescribeLabelsForError(series.labels));
     }
     if (rejected || (series.samples.empty() && series.histograms.empty() && series.exemplars.empty())) {
       out->input.series.pop_back();

@@ -16,7 +16,7 @@
 #include "remote_write/decoder.h"
 #include "remote_write/decoder_v2_wire.h"
 #include "remote_write/histogram_conversion.h"
-#include "remote_write/utf8.h"
+#include "model/utf8.h"
 #include "remote_write/wire_reader.h"
 
 namespace tsvault::remote_write::internal {
@@ -34,9 +34,9 @@ using v2::WireSeries;
 
 // Resolves name/value reference pairs into labels (copies: symbols are
 // shared). Checks pairing, ranges and UTF-8; the remaining label rules are
-// CanonicalizeLabels'.
+// model::CanonicalizeLabels'.
 bool ResolveLabels(const std::vector<uint32_t>& refs, SymbolTable* symbols, const char* what,
-                   Labels* labels, LabelProblem* problem) {
+                   Labels* labels, internal::SeriesProblem* problem) {
   if (refs.size() % 2 != 0) {
     problem->reason = RejectReason::kBadLabelsRefs;
     problem->detail = std::string(what) + " labels_refs has odd length " + std::to_string(refs.size());
@@ -60,7 +60,7 @@ bool ResolveLabels(const std::vector<uint32_t>& refs, SymbolTable* symbols, cons
     label.value.assign((*symbols)[value_ref]);
     if (!symbols->IsValidUtf8At(name_ref) || !symbols->IsValidUtf8At(value_ref)) {
       problem->reason = RejectReason::kInvalidUtf8;
-      problem->detail = std::string(what) + " label " + QuoteForError((*symbols)[name_ref], 64) +
+      problem->detail = std::string(what) + " label " + model::QuoteForError((*symbols)[name_ref], 64) +
                         " has a name or value that is not valid UTF-8";
       return false;
     }
@@ -69,7 +69,7 @@ bool ResolveLabels(const std::vector<uint32_t>& refs, SymbolTable* symbols, cons
 }
 
 // Checks a metadata text reference; false with *problem when invalid.
-bool CheckTextRef(uint32_t ref, SymbolTable* symbols, const char* field, LabelProblem* problem) {
+bool CheckTextRef(uint32_t ref, SymbolTable* symbols, const char* field, internal::SeriesProblem* problem) {
   if (!symbols->Contains(ref)) {
     problem->reason = RejectReason::kBadLabelsRefs;
     problem->detail = std::string("metadata ") + field + " " + std::to_string(ref) +
@@ -86,22 +86,20 @@ bool CheckTextRef(uint32_t ref, SymbolTable* symbols, const char* field, LabelPr
 
 // Resolves and canonicalizes the series labels into out->labels. False with
 // *problem when they are invalid.
-bool BuildLabels(const WireSeries& wire_series, SymbolTable* symbols, const LabelLimits& limits,
-                 storage::SeriesWrite* out, LabelProblem* problem) {
+bool BuildLabels(const WireSeries& wire_series, SymbolTable* symbols, const model::LabelLimits& limits,
+                 storage::SeriesWrite* out, internal::SeriesProblem* problem) {
   return ResolveLabels(wire_series.labels_refs, symbols, "series", &out->labels, problem) &&
-         CanonicalizeLabels(&out->labels, limits, LabelSetKind::kSeries, /*utf8_already_checked=*/true,
+         internal::CanonicalizeSeriesLabels(&out->labels, limits, model::LabelSetKind::kSeries, /*utf8_already_checked=*/true,
                             problem);
 }
 
 // Validates and converts everything of one parsed series but its labels into
 // *out. Returns Corruption for unparsable histograms; otherwise OK, with
 // *rejected set and *problem filled when the series is invalid.
-Status BuildPayload(const WireSeries& wire_series, SymbolTable* symbols, const LabelLimits& limits,
-                    storage::SeriesWrite* out, bool* rejected, LabelProblem* problem) {
+Status BuildPayload(const WireSeries& wire_series, SymbolTable* symbols, const model::LabelLimits& limits,
+                    storage::SeriesWrite* out, bool* rejected, internal::SeriesProblem* problem) {
   *rejected = true;
-  if (!wire_series.samples.empty() && !wire_series.histograms.empty()) {
-    problem->reason = RejectReason::kSamplesAndHistograms;
-    problem->detail = "series has both float samples and native histograms";
+  if (!internal::CheckOneSampleKind(!wire_series.samples.empty(), !wire_series.histograms.empty(), problem)) {
     return Status::OK();
   }
   if (wire_series.metadata.present &&
@@ -111,23 +109,14 @@ Status BuildPayload(const WireSeries& wire_series, SymbolTable* symbols, const L
   }
   out->samples = wire_series.samples;
 
-  out->histograms.resize(wire_series.histograms.size());
-  // Constructed only when needed: most series carry no histogram.
-  std::optional<wire::Histogram> histogram_storage;
-  if (!out->histograms.empty()) histogram_storage.emplace();
-  for (size_t i = 0; i < wire_series.histograms.size(); ++i) {
-    const std::string_view bytes = wire_series.histograms[i];
-    auto& histogram = *histogram_storage;
-    if (!histogram.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return Status::Corruption("invalid io.prometheus.write.v2.Histogram message");
-    }
-    HistogramFromProto(histogram, &out->histograms[i]);
-    std::string mismatch = CheckHistogramBuckets(out->histograms[i]);
-    if (!mismatch.empty()) {
-      problem->reason = RejectReason::kInvalidHistogram;
-      problem->detail = "histogram at " + std::to_string(histogram.timestamp()) + ": " + mismatch;
-      return Status::OK();
-    }
+  std::string mismatch;
+  Status status = ConvertHistograms<wire::Histogram>(wire_series.histograms, "io.prometheus.write.v2.Histogram",
+                                                     out, &mismatch);
+  if (!status.ok()) return status;
+  if (!mismatch.empty()) {
+    problem->reason = RejectReason::kInvalidHistogram;
+    problem->detail = std::move(mismatch);
+    return Status::OK();
   }
 
   out->exemplars.resize(wire_series.exemplars.size());
@@ -139,9 +128,7 @@ Status BuildPayload(const WireSeries& wire_series, SymbolTable* symbols, const L
     if (!ResolveLabels(exemplar.labels_refs, symbols, "exemplar", &converted.labels, problem)) {
       return Status::OK();
     }
-    if (!CanonicalizeLabels(&converted.labels, limits, LabelSetKind::kExemplar,
-                            /*utf8_already_checked=*/true, problem)) {
-      problem->detail = "exemplar " + problem->detail;
+    if (!internal::CanonicalizeExemplarLabels(&converted.labels, limits, /*utf8_already_checked=*/true, problem)) {
       return Status::OK();
     }
   }
@@ -168,7 +155,7 @@ struct LastMetadata {
 // Records the metadata of an accepted series (metric name: symbol
 // `name_ref`), one entry per family.
 void RecordMetadata(const WireMetadata& wire_metadata, uint32_t name_ref, SymbolTable* symbols,
-                    FamilyIndex* family_index, LastMetadata* last, DecodedRequest* out) {
+                    FamilyIndex* family_index, LastMetadata* last, IngestBatch* out) {
   if (!wire_metadata.present) return;
   if (last->valid && last->name_ref == name_ref && last->metadata.type == wire_metadata.type &&
       last->metadata.help_ref == wire_metadata.help_ref && last->metadata.unit_ref == wire_metadata.unit_ref) {
@@ -195,8 +182,8 @@ void RecordMetadata(const WireMetadata& wire_metadata, uint32_t name_ref, Symbol
 
 }  // namespace
 
-Status DecodeV2(std::string_view protobuf, const LabelLimits& limits, const SeriesRefCache* cache,
-                DecodedRequest* out) {
+Status DecodeV2(std::string_view protobuf, const model::LabelLimits& limits, const SeriesRefCache* cache,
+                IngestBatch* out) {
   if (protobuf.size() > static_cast<size_t>(INT_MAX)) {
     return Status::Corruption("request too large for a protobuf message");
   }
@@ -221,7 +208,7 @@ Status DecodeV2(std::string_view protobuf, const LabelLimits& limits, const Seri
   }
   if (!symbol_views.empty() && !symbol_views[0].empty()) {
     return Status::InvalidArgument("the symbols table must start with the empty string, found " +
-                                   QuoteForError(symbol_views[0], 64));
+                                   model::QuoteForError(symbol_views[0], 64));
   }
 
   // Pass 2: every series.
@@ -255,7 +242,7 @@ Status DecodeV2(std::string_view protobuf, const LabelLimits& limits, const Seri
 
     storage::SeriesWrite& series = out->AddSeries();
     bool rejected = true;
-    LabelProblem problem;
+    internal::SeriesProblem problem;
     Status status;
     if (ref != 0) {
       series.series_ref = ref;  // the same labels were validated when cached
@@ -270,12 +257,12 @@ Status DecodeV2(std::string_view protobuf, const LabelLimits& limits, const Seri
       out->histograms_rejected += wire_series.histograms.size();
       out->exemplars_rejected += wire_series.exemplars.size();
       if (ref != 0) {  // labels only for the message
-        LabelProblem ignored;
+        internal::SeriesProblem ignored;
         BuildLabels(wire_series, &symbols, limits, &series, &ignored);
       }
       std::string where = "series #" + std::to_string(index);
-      if (!series.labels.empty()) where += " " + DescribeLabelsForError(series.labels);
-      RecordProblem(out, problem.reason, problem.detail, where);
+      if (!series.labels.empty()) where += " " + model::DescribeLabelsForError(series.labels);
+      out->RecordProblem(problem.reason, problem.detail, where);
       out->input.series.pop_back();
       keys.resize(key_offset);
       continue;

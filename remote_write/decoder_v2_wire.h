@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "remote_write/utf8.h"
+#include "model/utf8.h"
 #include "storage/types.h"
 
 namespace tsvault::remote_write::internal::v2 {
@@ -32,7 +32,7 @@ class SymbolTable {
   // Whether symbol `ref` is valid UTF-8 (checked once); requires Contains(ref).
   bool IsValidUtf8At(uint32_t ref) {
     uint8_t& state = utf8_state_[ref];
-    if (state == kUnknown) state = IsValidUtf8(symbols_[ref]) ? kValid : kInvalid;
+    if (state == kUnknown) state = model::IsValidUtf8(symbols_[ref]) ? kValid : kInvalid;
     return state == kValid;
   }
 

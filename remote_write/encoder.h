@@ -7,19 +7,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "remote_write/protocol.h"
 #include "storage/types.h"
 
 namespace tsvault::remote_write {
-
-enum class Protocol { kV1, kV2 };
-
-// The Content-Type header value for a protocol.
-const char* ContentType(Protocol protocol);
-
-// The headers a sender puts on a request body from EncodeWriteRequest:
-// Content-Type, Content-Encoding (snappy) and
-// X-Prometheus-Remote-Write-Version (0.1.0 or 2.0.0).
-std::vector<std::pair<std::string, std::string>> WriteRequestHeaders(Protocol protocol);
 
 // Serializes `input` as a prometheus.WriteRequest (v1) or
 // io.prometheus.write.v2.Request (v2, with a symbol table) and snappy-

@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "common/status.h"
 #include "storage/types.h"
 
 namespace tsvault::remote_write {
@@ -83,5 +86,30 @@ void HistogramToProto(const storage::Histogram& in, ProtoHistogram* out) {
 // counts (float histogram), for each side, and the other kind must be empty.
 // Returns an empty string when consistent, else a description of the mismatch.
 std::string CheckHistogramBuckets(const storage::Histogram& histogram);
+
+// Parses each serialized Histogram message of one series (`ProtoHistogram`:
+// the generated Histogram of either version, named `message_name` in errors)
+// into out->histograms and checks its buckets. Returns Corruption for an
+// unparsable message. Otherwise OK; on a bucket mismatch *problem_detail
+// describes it ("histogram at <t>: ...") and the conversion stops.
+template <typename ProtoHistogram>
+Status ConvertHistograms(const std::vector<std::string_view>& messages, const char* message_name,
+                         storage::SeriesWrite* out, std::string* problem_detail) {
+  out->histograms.resize(messages.size());
+  if (messages.empty()) return Status::OK();  // most series carry no histogram
+  ProtoHistogram histogram;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (!histogram.ParseFromArray(messages[i].data(), static_cast<int>(messages[i].size()))) {
+      return Status::Corruption(std::string("invalid ") + message_name + " message");
+    }
+    HistogramFromProto(histogram, &out->histograms[i]);
+    std::string mismatch = CheckHistogramBuckets(out->histograms[i]);
+    if (!mismatch.empty()) {
+      *problem_detail = "histogram at " + std::to_string(histogram.timestamp()) + ": " + mismatch;
+      return Status::OK();
+    }
+  }
+  return Status::OK();
+}
 
 }  // namespace tsvault::remote_write

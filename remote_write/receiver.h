@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "http/http.h"
+#include "remote_write/ingester.h"
 #include "storage/db.h"
 
 namespace prometheus {
@@ -33,11 +34,16 @@ struct ReceiverOptions {
   uint64_t max_series_cache_bytes = 1ull << 30;
 };
 
-// Decodes, validates and stores remote-write requests. Thread-safe.
+// The Remote Write handler: checks the headers, decompresses and decodes the
+// body, and hands the series to the Ingester (remote_write/ingester.h).
+// Thread-safe.
 class Receiver {
  public:
-  // `db` must outlive the receiver. `registry` (may be null) receives the
-  // ingestion metrics (samples ingested, rejected by reason, ...).
+  // Uses `ingester` (which must outlive the receiver, and owns the metrics)
+  // for ingestion; only options.max_request_bytes is read.
+  Receiver(Ingester* ingester, ReceiverOptions options);
+  // Owns an Ingester built from `options` over `db` (which must outlive the
+  // receiver). `registry` (may be null) receives the ingestion metrics.
   Receiver(storage::DB* db, ReceiverOptions options, prometheus::Registry* registry);
   ~Receiver();
   Receiver(const Receiver&) = delete;
@@ -49,6 +55,9 @@ class Receiver {
   // Entries in the series-reference cache (for tests and diagnostics; takes
   // every shard lock in turn).
   uint64_t CachedSeries() const;
+
+  // The options of the Ingester that a receiver with these options uses.
+  static IngesterOptions IngesterOptionsFrom(const ReceiverOptions& options);
 
  private:
   struct Impl;

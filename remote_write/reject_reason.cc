@@ -2,6 +2,18 @@
 
 namespace tsvault::remote_write {
 
+RejectReason RejectReasonFor(model::LabelProblemKind kind) {
+  switch (kind) {
+    case model::LabelProblemKind::kInvalidUtf8: return RejectReason::kInvalidUtf8;
+    case model::LabelProblemKind::kEmptyLabelName: return RejectReason::kEmptyLabelName;
+    case model::LabelProblemKind::kLabelTooLong: return RejectReason::kLabelTooLong;
+    case model::LabelProblemKind::kTooManyLabels: return RejectReason::kTooManyLabels;
+    case model::LabelProblemKind::kDuplicateLabel: return RejectReason::kDuplicateLabel;
+    case model::LabelProblemKind::kMissingMetricName: return RejectReason::kMissingMetricName;
+  }
+  return RejectReason::kInvalidUtf8;
+}
+
 const char* RejectReasonName(RejectReason reason) {
   switch (reason) {
     case RejectReason::kBadContentType: return "bad_content_type";

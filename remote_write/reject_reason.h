@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "model/label_validation.h"
+
 namespace tsvault::remote_write {
 
 enum class RejectReason : uint8_t {
@@ -31,6 +33,9 @@ enum class RejectReason : uint8_t {
 };
 
 inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kDuplicateTimestamp) + 1;
+
+// The per-series reason for a label set that failed validation.
+RejectReason RejectReasonFor(model::LabelProblemKind kind);
 
 // The metric label value for a reason, e.g. "missing_metric_name".
 const char* RejectReasonName(RejectReason reason);

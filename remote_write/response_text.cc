@@ -22,7 +22,7 @@ void AppendLine(std::string* out, const std::string& line) {
 
 }  // namespace
 
-std::string PartialWriteMessage(const DecodedRequest& decoded, const storage::WriteResult& result) {
+std::string PartialWriteMessage(const IngestBatch& decoded, const storage::WriteResult& result) {
   std::string out = "partial write: ";
   if (decoded.series_rejected > 0) {
     out += std::to_string(decoded.series_rejected) + " of " + std::to_string(decoded.series_received) +

@@ -20,6 +20,6 @@ struct WrittenCounts {
 // metadata validation rejected (counts per reason and the first few problems
 // with the offending labels) and the samples storage refused (conflicts).
 // States that the rest was written. Bounded to a few kilobytes.
-std::string PartialWriteMessage(const DecodedRequest& decoded, const storage::WriteResult& result);
+std::string PartialWriteMessage(const IngestBatch& decoded, const storage::WriteResult& result);
 
 }  // namespace tsvault::remote_write

@@ -9,7 +9,7 @@ SeriesRecycler& SeriesRecycler::ForThisThread() {
   return recycler;
 }
 
-void SeriesRecycler::Lend(DecodedRequest* decoded) {
+void SeriesRecycler::Lend(IngestBatch* decoded) {
   decoded->input.series = std::move(series_buffer_);
   decoded->input.series.clear();
   decoded->spare_series = std::move(spare_);
@@ -17,7 +17,7 @@ void SeriesRecycler::Lend(DecodedRequest* decoded) {
   spare_ = {};
 }
 
-void SeriesRecycler::Return(DecodedRequest* decoded) {
+void SeriesRecycler::Return(IngestBatch* decoded) {
   spare_ = std::move(decoded->spare_series);
   decoded->spare_series.clear();
   std::vector<storage::SeriesWrite>& used = decoded->input.series;

@@ -25,11 +25,11 @@ class SeriesRecycler {
 
   // Gives `decoded` (freshly constructed) the kept buffers: its
   // input.series vector and its spare_series.
-  void Lend(DecodedRequest* decoded);
+  void Lend(IngestBatch* decoded);
 
   // Takes back, cleared, the series and spare series of a request that is
   // done; `decoded` keeps everything else.
-  void Return(DecodedRequest* decoded);
+  void Return(IngestBatch* decoded);
 
  private:
   std::vector<storage::SeriesWrite> spare_;

@@ -98,9 +98,15 @@ struct Slot {
   char* record;
 };
 
+// Every member function below touches the shard's state.
+// REQUIRES: mutex held (taken by the SeriesRefCache methods).
 struct SeriesRefCache::Shard {
   // Own cache line: shards are locked by different threads at once.
+  // Guards slots, entries, blocks, block_position, block_remaining and
+  // block_bytes, and the records they point to (Insert rewrites a record's
+  // ref in place).
   alignas(64) mutable std::mutex mutex;
+  // Guarded by mutex.
   std::vector<Slot> slots;  // empty, or a power of two with load <= 3/4
   uint64_t entries = 0;
   std::vector<std::unique_ptr<char[]>> blocks;  // key storage

@@ -21,7 +21,11 @@
 // insert (a cheap, coarse eviction: its hot series are re-inserted on their
 // next miss). See docs/remote-write.md for the memory per entry.
 //
-// Thread safety: every method may be called concurrently (one mutex per shard).
+// Thread safety: every method may be called concurrently. Each shard has its
+// own mutex (Shard::mutex, series_ref_cache.cc) guarding that shard's table
+// and key storage; no method holds two shard locks at once. Clear(), size()
+// and allocated_bytes() lock the shards one after another, so they are not
+// a single atomic snapshot across shards.
 #pragma once
 
 #include <cstddef>
@@ -164,14 +168,17 @@ class SeriesRefCache {
  private:
   struct Shard;
 
+  // Needs no lock (reads immutable fields only). The caller locks the
+  // returned shard's mutex before touching it.
   Shard& ShardFor(uint64_t hash) const;
 
+  // Set by the constructor; immutable after construction, no lock.
   uint64_t seed_ = 0;
   size_t shard_count_ = 0;       // a power of two, or 0 when disabled
   int shard_shift_ = 0;          // hash >> shard_shift_ selects the shard
   uint64_t entries_per_shard_ = 0;
   uint64_t bytes_per_shard_ = 0;
-  std::unique_ptr<Shard[]> shards_;
+  std::unique_ptr<Shard[]> shards_;  // the array is immutable; each shard locks itself
 };
 
 }  // namespace tsvault::remote_write

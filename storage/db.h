@@ -80,6 +80,26 @@ class SeriesSet {
   virtual Status status() const = 0;
 };
 
+// What a reader is about to do with the series it selects, as Prometheus'
+// storage.SelectHints: the time range to read and, for queries, the step,
+// the range of the enclosing range selector and the function applied. The
+// engine reads exactly [start_ms, end_ms]; the other fields let it choose
+// how (e.g. a downsampled resolution that answers the function exactly).
+struct SelectHints {
+  SelectHints() = default;
+  // Reads [start, end] with no further intent.
+  SelectHints(int64_t start, int64_t end) : start_ms(start), end_ms(end) {}
+
+  int64_t start_ms = INT64_MIN;  // first timestamp wanted (inclusive)
+  int64_t end_ms = INT64_MAX;    // last timestamp wanted (inclusive)
+  int64_t step_ms = 0;           // query resolution step; 0 for instant queries and non-queries
+  int64_t range_ms = 0;          // range of the enclosing [range] selector; 0 for instant selectors
+  std::string function;          // enclosing PromQL function (e.g. "rate"), empty if none
+  // The coarsest stored resolution the reader accepts, in milliseconds
+  // (Thanos' max_source_resolution): 0 reads raw samples only.
+  int64_t max_resolution_ms = 0;
+};
+
 // Counters describing the engine, for /metrics and /api/v1/status/tsdb.
 struct DBStats {
   uint64_t series_total = 0;        // series known (ever created, not deleted)
@@ -120,11 +140,12 @@ class DB {
   // not fail the call. A non-OK status means nothing of this call was stored.
   virtual Status Append(const WriteInput& input, WriteResult* result) = 0;
 
-  // Series matching all matchers that have data in [min_time_ms, max_time_ms].
-  // At least one matcher must not match the empty string. The SeriesSet and
-  // its iterators must be destroyed before the DB.
-  virtual Status Select(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
-                        int64_t max_time_ms, std::unique_ptr<SeriesSet>* out) = 0;
+  // Series matching all matchers that have data in [hints.start_ms,
+  // hints.end_ms], with their samples in that range. At least one matcher
+  // must not match the empty string. The SeriesSet and its iterators must be
+  // destroyed before the DB.
+  virtual Status Select(const SelectHints& hints, const std::vector<LabelMatcher>& matchers,
+                        std::unique_ptr<SeriesSet>* out) = 0;
 
   // Label sets only (no samples), same selection rules as Select.
   virtual Status Series(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,

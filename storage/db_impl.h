@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/column_families.h"
 #include "storage/db.h"
 #include "storage/mem_postings.h"
 #include "storage/mem_series.h"
@@ -33,16 +34,26 @@ namespace tsvault::storage {
 // Converts a RocksDB status into ours.
 Status FromRocks(const rocksdb::Status& status);
 
+// Locking (details on each member below). Lock order: checkpoint_mutex_
+// before head_mutex_; background_mutex_ before head_mutex_. No other lock
+// is taken while head_mutex_ is held, and none of the three is recursive.
 class DBImpl final : public DB {
  public:
   explicit DBImpl(const Options& options);
+  // Stops and joins the background thread, then (checkpoint_on_close, and
+  // only when OpenImpl succeeded) takes a final checkpoint.
+  // REQUIRES: no other call on this DB in progress.
   ~DBImpl() override;
 
+  // Runs single-threaded: the DB is not shared yet and the background
+  // thread is started only at its end.
   Status OpenImpl();
 
+  // Every public method takes the locks it needs.
+  // REQUIRES: head_mutex_, checkpoint_mutex_ and background_mutex_ not held.
   Status Append(const WriteInput& input, WriteResult* result) override;
-  Status Select(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
-                int64_t max_time_ms, std::unique_ptr<SeriesSet>* out) override;
+  Status Select(const SelectHints& hints, const std::vector<LabelMatcher>& matchers,
+                std::unique_ptr<SeriesSet>* out) override;
   Status Series(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
                 int64_t max_time_ms, std::vector<Labels>* out) override;
   Status LabelNames(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
@@ -54,6 +65,10 @@ class DBImpl final : public DB {
   Status Exemplars(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
                    int64_t max_time_ms,
                    std::vector<std::pair<Labels, std::vector<Exemplar>>>* out) override;
+  // Takes checkpoint_mutex_, then head_mutex_ exclusively for the whole
+  // checkpoint (RocksDB write included). Also called internally by
+  // OpenImpl, CompactAll, CheckpointLoop and the destructor.
+  // REQUIRES: checkpoint_mutex_ and head_mutex_ not held.
   Status Checkpoint() override;
   Status CompactAll() override;
   DBStats Stats() override;
@@ -62,17 +77,28 @@ class DBImpl final : public DB {
  private:
   friend class DBSeriesSet;
 
-  enum ColumnFamilyIndex { kDefault = 0, kSeries, kPostings, kChunks, kExemplars, kMetadata, kWal, kColumnFamilyCount };
+  // Handles are indexed by ColumnFamilyIndex (storage/column_families.h).
 
   // --- open / recovery (db_open.cc) ---
+  // LoadSeries and ReplayWal fill the head without head_mutex_.
+  // REQUIRES: called only from OpenImpl, before any other thread can see
+  // the head.
   Status LoadSeries();
   Status ReplayWal();
+  // Body of the background thread. Holds background_mutex_ while waiting,
+  // takes head_mutex_ shared under it, and releases background_mutex_
+  // around Checkpoint().
+  // REQUIRES: background_mutex_, checkpoint_mutex_ and head_mutex_ not held.
   void CheckpointLoop();
 
-  // --- write (db_write.cc); callers hold head_mutex_ exclusively ---
+  // --- write (db_write.cc) ---
+  // REQUIRES: head_mutex_ held exclusively.
   MemSeries* GetOrCreateSeries(const Labels& labels, bool* created);
+  // Reads only the immutable fields of `series`; callers hold head_mutex_
+  // anyway.
   void PutSeriesRecords(const MemSeries& series, rocksdb::WriteBatch* batch);
   // Applies one replayed or incoming float/histogram sample to the head.
+  // REQUIRES: head_mutex_ held exclusively (or called from ReplayWal).
   AppendOutcome ApplyFloat(MemSeries* series, const Sample& sample);
   AppendOutcome ApplyHistogram(MemSeries* series, const Histogram& histogram);
 
@@ -82,28 +108,53 @@ class DBImpl final : public DB {
     Labels labels;
   };
   // Series matching all matchers with data in [mint, maxt], sorted by labels.
+  // Takes head_mutex_ shared, and reads RocksDB after releasing it.
+  // REQUIRES: head_mutex_ not held.
   Status SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
                       bool require_selective_matcher, std::vector<SelectedSeries>* out);
   // Every chunk of a series overlapping [mint, maxt], from the head and disk.
+  // Takes head_mutex_ shared for the head part only; called from
+  // DBSeriesSet::Samples on reader threads.
+  // REQUIRES: head_mutex_ not held.
   Status CollectChunks(uint64_t series_id, int64_t mint, int64_t maxt, rocksdb::Iterator* iterator,
                        std::vector<ChunkData>* chunks);
   // Persisted chunks overlapping [mint, maxt]; with `first_only`, stops at
-  // the first (an existence check).
+  // the first (an existence check). Reads RocksDB only; needs no lock.
   Status ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t maxt, bool first_only,
                              rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks);
+  // Needs no lock.
   std::unique_ptr<rocksdb::Iterator> NewChunkIterator();
+  // Takes head_mutex_ shared (directly or through SelectSeries).
+  // REQUIRES: head_mutex_ not held.
   Status CollectLabelStrings(const std::string* name, const std::vector<LabelMatcher>& matchers,
                              int64_t min_time_ms, int64_t max_time_ms, std::vector<std::string>* out);
 
+  // Needs no lock: handles_ is immutable after Open.
   rocksdb::ColumnFamilyHandle* cf(ColumnFamilyIndex index) const { return handles_[index]; }
 
-  const Options options_;
+  const Options options_;  // Immutable.
+  // Set at the end of a successful OpenImpl. A DB whose open failed (e.g. a
+  // corrupt WAL record) is closed without a checkpoint, which would delete
+  // the WAL records it could not replay. Immutable after Open.
+  bool opened_ = false;
+  // Set in OpenImpl, then immutable until the destructor; no lock. RocksDB
+  // and WalSyncer do their own locking.
   rocksdb::DB* rocks_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<WalSyncer> syncer_;
 
   // The head: every series, the in-memory index and the open chunks.
+  // Guards series_by_id_, series_index_, postings_, chunk_sequencer_,
+  // next_series_id_, encode_buffer_, next_log_sequence_,
+  // logged_bytes_since_checkpoint_, head_max_time_, head_min_time_ and the
+  // mutable state of every MemSeries. Writers (Append, Checkpoint) hold it
+  // exclusively; readers hold it shared and call only const methods.
+  // MemSeries objects are never freed or moved while the DB is open, so a
+  // MemSeries* stays valid after the lock is released (its state does not).
+  // Not held during Append's RocksDB write or WAL sync wait, nor during
+  // reads of persisted chunks; held across Checkpoint's RocksDB write.
   mutable std::shared_mutex head_mutex_;
+  // Guarded by head_mutex_ (all members down to head_min_time_).
   std::vector<std::unique_ptr<MemSeries>> series_by_id_;  // index = id; [0] unused
   SeriesIndex series_index_;  // label set -> series, over series_by_id_
   MemPostings postings_;
@@ -115,16 +166,23 @@ class DBImpl final : public DB {
   int64_t head_max_time_ = std::numeric_limits<int64_t>::min();
   int64_t head_min_time_ = std::numeric_limits<int64_t>::max();
 
-  // Checkpoints are serialized among themselves.
+  // Serializes Checkpoint() calls; guards no data of its own (Checkpoint
+  // also holds head_mutex_ exclusively throughout). Taken before head_mutex_.
   std::mutex checkpoint_mutex_;
-  std::atomic<uint64_t> checkpoints_{0};
+  std::atomic<uint64_t> checkpoints_{0};  // Atomic; no lock.
 
-  // Background checkpoint thread.
+  // Background checkpoint thread. background_mutex_ guards stopping_ and is
+  // taken before head_mutex_. background_wake_ is notified by the
+  // destructor after setting stopping_, and by Append without the lock to
+  // ask for an early checkpoint (a missed wake-up only delays it to the
+  // loop's next one-second poll).
   std::mutex background_mutex_;
   std::condition_variable background_wake_;
-  bool stopping_ = false;
+  bool stopping_ = false;  // Guarded by background_mutex_.
+  // Started at the end of OpenImpl, joined in the destructor; no lock.
   std::thread background_;
 
+  // Written only during OpenImpl; immutable after Open.
   double restart_seconds_ = 0;
   uint64_t restart_replayed_records_ = 0;
 };

@@ -85,6 +85,17 @@ rocksdb::ColumnFamilyOptions WalOptions() {
   return cf;
 }
 
+rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(ColumnFamilyProfile profile,
+                                                   const std::shared_ptr<rocksdb::Cache>& cache) {
+  switch (profile) {
+    case ColumnFamilyProfile::kDefault: return rocksdb::ColumnFamilyOptions();
+    case ColumnFamilyProfile::kIndex: return IndexOptions(cache);
+    case ColumnFamilyProfile::kChunks: return ChunkOptions(cache);
+    case ColumnFamilyProfile::kWal: return WalOptions();
+  }
+  return rocksdb::ColumnFamilyOptions();
+}
+
 }  // namespace
 
 Status DBImpl::OpenImpl() {
@@ -105,15 +116,10 @@ Status DBImpl::OpenImpl() {
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {kSeriesColumnFamily, IndexOptions(cache)},
-      {kPostingsColumnFamily, IndexOptions(cache)},
-      {kChunksColumnFamily, ChunkOptions(cache)},
-      {kExemplarsColumnFamily, IndexOptions(cache)},
-      {kMetadataColumnFamily, IndexOptions(cache)},
-      {kWalColumnFamily, WalOptions()},
-  };
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const ColumnFamilySpec& spec : kColumnFamilies) {
+    descriptors.emplace_back(spec.name, ColumnFamilyOptionsFor(spec.profile, cache));
+  }
   Status s = FromRocks(rocksdb::DB::Open(db_options, options_.data_dir + "/rocksdb", descriptors,
                                          &handles_, &rocks_));
   if (!s.ok()) return s;
@@ -162,6 +168,7 @@ Status DBImpl::OpenImpl() {
                options_.data_dir, restart_seconds_, next_series_id_ - 1,
                restart_replayed_records_);
 
+  opened_ = true;
   if (options_.background_checkpoints) {
     background_ = std::thread([this] { CheckpointLoop(); });
   }
@@ -235,7 +242,7 @@ DBImpl::~DBImpl() {
   background_wake_.notify_all();
   if (background_.joinable()) background_.join();
   if (rocks_ != nullptr) {
-    if (options_.checkpoint_on_close) {
+    if (options_.checkpoint_on_close && opened_) {
       Status s = Checkpoint();
       if (!s.ok()) spdlog::error("final checkpoint failed: {}", s.ToString());
       // Flush every memtable so a stopped node's directory holds SST files,

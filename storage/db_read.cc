@@ -151,12 +151,14 @@ Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t m
   return Status::OK();
 }
 
-Status DBImpl::Select(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
-                      int64_t max_time_ms, std::unique_ptr<SeriesSet>* out) {
+Status DBImpl::Select(const SelectHints& hints, const std::vector<LabelMatcher>& matchers,
+                      std::unique_ptr<SeriesSet>* out) {
+  // Only raw samples are stored so far: every hint but the time range is
+  // informational until downsampled resolutions exist.
   std::vector<SelectedSeries> selected;
-  Status s = SelectSeries(matchers, min_time_ms, max_time_ms, true, &selected);
+  Status s = SelectSeries(matchers, hints.start_ms, hints.end_ms, true, &selected);
   if (!s.ok()) return s;
-  *out = std::make_unique<DBSeriesSet>(this, std::move(selected), min_time_ms, max_time_ms);
+  *out = std::make_unique<DBSeriesSet>(this, std::move(selected), hints.start_ms, hints.end_ms);
   return Status::OK();
 }
 

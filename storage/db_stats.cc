@@ -30,14 +30,11 @@ DBStats DBImpl::Stats() {
   }
   stats.restart_seconds = restart_seconds_;
   stats.restart_replayed_records = restart_replayed_records_;
-  static const char* kNames[] = {"default", kSeriesColumnFamily, kPostingsColumnFamily,
-                                 kChunksColumnFamily, kExemplarsColumnFamily,
-                                 kMetadataColumnFamily, kWalColumnFamily};
-  for (int i = 0; i < kColumnFamilyCount; ++i) {
+  for (const ColumnFamilySpec& spec : kColumnFamilies) {
     uint64_t sst = 0, memtable = 0;
-    rocks_->GetIntProperty(handles_[i], "rocksdb.total-sst-files-size", &sst);
-    rocks_->GetIntProperty(handles_[i], "rocksdb.cur-size-all-mem-tables", &memtable);
-    stats.column_families.push_back({kNames[i], sst + memtable});
+    rocks_->GetIntProperty(cf(spec.index), "rocksdb.total-sst-files-size", &sst);
+    rocks_->GetIntProperty(cf(spec.index), "rocksdb.cur-size-all-mem-tables", &memtable);
+    stats.column_families.push_back({spec.name, sst + memtable});
   }
   return stats;
 }

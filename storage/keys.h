@@ -11,14 +11,6 @@
 
 namespace tsvault::storage {
 
-// Column family names.
-inline constexpr const char* kSeriesColumnFamily = "series";
-inline constexpr const char* kPostingsColumnFamily = "postings";
-inline constexpr const char* kChunksColumnFamily = "chunks";
-inline constexpr const char* kExemplarsColumnFamily = "exemplars";
-inline constexpr const char* kMetadataColumnFamily = "metadata";
-inline constexpr const char* kWalColumnFamily = "wal";
-
 // Keys of the default column family.
 inline constexpr std::string_view kFormatVersionKey = "format_version";
 inline constexpr std::string_view kChunkSequenceKey = "chunk_sequence";

@@ -129,6 +129,32 @@ void MemPostings::AddPosting(std::string_view name, std::string_view value, uint
   InsertSorted(&value_it->second, series_id);
 }
 
+namespace {
+
+// Removes `id` from the sorted list; true when it was there.
+bool EraseSorted(SeriesIds* ids, uint64_t id) {
+  auto it = std::lower_bound(ids->begin(), ids->end(), id);
+  if (it == ids->end() || *it != id) return false;
+  ids->erase(it);
+  return true;
+}
+
+}  // namespace
+
+void MemPostings::Delete(uint64_t series_id, const Labels& labels) {
+  for (const Label& label : labels) {
+    auto name_it = index_.find(label.name);
+    if (name_it == index_.end()) continue;
+    ValueMap& values = name_it->second;
+    auto value_it = values.find(label.value);
+    if (value_it == values.end()) continue;
+    EraseSorted(&value_it->second, series_id);
+    if (value_it->second.empty()) values.erase(value_it);
+    if (values.empty()) index_.erase(name_it);
+  }
+  EraseSorted(&all_, series_id);
+}
+
 void MemPostings::AddSeriesId(uint64_t series_id) { InsertSorted(&all_, series_id); }
 
 void MemPostings::Add(uint64_t series_id, const Labels& labels) {

@@ -1,6 +1,9 @@
 // In-memory inverted index: label name -> value -> sorted series ids
 // (internal). Rebuilt at start-up from the `postings` column family.
-// Not thread-safe: the head's lock guards it.
+// Not thread-safe: DBImpl::head_mutex_ guards it.
+// REQUIRES: head_mutex_ held shared for const methods, exclusively for the
+// others (the static set operations need none). References returned by
+// Get() and All() are valid only while the lock stays held.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +28,10 @@ class MemPostings {
   void AddPosting(std::string_view name, std::string_view value, uint64_t series_id);
   // Adds a series id to the all-series list.
   void AddSeriesId(uint64_t series_id);
+  // Removes a series (retention, deletion): its id leaves the list of every
+  // label pair of `labels` and the all-series list; label values and names
+  // left without series disappear. Ids not present are ignored.
+  void Delete(uint64_t series_id, const Labels& labels);
 
   // Ids of series matching every matcher, sorted ascending, Prometheus
   // semantics (a matcher that accepts "" also selects series without the

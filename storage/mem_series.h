@@ -1,6 +1,9 @@
 // One series in the head: its labels, its open chunk, chunks cut but not yet
 // persisted, and out-of-order samples waiting for the next checkpoint
-// (internal). Not thread-safe: the head's lock guards it.
+// (internal). Not thread-safe: DBImpl::head_mutex_ guards every MemSeries.
+// REQUIRES: head_mutex_ held shared for const methods, exclusively for the
+// others; id(), hash(), encoded_labels() and labels() read only immutable
+// fields and need no lock.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +14,7 @@
 #include <vector>
 
 #include "common/labels.h"
-#include "storage/chunk.h"
+#include "storage/chunkenc/chunk.h"
 #include "storage/types.h"
 
 namespace tsvault::storage {
@@ -36,6 +39,7 @@ struct ChunkData {
 };
 
 // Allocates chunk sequence numbers (unique, increasing, persisted at checkpoints).
+// Not thread-safe; DBImpl's instance is guarded by head_mutex_.
 class ChunkSequencer {
  public:
   explicit ChunkSequencer(uint64_t next) : next_(next) {}
@@ -81,7 +85,7 @@ class MemSeries {
 
   // Chunks to write at a checkpoint: cut chunks, the open chunk if it
   // changed, out-of-order samples encoded as chunks (new sequences).
-  // The caller holds the head lock from here until CheckpointDone().
+  // REQUIRES: head_mutex_ held exclusively from here until CheckpointDone().
   void CollectForCheckpoint(ChunkSequencer* sequencer, std::vector<ChunkData>* out) const;
   // After the checkpoint's write succeeded: drop what was written. When
   // `close_open_chunk` the open chunk is released too (the series went
@@ -107,9 +111,11 @@ class MemSeries {
   void EncodeOutOfOrder(const std::function<uint64_t()>& next_sequence,
                         std::vector<ChunkData>* out) const;
 
+  // Immutable after construction; no lock.
   const uint64_t id_;
   const uint64_t hash_;
   const std::string encoded_labels_;
+  // Everything below is guarded by DBImpl::head_mutex_.
   bool persisted_ = false;
 
   // The open (in-order) chunk: at most one of the two appenders is set.

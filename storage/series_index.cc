@@ -29,6 +29,30 @@ void SeriesIndex::Insert(MemSeries* series) {
   ++size_;
 }
 
+void SeriesIndex::Erase(const MemSeries* series) {
+  if (slots_.empty()) return;
+  const size_t mask = slots_.size() - 1;
+  size_t hole = static_cast<size_t>(series->hash()) & mask;
+  for (;; hole = (hole + 1) & mask) {
+    if (slots_[hole].series == nullptr) return;  // not indexed
+    if (slots_[hole].series == series) break;
+  }
+  // Backward-shift deletion (Knuth, Algorithm R): move later entries of the
+  // probe run into the hole when their home slot does not lie cyclically in
+  // (hole, next], so that every entry stays reachable from its home slot.
+  for (size_t next = (hole + 1) & mask;; next = (next + 1) & mask) {
+    const Slot& candidate = slots_[next];
+    if (candidate.series == nullptr) break;
+    const size_t home = static_cast<size_t>(candidate.hash) & mask;
+    const bool home_in_between = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+    if (home_in_between) continue;
+    slots_[hole] = candidate;
+    hole = next;
+  }
+  slots_[hole] = Slot{};
+  --size_;
+}
+
 void SeriesIndex::Rehash(size_t capacity) {
   std::vector<Slot> old;
   old.swap(slots_);

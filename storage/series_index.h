@@ -2,8 +2,10 @@
 // open-addressing hash table keyed by the label set's hash (HashLabels),
 // where the encoded labels (keys.h EncodeLabels) tell apart label sets whose
 // hashes collide. Used on the append path for every series written without
-// a reference. It does not own the series. Not thread-safe: the head's lock
-// guards it.
+// a reference. It does not own the series. Not thread-safe: DBImpl's
+// head_mutex_ guards it.
+// REQUIRES: head_mutex_ held shared for const methods, exclusively for the
+// others.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +32,11 @@ class SeriesIndex {
   // no series with the same labels is indexed yet (Find first); the series
   // must stay alive, at the same address, while the index is used.
   void Insert(MemSeries* series);
+
+  // Removes `series` (indexed earlier under series->hash()) from the index;
+  // a series that is not indexed is ignored. Other series keep being found
+  // (probe runs are repaired by shifting entries back, no tombstones).
+  void Erase(const MemSeries* series);
 
   // Number of series indexed.
   size_t size() const { return size_; }

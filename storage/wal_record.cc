@@ -1,6 +1,6 @@
 #include "storage/wal_record.h"
 
-#include "storage/chunk.h"
+#include "storage/chunkenc/chunk.h"
 #include "storage/coding.h"
 
 namespace tsvault::storage {

@@ -13,7 +13,7 @@
 #include <optional>
 #include <thread>
 
-#include "query/time_parse.h"
+#include "common/time_parse.h"
 #include "storage/matcher.h"
 #include "tools/commands.h"
 #include "tools/loadgen_sender.h"
@@ -115,7 +115,8 @@ bool FamilySelected(const std::string& family, const std::optional<storage::Labe
   return false;
 }
 
-// A bounded queue of requests for one sender thread.
+// A bounded queue of requests for one sender thread. Push, Pop and Close
+// take mutex_ and may be called from any thread.
 class RequestQueue {
  public:
   void Push(storage::WriteInput input) {
@@ -140,10 +141,12 @@ class RequestQueue {
   }
 
  private:
+  // Guards queue_ and closed_; not_empty_ and not_full_ are waited on and
+  // notified with it held.
   std::mutex mutex_;
   std::condition_variable not_empty_, not_full_;
-  std::deque<storage::WriteInput> queue_;
-  bool closed_ = false;
+  std::deque<storage::WriteInput> queue_;  // Guarded by mutex_.
+  bool closed_ = false;                    // Guarded by mutex_.
 };
 
 // One series as OpenMetrics text wants it: name{a="x",b="y"}, no spaces,

@@ -17,17 +17,20 @@ namespace tsvault::tools {
 
 // Totals shared by every sender thread.
 struct LoadgenCounters {
+  // Atomic; no lock (some are bumped while latency_mutex happens to be held).
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> samples_sent{0};
   std::atomic<uint64_t> samples_acknowledged{0};
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> failed_requests{0};  // gave up (4xx or retries exhausted)
   std::atomic<uint64_t> transport_errors{0};
+  // Guards latencies_seconds and last_error.
   std::mutex latency_mutex;
-  std::vector<double> latencies_seconds;  // one per successful request
-  std::string last_error;
+  std::vector<double> latencies_seconds;  // one per successful request; guarded by latency_mutex
+  std::string last_error;  // Guarded by latency_mutex.
 
-  // The q-quantile (0..1) of the recorded latencies, in seconds.
+  // The q-quantile (0..1) of the recorded latencies, in seconds. Takes
+  // latency_mutex. REQUIRES: latency_mutex not held.
   double LatencyQuantile(double q);
 };
 

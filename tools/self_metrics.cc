@@ -73,7 +73,11 @@ struct SelfMetrics::Impl {
           .Register(*registry)
           .Add({});
 
-  std::mutex mutex;  // serializes scrapes
+  // Serializes scrapes (Handle): the gauges above are set and collected
+  // under it. ObserveRequest and ObserveWalSync do not take it; they rely
+  // on prometheus-cpp's own thread safety (Family::Add, Counter, Histogram).
+  // The metric references above are immutable after construction.
+  std::mutex mutex;
 };
 
 SelfMetrics::SelfMetrics() : impl_(std::make_unique<Impl>()) {}

@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "http/server.h"
-#include "query/api.h"
-#include "query/time_parse.h"
+#include "query/api/api.h"
+#include "common/time_parse.h"
 #include "remote_write/receiver.h"
 #include "storage/db.h"
 #include "tools/commands.h"
@@ -71,7 +71,11 @@ int RunServe(const ServeFlags& flags) {
   s = storage::DB::Open(options, &db);
   if (!s.ok()) Fail("cannot open storage: " + s.ToString());
 
-  remote_write::Receiver receiver(db.get(), flags.receiver, metrics.registry());
+  // The one ingest path; the Remote Write handler (and later importers and
+  // the forwarding queue) feed it.
+  remote_write::Ingester ingester(db.get(), remote_write::Receiver::IngesterOptionsFrom(flags.receiver),
+                                  metrics.registry());
+  remote_write::Receiver receiver(&ingester, flags.receiver);
   query::ApiOptions api_options{TSVAULT_VERSION, TSVAULT_REVISION, __DATE__};
   api_options.engine.lookback_delta =
       std::chrono::milliseconds(DurationFlag("query.lookback-delta", flags.query_lookback_delta));

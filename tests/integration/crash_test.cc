@@ -253,7 +253,7 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
   storage::LabelMatcher name_matcher;
   ASSERT_TRUE(storage::LabelMatcher::Create(storage::MatchType::kEqual, "__name__", kMetric, &name_matcher).ok());
   std::unique_ptr<storage::SeriesSet> set;
-  s = db->Select({name_matcher}, INT64_MIN, INT64_MAX, &set);
+  s = db->Select({INT64_MIN, INT64_MAX}, {name_matcher}, &set);
   ASSERT_TRUE(s.ok()) << s.ToString();
   std::map<Labels, std::vector<storage::Sample>> stored;
   while (set->Next()) {

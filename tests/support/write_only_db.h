@@ -19,7 +19,7 @@ namespace tsvault::testing {
 // Subclasses implement Append (and may override anything else).
 class WriteOnlyDB : public storage::DB {
  public:
-  Status Select(const std::vector<storage::LabelMatcher>&, int64_t, int64_t,
+  Status Select(const storage::SelectHints&, const std::vector<storage::LabelMatcher>&,
                 std::unique_ptr<storage::SeriesSet>*) override {
     return Status::Unsupported("write-only test DB");
   }

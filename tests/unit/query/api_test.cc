@@ -1,6 +1,6 @@
 // The read endpoints through a real HTTP server and a real storage engine,
 // checking Prometheus' JSON envelope and error codes.
-#include "query/api.h"
+#include "query/api/api.h"
 
 #include <gtest/gtest.h>
 

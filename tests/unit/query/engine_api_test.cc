@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/client.h"
-#include "query/api.h"
+#include "query/api/api.h"
 #include "tests/support/test_labels.h"
 #include "tests/unit/query/query_test_fixture.h"
 

@@ -1,14 +1,14 @@
-// Native histograms: FloatHistogram arithmetic (query/engine_histogram.h)
+// Native histograms: FloatHistogram arithmetic (model/float_histogram.h)
 // and histogram samples flowing through the engine (selectors, rate,
 // operators, aggregations, histogram_* functions).
-#include "query/engine_histogram.h"
+#include "model/float_histogram.h"
 
 #include <gtest/gtest.h>
 
 #include <bit>
 #include <cmath>
 
-#include "query/engine.h"
+#include "query/engine/engine.h"
 #include "tests/unit/query/query_test_fixture.h"
 
 namespace tsvault::query {
@@ -29,9 +29,9 @@ storage::Histogram Stored(int64_t t, uint64_t scale) {
   return h;
 }
 
-FloatHistogram Float(int32_t schema, double zero_threshold, double zero_count,
-                     std::vector<HistogramBucket> positive, std::vector<HistogramBucket> negative = {}) {
-  FloatHistogram h;
+model::FloatHistogram Float(int32_t schema, double zero_threshold, double zero_count,
+                     std::vector<model::HistogramBucket> positive, std::vector<model::HistogramBucket> negative = {}) {
+  model::FloatHistogram h;
   h.schema = schema;
   h.zero_threshold = zero_threshold;
   h.zero_count = zero_count;
@@ -44,23 +44,23 @@ FloatHistogram Float(int32_t schema, double zero_threshold, double zero_count,
 }
 
 TEST(FloatHistogramTest, BucketBounds) {
-  EXPECT_EQ(HistogramBucketBound(0, 0), 1);
-  EXPECT_EQ(HistogramBucketBound(1, 0), 2);
-  EXPECT_EQ(HistogramBucketBound(-1, 0), 0.5);
-  EXPECT_DOUBLE_EQ(HistogramBucketBound(1, 1), std::sqrt(2.0));
-  EXPECT_EQ(HistogramBucketBound(2, 1), 2);
-  EXPECT_EQ(HistogramBucketBound(1, -1), 4);
-  EXPECT_EQ(HistogramBucketBound(-1, -2), 1.0 / 16);
-  EXPECT_DOUBLE_EQ(HistogramBucketBound(3, 3), std::pow(2.0, 3.0 / 8));
+  EXPECT_EQ(model::HistogramBucketBound(0, 0), 1);
+  EXPECT_EQ(model::HistogramBucketBound(1, 0), 2);
+  EXPECT_EQ(model::HistogramBucketBound(-1, 0), 0.5);
+  EXPECT_DOUBLE_EQ(model::HistogramBucketBound(1, 1), std::sqrt(2.0));
+  EXPECT_EQ(model::HistogramBucketBound(2, 1), 2);
+  EXPECT_EQ(model::HistogramBucketBound(1, -1), 4);
+  EXPECT_EQ(model::HistogramBucketBound(-1, -2), 1.0 / 16);
+  EXPECT_DOUBLE_EQ(model::HistogramBucketBound(3, 3), std::pow(2.0, 3.0 / 8));
 }
 
 TEST(FloatHistogramTest, ConvertsIntegerAndFloatHistograms) {
-  FloatHistogram h;
-  ASSERT_TRUE(ToFloatHistogram(Stored(0, 1), &h));
+  model::FloatHistogram h;
+  ASSERT_TRUE(model::ToFloatHistogram(Stored(0, 1), &h));
   EXPECT_EQ(h.count, 6);
   EXPECT_EQ(h.sum, 10.5);
   EXPECT_EQ(h.zero_count, 1);
-  EXPECT_EQ(h.positive, (std::vector<HistogramBucket>{{0, 2}, {1, 3}}));
+  EXPECT_EQ(h.positive, (std::vector<model::HistogramBucket>{{0, 2}, {1, 3}}));
 
   storage::Histogram f;
   f.is_float = true;
@@ -70,29 +70,29 @@ TEST(FloatHistogramTest, ConvertsIntegerAndFloatHistograms) {
   f.positive_counts = {1, 2, 4};
   f.negative_spans = {{1, 1}};
   f.negative_counts = {0.5};
-  ASSERT_TRUE(ToFloatHistogram(f, &h));
-  EXPECT_EQ(h.positive, (std::vector<HistogramBucket>{{-2, 1}, {2, 2}, {3, 4}}));
-  EXPECT_EQ(h.negative, (std::vector<HistogramBucket>{{1, 0.5}}));
+  ASSERT_TRUE(model::ToFloatHistogram(f, &h));
+  EXPECT_EQ(h.positive, (std::vector<model::HistogramBucket>{{-2, 1}, {2, 2}, {3, 4}}));
+  EXPECT_EQ(h.negative, (std::vector<model::HistogramBucket>{{1, 0.5}}));
 
   storage::Histogram bad = Stored(0, 1);
   bad.positive_deltas.pop_back();
-  EXPECT_FALSE(ToFloatHistogram(bad, &h));
+  EXPECT_FALSE(model::ToFloatHistogram(bad, &h));
   bad = Stored(0, 1);
   bad.schema = 9;
-  EXPECT_FALSE(ToFloatHistogram(bad, &h));
+  EXPECT_FALSE(model::ToFloatHistogram(bad, &h));
   bad = Stored(0, 1);
   bad.positive_spans = {{0, 1}, {-3, 1}};
-  EXPECT_FALSE(ToFloatHistogram(bad, &h));
+  EXPECT_FALSE(model::ToFloatHistogram(bad, &h));
   bad = Stored(0, 1);
   bad.zero_threshold = NAN;
-  EXPECT_FALSE(ToFloatHistogram(bad, &h));
+  EXPECT_FALSE(model::ToFloatHistogram(bad, &h));
   bad = Stored(0, 1);
   bad.positive_spans = {{0, 4000000000u}};
-  EXPECT_FALSE(ToFloatHistogram(bad, &h));
+  EXPECT_FALSE(model::ToFloatHistogram(bad, &h));
 }
 
 TEST(FloatHistogramTest, AllBucketsInBoundaryOrder) {
-  FloatHistogram h = Float(0, 0.001, 1, {{0, 2}, {1, 3}}, {{0, 4}});
+  model::FloatHistogram h = Float(0, 0.001, 1, {{0, 2}, {1, 3}}, {{0, 4}});
   auto buckets = h.AllBuckets();
   ASSERT_EQ(buckets.size(), 4u);
   EXPECT_EQ(buckets[0].lower, -1);
@@ -109,36 +109,36 @@ TEST(FloatHistogramTest, AllBucketsInBoundaryOrder) {
 }
 
 TEST(FloatHistogramTest, AddAcrossSchemas) {
-  FloatHistogram coarse = Float(0, 0, 0, {{1, 1}});
-  FloatHistogram fine = Float(1, 0, 0, {{1, 1}, {2, 1}, {3, 5}});
-  FloatHistogram sum = coarse;
+  model::FloatHistogram coarse = Float(0, 0, 0, {{1, 1}});
+  model::FloatHistogram fine = Float(1, 0, 0, {{1, 1}, {2, 1}, {3, 5}});
+  model::FloatHistogram sum = coarse;
   sum.Add(fine);
   EXPECT_EQ(sum.schema, 0);
-  EXPECT_EQ(sum.positive, (std::vector<HistogramBucket>{{1, 3}, {2, 5}}));
+  EXPECT_EQ(sum.positive, (std::vector<model::HistogramBucket>{{1, 3}, {2, 5}}));
   EXPECT_EQ(sum.count, 8);
   // Commutative in value: adding the coarse one to the fine one reduces it.
-  FloatHistogram other = fine;
+  model::FloatHistogram other = fine;
   other.Add(coarse);
   EXPECT_EQ(other.schema, 0);
   EXPECT_EQ(other.positive, sum.positive);
 }
 
 TEST(FloatHistogramTest, AddReconcilesZeroBuckets) {
-  FloatHistogram a = Float(0, 0.001, 1, {{0, 2}});
-  FloatHistogram b = Float(0, 0.6, 3, {{1, 4}});
+  model::FloatHistogram a = Float(0, 0.001, 1, {{0, 2}});
+  model::FloatHistogram b = Float(0, 0.6, 3, {{1, 4}});
   a.Add(b);
   // 0.6 falls inside a's populated bucket (0.5,1]: the threshold widens to 1.
   EXPECT_EQ(a.zero_threshold, 1);
   EXPECT_EQ(a.zero_count, 6);
-  EXPECT_EQ(a.positive, (std::vector<HistogramBucket>{{1, 4}}));
+  EXPECT_EQ(a.positive, (std::vector<model::HistogramBucket>{{1, 4}}));
 }
 
 TEST(FloatHistogramTest, SubScaleDivide) {
-  FloatHistogram a = Float(0, 0, 1, {{0, 5}});
-  FloatHistogram b = Float(0, 0, 1, {{0, 2}, {1, 1}});
+  model::FloatHistogram a = Float(0, 0, 1, {{0, 5}});
+  model::FloatHistogram b = Float(0, 0, 1, {{0, 2}, {1, 1}});
   a.Sub(b);
   EXPECT_EQ(a.zero_count, 0);
-  EXPECT_EQ(a.positive, (std::vector<HistogramBucket>{{0, 3}, {1, -1}}));
+  EXPECT_EQ(a.positive, (std::vector<model::HistogramBucket>{{0, 3}, {1, -1}}));
   a.Scale(2);
   EXPECT_EQ(a.positive[0].count, 6);
   a.Divide(4);
@@ -146,41 +146,41 @@ TEST(FloatHistogramTest, SubScaleDivide) {
 }
 
 TEST(FloatHistogramTest, DetectReset) {
-  FloatHistogram previous = Float(0, 0.001, 1, {{0, 2}, {1, 3}});
-  FloatHistogram same = previous;
+  model::FloatHistogram previous = Float(0, 0.001, 1, {{0, 2}, {1, 3}});
+  model::FloatHistogram same = previous;
   EXPECT_FALSE(same.DetectReset(previous));
-  FloatHistogram grown = Float(0, 0.001, 2, {{0, 3}, {1, 3}, {2, 1}});
+  model::FloatHistogram grown = Float(0, 0.001, 2, {{0, 3}, {1, 3}, {2, 1}});
   EXPECT_FALSE(grown.DetectReset(previous));
-  FloatHistogram bucket_dropped = Float(0, 0.001, 1, {{0, 1}, {1, 9}});
+  model::FloatHistogram bucket_dropped = Float(0, 0.001, 1, {{0, 1}, {1, 9}});
   EXPECT_TRUE(bucket_dropped.DetectReset(previous));
-  FloatHistogram bucket_gone = Float(0, 0.001, 1, {{1, 10}});
+  model::FloatHistogram bucket_gone = Float(0, 0.001, 1, {{1, 10}});
   EXPECT_TRUE(bucket_gone.DetectReset(previous));
-  FloatHistogram finer = Float(1, 0.001, 1, {{0, 9}});
+  model::FloatHistogram finer = Float(1, 0.001, 1, {{0, 9}});
   EXPECT_TRUE(finer.DetectReset(previous));
-  FloatHistogram hinted = grown;
-  hinted.reset_hint = CounterResetHint::kCounterReset;
+  model::FloatHistogram hinted = grown;
+  hinted.reset_hint = model::CounterResetHint::kCounterReset;
   EXPECT_TRUE(hinted.DetectReset(previous));
-  FloatHistogram not_reset = bucket_dropped;
-  not_reset.reset_hint = CounterResetHint::kNotCounterReset;
+  model::FloatHistogram not_reset = bucket_dropped;
+  not_reset.reset_hint = model::CounterResetHint::kNotCounterReset;
   EXPECT_FALSE(not_reset.DetectReset(previous));
 }
 
 TEST(FloatHistogramTest, QuantileAndFraction) {
-  FloatHistogram h;
-  ASSERT_TRUE(ToFloatHistogram(Stored(0, 1), &h));
-  EXPECT_DOUBLE_EQ(HistogramQuantile(0.5, h), 1.0);
-  EXPECT_DOUBLE_EQ(HistogramQuantile(0.25, h), 0.625);
-  EXPECT_DOUBLE_EQ(HistogramQuantile(0.1, h), 0.0006);
-  EXPECT_DOUBLE_EQ(HistogramQuantile(1, h), 2);
-  EXPECT_TRUE(std::isnan(HistogramQuantile(NAN, h)));
-  EXPECT_EQ(HistogramQuantile(-1, h), -INFINITY);
-  EXPECT_EQ(HistogramQuantile(2, h), INFINITY);
-  EXPECT_DOUBLE_EQ(HistogramFraction(0, 1, h), 0.5);
-  EXPECT_DOUBLE_EQ(HistogramFraction(0.75, 1.5, h), 2.5 / 6);
-  EXPECT_EQ(HistogramFraction(2, 1, h), 0);
-  EXPECT_DOUBLE_EQ(HistogramFraction(-INFINITY, INFINITY, h), 1);
-  FloatHistogram empty;
-  EXPECT_TRUE(std::isnan(HistogramQuantile(0.5, empty)));
+  model::FloatHistogram h;
+  ASSERT_TRUE(model::ToFloatHistogram(Stored(0, 1), &h));
+  EXPECT_DOUBLE_EQ(model::HistogramQuantile(0.5, h), 1.0);
+  EXPECT_DOUBLE_EQ(model::HistogramQuantile(0.25, h), 0.625);
+  EXPECT_DOUBLE_EQ(model::HistogramQuantile(0.1, h), 0.0006);
+  EXPECT_DOUBLE_EQ(model::HistogramQuantile(1, h), 2);
+  EXPECT_TRUE(std::isnan(model::HistogramQuantile(NAN, h)));
+  EXPECT_EQ(model::HistogramQuantile(-1, h), -INFINITY);
+  EXPECT_EQ(model::HistogramQuantile(2, h), INFINITY);
+  EXPECT_DOUBLE_EQ(model::HistogramFraction(0, 1, h), 0.5);
+  EXPECT_DOUBLE_EQ(model::HistogramFraction(0.75, 1.5, h), 2.5 / 6);
+  EXPECT_EQ(model::HistogramFraction(2, 1, h), 0);
+  EXPECT_DOUBLE_EQ(model::HistogramFraction(-INFINITY, INFINITY, h), 1);
+  model::FloatHistogram empty;
+  EXPECT_TRUE(std::isnan(model::HistogramQuantile(0.5, empty)));
 }
 
 class EngineHistogramTest : public QueryDBTest {
@@ -235,7 +235,7 @@ TEST_F(EngineHistogramTest, RateAndIncrease) {
   QueryResult increase = Query("increase(h{a=\"1\"}[1m])", 60'000);
   ASSERT_EQ(increase.vector.size(), 1u);
   ASSERT_TRUE(increase.vector[0].histogram.has_value());
-  const FloatHistogram& inc = *increase.vector[0].histogram;
+  const model::FloatHistogram& inc = *increase.vector[0].histogram;
   EXPECT_DOUBLE_EQ(inc.count, 6);
   EXPECT_DOUBLE_EQ(inc.sum, 10.5);
   EXPECT_DOUBLE_EQ(inc.zero_count, 1);

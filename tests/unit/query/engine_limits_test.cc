@@ -7,9 +7,9 @@
 #include <bit>
 #include <random>
 
-#include "query/engine.h"
-#include "query/promql_functions.h"
-#include "query/promql_parser.h"
+#include "query/engine/engine.h"
+#include "query/promql/functions.h"
+#include "query/promql/parser.h"
 #include "tests/unit/query/query_test_fixture.h"
 
 namespace tsvault::query {

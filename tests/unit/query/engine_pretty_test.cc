@@ -2,8 +2,8 @@
 // longer than the line limit, two-space indentation per level).
 #include <gtest/gtest.h>
 
-#include "query/api_query.h"
-#include "query/promql_parser.h"
+#include "query/promql/prettifier.h"
+#include "query/promql/parser.h"
 
 namespace tsvault::query {
 namespace {

@@ -29,9 +29,9 @@
 #include <string>
 #include <vector>
 
-#include "query/engine.h"
-#include "query/promql_parser.h"
-#include "query/time_parse.h"
+#include "query/engine/engine.h"
+#include "query/promql/parser.h"
+#include "common/time_parse.h"
 #include "storage/db.h"
 #include "tests/support/temp_dir.h"
 

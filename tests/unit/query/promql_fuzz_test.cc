@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "query/promql_lexer.h"
-#include "query/promql_parser.h"
-#include "query/promql_preprocess.h"
-#include "query/promql_printer.h"
+#include "query/promql/lexer.h"
+#include "query/promql/parser.h"
+#include "query/promql/preprocess.h"
+#include "query/promql/printer.h"
 
 namespace tsvault::query::promql {
 namespace {

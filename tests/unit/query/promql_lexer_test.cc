@@ -1,5 +1,5 @@
 // PromQL lexer tokens and errors, and the Go-compatible text helpers.
-#include "query/promql_lexer.h"
+#include "query/promql/lexer.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "query/promql_text.h"
+#include "query/promql/text.h"
 
 namespace tsvault::query::promql {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "query/promql_parser.h"
+#include "query/promql/parser.h"
 
 namespace tsvault::query {
 namespace {

@@ -1,13 +1,13 @@
 // Structure, positions and value types of parsed PromQL trees.
-#include "query/promql_parser.h"
+#include "query/promql/parser.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 
-#include "query/promql_functions.h"
-#include "query/promql_printer.h"
+#include "query/promql/functions.h"
+#include "query/promql/printer.h"
 
 namespace tsvault::query::promql {
 namespace {

@@ -1,12 +1,12 @@
 // PreprocessExpr: @ start()/end() resolution and step-invariant wrapping.
-#include "query/promql_preprocess.h"
+#include "query/promql/preprocess.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "query/promql_parser.h"
-#include "query/promql_printer.h"
+#include "query/promql/parser.h"
+#include "query/promql/printer.h"
 
 namespace tsvault::query::promql {
 namespace {

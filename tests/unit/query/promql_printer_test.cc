@@ -1,12 +1,12 @@
 // Canonical printing of parsed PromQL (Prometheus' String()), and the
 // round trip parse(print(parse(x))) == parse(x).
-#include "query/promql_printer.h"
+#include "query/promql/printer.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "query/promql_parser.h"
+#include "query/promql/parser.h"
 
 namespace tsvault::query::promql {
 namespace {

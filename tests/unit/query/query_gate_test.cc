@@ -1,4 +1,4 @@
-#include "query/query_gate.h"
+#include "query/engine/query_gate.h"
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 
 #include "http/client.h"
 #include "http/server.h"
-#include "query/api.h"
+#include "query/api/api.h"
 #include "storage/db.h"
 #include "tests/support/temp_dir.h"
 

@@ -119,7 +119,7 @@ TEST_P(CacheConcurrencyTest, HitsAndMissesFromManyThreadsLandInTheRightSeries) {
   storage::LabelMatcher any_name;
   ASSERT_TRUE(storage::LabelMatcher::Create(storage::MatchType::kRegexMatch, "__name__", ".+", &any_name).ok());
   std::unique_ptr<storage::SeriesSet> set;
-  ASSERT_TRUE(db->Select({any_name}, INT64_MIN, INT64_MAX, &set).ok());
+  ASSERT_TRUE(db->Select({INT64_MIN, INT64_MAX}, {any_name}, &set).ok());
   size_t series = 0, samples = 0, wrong = 0;
   while (set->Next()) {
     ++series;

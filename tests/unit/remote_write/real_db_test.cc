@@ -47,7 +47,7 @@ class RealDBTest : public ::testing::Test {
     storage::LabelMatcher matcher;
     EXPECT_TRUE(storage::LabelMatcher::Create(storage::MatchType::kEqual, "__name__", name, &matcher).ok());
     std::unique_ptr<storage::SeriesSet> set;
-    EXPECT_TRUE(db_->Select({matcher}, INT64_MIN, INT64_MAX, &set).ok());
+    EXPECT_TRUE(db_->Select({INT64_MIN, INT64_MAX}, {matcher}, &set).ok());
     std::vector<std::pair<int64_t, double>> out;
     while (set != nullptr && set->Next()) {
       std::unique_ptr<storage::SampleIterator> it = set->Samples();
@@ -159,7 +159,7 @@ class CacheEquivalenceTest : public ::testing::Test {
     storage::LabelMatcher any_name;
     EXPECT_TRUE(storage::LabelMatcher::Create(storage::MatchType::kRegexMatch, "__name__", ".+", &any_name).ok());
     std::unique_ptr<storage::SeriesSet> set;
-    EXPECT_TRUE(db->Select({any_name}, INT64_MIN, INT64_MAX, &set).ok());
+    EXPECT_TRUE(db->Select({INT64_MIN, INT64_MAX}, {any_name}, &set).ok());
     std::string out;
     while (set != nullptr && set->Next()) {
       out += LabelsToString(set->labels()) + ":";

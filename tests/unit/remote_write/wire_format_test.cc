@@ -71,9 +71,9 @@ std::string Sample(double value, int64_t timestamp) {
   return out;
 }
 
-DecodedRequest Decode(Protocol protocol, const std::string& bytes, Status* status) {
-  DecodedRequest decoded;
-  *status = DecodeWriteRequest(protocol, bytes, LabelLimits{}, &decoded);
+IngestBatch Decode(Protocol protocol, const std::string& bytes, Status* status) {
+  IngestBatch decoded;
+  *status = DecodeWriteRequest(protocol, bytes, model::LabelLimits{}, &decoded);
   return decoded;
 }
 
@@ -94,7 +94,7 @@ TEST(WireFormatV1Test, UnknownFieldsOrderAndLastWins) {
   VarintField(&request, 2, 5);  // reserved field: skipped
 
   Status status;
-  DecodedRequest decoded = Decode(Protocol::kV1, request, &status);
+  IngestBatch decoded = Decode(Protocol::kV1, request, &status);
   ASSERT_TRUE(status.ok()) << status.ToString();
   ASSERT_EQ(decoded.input.series.size(), 1u);
   EXPECT_EQ(decoded.input.series[0].labels, (Labels{{"__name__", "up"}, {"job", "api"}}));
@@ -116,7 +116,7 @@ TEST(WireFormatV1Test, NegativeTimestampsAndTenByteVarints) {
   std::string request;
   Bytes(&request, 1, series);
   Status status;
-  DecodedRequest decoded = Decode(Protocol::kV1, request, &status);
+  IngestBatch decoded = Decode(Protocol::kV1, request, &status);
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(decoded.input.series[0].samples[0].timestamp_ms, -5);
 }
@@ -145,7 +145,7 @@ TEST(WireFormatV2Test, SymbolsAfterSeriesUnpackedRefsAndMergedMetadata) {
   for (const char* symbol : {"", "__name__", "up", "Help.", "job", "api"}) Bytes(&request, 4, symbol);
 
   Status status;
-  DecodedRequest decoded = Decode(Protocol::kV2, request, &status);
+  IngestBatch decoded = Decode(Protocol::kV2, request, &status);
   ASSERT_TRUE(status.ok()) << status.ToString();
   ASSERT_EQ(decoded.input.series.size(), 1u);
   EXPECT_EQ(decoded.input.series[0].labels, (Labels{{"__name__", "up"}, {"job", "api"}}));
@@ -218,8 +218,8 @@ void DifferentialLoop(Protocol protocol, const std::string& valid, uint64_t seed
     }
     Message generated;
     const bool generated_ok = generated.ParseFromString(mutated);
-    DecodedRequest decoded;
-    const Status status = DecodeWriteRequest(protocol, mutated, LabelLimits{}, &decoded);
+    IngestBatch decoded;
+    const Status status = DecodeWriteRequest(protocol, mutated, model::LabelLimits{}, &decoded);
     if (generated_ok && status.IsCorruption()) {
       ++disagreements;
       ADD_FAILURE() << "generated parser accepts, decoder says corrupt: " << ::testing::PrintToString(mutated);

@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "storage/chunk.h"
+#include "storage/chunkenc/chunk.h"
 #include "tests/support/sample_series.h"
 
 namespace tsvault::storage::chunk_test {

@@ -57,7 +57,7 @@ class DBTest : public ::testing::Test {
   std::vector<std::pair<Labels, std::vector<Sample>>> Read(std::vector<LabelMatcher> matchers,
                                                             int64_t mint = kMin, int64_t maxt = kMax) {
     std::unique_ptr<SeriesSet> set;
-    Status s = db_->Select(matchers, mint, maxt, &set);
+    Status s = db_->Select({mint, maxt}, matchers, &set);
     EXPECT_TRUE(s.ok()) << s.ToString();
     std::vector<std::pair<Labels, std::vector<Sample>>> out;
     while (set->Next()) {
@@ -104,7 +104,7 @@ TEST_F(DBTest, MatcherSemantics) {
   EXPECT_EQ(Read({name, M(MatchType::kRegexNoMatch, "status", "[45]..")}).size(), 1u);
   EXPECT_EQ(Read({M(MatchType::kRegexMatch, "status", ".+")}).size(), 3u);
   std::unique_ptr<SeriesSet> set;
-  EXPECT_TRUE(db_->Select({M(MatchType::kRegexMatch, "app", ".*")}, kMin, kMax, &set).IsInvalidArgument());
+  EXPECT_TRUE(db_->Select({kMin, kMax}, {M(MatchType::kRegexMatch, "app", ".*")}, &set).IsInvalidArgument());
 }
 
 TEST_F(DBTest, SpecialFloatsSurviveBitExact) {
@@ -297,7 +297,7 @@ TEST_F(DBTest, NativeHistogramsRoundTrip) {
   for (int round = 0; round < 2; ++round) {
     {
       std::unique_ptr<SeriesSet> set;
-      ASSERT_TRUE(db_->Select({M(MatchType::kEqual, "app", "web")}, kMin, kMax, &set).ok());
+      ASSERT_TRUE(db_->Select({kMin, kMax}, {M(MatchType::kEqual, "app", "web")}, &set).ok());
       ASSERT_TRUE(set->Next());
       auto it = set->Samples();
       ASSERT_TRUE(it->Next());

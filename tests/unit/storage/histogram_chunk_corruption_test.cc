@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "storage/chunk.h"
+#include "storage/chunkenc/chunk.h"
 #include "tests/unit/storage/chunk_test_util.h"
 
 namespace tsvault::storage {

@@ -149,5 +149,31 @@ TEST(MemPostingsTest, OutOfOrderIdsStaySorted) {
   EXPECT_EQ(postings.Get("a", "1"), (SeriesIds{2, 5, 9}));
 }
 
+TEST(MemPostingsDeleteTest, DeletedSeriesLeaveEveryList) {
+  MemPostings postings;
+  const Labels a{{"__name__", "up"}, {"job", "a"}};
+  const Labels b{{"__name__", "up"}, {"job", "b"}};
+  const Labels c{{"__name__", "down"}, {"job", "a"}, {"zone", "z1"}};
+  postings.Add(1, a);
+  postings.Add(2, b);
+  postings.Add(3, c);
+  postings.Delete(3, c);
+  EXPECT_EQ(postings.All(), (SeriesIds{1, 2}));
+  EXPECT_EQ(postings.Get("job", "a"), (SeriesIds{1}));
+  EXPECT_TRUE(postings.Get("__name__", "down").empty());
+  // Names and values left without series are gone.
+  std::vector<std::string> names = postings.LabelNames();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"__name__", "job"}));
+  std::vector<std::string> values = postings.LabelValues("__name__");
+  EXPECT_EQ(values, (std::vector<std::string>{"up"}));
+  EXPECT_EQ(postings.Select({M(MatchType::kEqual, "job", "a")}), (SeriesIds{1}));
+  postings.Delete(3, c);  // twice: ignored
+  postings.Delete(1, a);
+  postings.Delete(2, b);
+  EXPECT_TRUE(postings.All().empty());
+  EXPECT_TRUE(postings.LabelNames().empty());
+}
+
 }  // namespace
 }  // namespace tsvault::storage

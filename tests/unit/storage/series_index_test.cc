@@ -121,5 +121,55 @@ TEST_F(SeriesIndexTest, MatchesMapOnRandomLabelSets) {
   EXPECT_GT(expected.size(), 1000u);
 }
 
+TEST_F(SeriesIndexTest, EraseKeepsTheRestOfAProbeRunReachable) {
+  // All under hashes sharing their home slot, plus neighbours that wrap:
+  // erasing from the middle of a run must shift later entries back.
+  std::vector<MemSeries*> series;
+  std::vector<Labels> label_sets;
+  for (uint64_t i = 0; i < 12; ++i) {
+    label_sets.push_back(Labels{{"k", std::to_string(i)}});
+    const uint64_t hash = i < 8 ? 14 : 15;  // home slots 14 and 15 of 16: runs wrap to 0
+    series.push_back(NewSeriesWithHash(i + 1, label_sets.back(), hash));
+    index_.Insert(series.back());
+  }
+  for (uint64_t erase : {3u, 0u, 9u, 7u}) {
+    index_.Erase(series[erase]);
+    EXPECT_EQ(index_.Find(series[erase]->hash(), Encode(label_sets[erase])), nullptr);
+  }
+  EXPECT_EQ(index_.size(), 8u);
+  for (uint64_t i = 0; i < 12; ++i) {
+    if (i == 3 || i == 0 || i == 9 || i == 7) continue;
+    EXPECT_EQ(index_.Find(series[i]->hash(), Encode(label_sets[i])), series[i]) << i;
+  }
+  index_.Erase(series[3]);  // not indexed any more: ignored
+  EXPECT_EQ(index_.size(), 8u);
+}
+
+TEST_F(SeriesIndexTest, RandomInsertsAndErasesMatchMap) {
+  std::mt19937_64 rng(7);
+  std::map<std::string, MemSeries*> expected;
+  uint64_t next_id = 1;
+  for (int step = 0; step < 20'000; ++step) {
+    Labels labels{{"__name__", "m"}, {"i", std::to_string(rng() % 300)}};
+    const std::string encoded = Encode(labels);
+    // A small hash space forces long, overlapping probe runs.
+    const uint64_t hash = HashLabels(labels) % 64;
+    auto it = expected.find(encoded);
+    if (it == expected.end()) {
+      MemSeries* series = NewSeriesWithHash(next_id++, labels, hash);
+      index_.Insert(series);
+      expected.emplace(encoded, series);
+    } else if (rng() % 2 == 0) {
+      index_.Erase(it->second);
+      expected.erase(it);
+    }
+    ASSERT_EQ(index_.size(), expected.size()) << "step " << step;
+    if (step % 500 == 0) {
+      for (const auto& [key, series] : expected) ASSERT_EQ(index_.Find(series->hash(), key), series);
+    }
+  }
+  for (const auto& [key, series] : expected) ASSERT_EQ(index_.Find(series->hash(), key), series);
+}
+
 }  // namespace
 }  // namespace tsvault::storage

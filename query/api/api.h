@@ -1,0 +1,48 @@
+// The Prometheus HTTP API (read side) served by tsvault, the one public
+// header of query/api. Api registers every read route on an http::Server:
+// the PromQL endpoints (/api/v1/query, /query_range, /format_query,
+// /query_exemplars; queries run on an Engine the Api owns), and series,
+// labels, label values, metadata, build info and TSDB status, all in
+// Prometheus' JSON envelope. ApiOptions carries the build info and the
+// EngineOptions (PromQL limits).
+// See docs/query-api.md.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "http/server.h"
+#include "query/engine/engine.h"
+#include "storage/db.h"
+
+namespace tsvault::query {
+
+struct ApiOptions {
+  ApiOptions() = default;
+  ApiOptions(std::string version_in, std::string revision_in, std::string build_date_in,
+             EngineOptions engine_in = {})
+      : version(std::move(version_in)), revision(std::move(revision_in)),
+        build_date(std::move(build_date_in)), engine(std::move(engine_in)) {}
+
+  std::string version;   // reported by /api/v1/status/buildinfo
+  std::string revision;
+  std::string build_date;
+  EngineOptions engine;  // PromQL limits: lookback, timeout, max samples
+};
+
+// Registers the read endpoints on a server. Thread-safe.
+class Api {
+ public:
+  // `db` must outlive the Api.
+  Api(storage::DB* db, ApiOptions options);
+  ~Api();
+
+  // Adds every route (GET and POST where Prometheus accepts both).
+  void Register(http::Server* server);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tsvault::query

@@ -1,0 +1,134 @@
+// The PromQL evaluation engine: runs instant and range queries against the
+// storage engine with the semantics of Prometheus 2.42 (promql/engine.go,
+// functions.go, quantile.go). See docs/query-api.md.
+//
+// Errors map to Prometheus' API errorType:
+//   InvalidArgument   -> bad_data   (parse errors, wrong expression type)
+//   ResourceExhausted -> execution  (evaluation errors such as duplicate
+//                                    label sets, many-to-many matching,
+//                                    too many samples, bad regex)
+//   DeadlineExceeded  -> timeout
+//   Cancelled         -> canceled
+//   anything else     -> internal   (storage failures)
+//
+// Thread safety: an Engine may run any number of queries concurrently.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/labels.h"
+#include "common/status.h"
+#include "model/float_histogram.h"
+#include "query/engine/query_gate.h"
+#include "storage/db.h"
+
+namespace tsvault::query {
+
+struct EngineOptions {
+  // How far back an instant vector selector looks for the latest sample.
+  std::chrono::milliseconds lookback_delta{5 * 60 * 1000};
+  // Longest a query may run before it fails with DeadlineExceeded.
+  std::chrono::milliseconds timeout{2 * 60 * 1000};
+  // Most samples a query may hold in memory at once (Prometheus'
+  // --query.max-samples accounting).
+  int64_t max_samples = 50'000'000;
+  // Most points per series a range query may produce; RangeQuery refuses
+  // (end - start) / step above it.
+  int64_t max_points_per_series = 11'000;
+  // Step of subqueries written without one (`x[1h:]`): Prometheus' global
+  // evaluation interval.
+  std::chrono::milliseconds default_subquery_step{60 * 1000};
+  // Most queries evaluating at once; more wait for a slot, and the wait
+  // counts against their timeout. <= 0: unlimited.
+  int max_concurrency = 20;
+};
+
+// Per-query controls.
+struct QueryControl {
+  // A tighter deadline than EngineOptions::timeout (e.g. the API's
+  // `timeout` parameter); the smaller one applies.
+  std::optional<std::chrono::milliseconds> timeout;
+  // When set and it becomes true, the query stops with Cancelled.
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+// A float sample at a time.
+struct FloatPoint {
+  int64_t timestamp_ms = 0;
+  double value = 0;
+};
+
+// A histogram sample at a time.
+struct HistogramPoint {
+  int64_t timestamp_ms = 0;
+  model::FloatHistogram histogram;
+};
+
+// One series of a matrix result; floats and histograms are each in time order.
+struct ResultSeries {
+  Labels labels;
+  std::vector<FloatPoint> floats;
+  std::vector<HistogramPoint> histograms;
+};
+
+// One element of an instant vector result: a float or a histogram.
+struct ResultSample {
+  Labels labels;
+  int64_t timestamp_ms = 0;
+  double value = 0;
+  std::optional<model::FloatHistogram> histogram;
+};
+
+enum class ResultType { kMatrix, kVector, kScalar, kString };
+
+// "matrix", "vector", "scalar" or "string".
+const char* ResultTypeName(ResultType type);
+
+// The value of a query. Only the member matching `type` is meaningful.
+// Matrices from range queries are sorted by labels; vectors keep the order
+// Prometheus produces (significant only after sort()/sort_desc()).
+struct QueryResult {
+  ResultType type = ResultType::kVector;
+  std::vector<ResultSeries> matrix;
+  std::vector<ResultSample> vector;
+  FloatPoint scalar;
+  int64_t string_timestamp_ms = 0;
+  std::string string_value;
+};
+
+class Engine {
+ public:
+  // `db` must outlive the engine.
+  Engine(storage::DB* db, EngineOptions options);
+  ~Engine();
+
+  const EngineOptions& options() const { return options_; }
+
+  // Evaluates `query` at `time_ms`. The result is a vector, scalar, string
+  // or (for a range selector or subquery) matrix.
+  Status InstantQuery(std::string_view query, int64_t time_ms, QueryResult* result,
+                      const QueryControl& control = {}) const;
+
+  // Evaluates `query` at start, start+step, ... <= end and returns a matrix.
+  // The expression must be an instant vector or a scalar; step must be > 0,
+  // end >= start and (end - start) / step <= max_points_per_series.
+  Status RangeQuery(std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                    QueryResult* result, const QueryControl& control = {}) const;
+
+ private:
+  Status Run(std::string_view query, int64_t start_ms, int64_t end_ms, int64_t step_ms, bool instant,
+             QueryResult* result, const QueryControl& control) const;
+
+  storage::DB* db_;
+  EngineOptions options_;
+  std::unique_ptr<QueryGate> gate_;  // --query.max-concurrency
+};
+
+}  // namespace tsvault::query

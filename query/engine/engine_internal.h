@@ -1,0 +1,342 @@
+// Internals of the PromQL engine (query/engine/engine.h), shared by the
+// engine_*.cc files. Not part of the public API.
+//
+// The evaluator follows Prometheus 2.42's design: every expression is
+// evaluated over all steps at once into a Matrix (one point per step per
+// series); functions, operators and aggregations run step by step on the
+// instant vectors gathered from their arguments' matrices (RangeEval).
+// Evaluation errors are thrown as EvalError and turned into a Status at
+// the Engine boundary; nothing throws out of the engine.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/labels.h"
+#include "common/status.h"
+#include "query/engine/engine.h"
+#include "model/float_histogram.h"
+#include "query/promql/ast.h"
+#include "storage/db.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace tsvault::query::eval {
+
+// An immutable label set with its hash, owned by the query's MetricArena.
+struct Metric {
+  Labels labels;
+  uint64_t hash = 0;
+};
+using MetricRef = const Metric*;
+
+// Owns every label set created while evaluating one query; references stay
+// valid until the query ends.
+class MetricArena {
+ public:
+  // Stores `labels` (canonical order) and returns a stable reference.
+  MetricRef Make(Labels labels);
+  // The empty label set.
+  MetricRef Empty();
+
+ private:
+  std::deque<Metric> metrics_;
+  MetricRef empty_ = nullptr;
+};
+
+using HistogramRef = std::shared_ptr<const model::FloatHistogram>;
+
+struct FPoint {
+  int64_t t = 0;
+  double f = 0;
+};
+
+struct HPoint {
+  int64_t t = 0;
+  HistogramRef h;
+};
+
+// A series of evaluated points: floats and histograms, each in time order.
+struct Series {
+  MetricRef metric = nullptr;
+  std::vector<FPoint> floats;
+  std::vector<HPoint> histograms;
+  size_t size() const { return floats.size() + histograms.size(); }
+};
+using Matrix = std::vector<Series>;
+
+// One element of an instant vector: a float, or a histogram when h is set.
+struct Sample {
+  MetricRef metric = nullptr;
+  int64_t t = 0;
+  double f = 0;
+  HistogramRef h;
+};
+using Vector = std::vector<Sample>;
+
+// Aborts evaluation; caught by Engine.
+struct EvalError {
+  Status status;
+};
+// Throws an execution error (Status::ResourceExhausted, API "execution").
+[[noreturn]] void ThrowExecution(const std::string& message);
+// The Prometheus error for exceeding the sample limit.
+[[noreturn]] void ThrowTooManySamples();
+
+// State shared by all evaluators of one query.
+struct QueryState {
+  storage::DB* db = nullptr;
+  const EngineOptions* options = nullptr;
+  MetricArena arena;
+  std::chrono::steady_clock::time_point deadline;
+  const std::atomic<bool>* cancelled = nullptr;
+  int64_t current_samples = 0;  // samples held in memory (Prometheus' accounting)
+  int64_t max_samples = 0;
+  // Throws on timeout or cancellation.
+  void CheckInterrupt() const;
+  // Counts one more sample in memory, throwing when the limit is reached.
+  void AddSample() {
+    if (current_samples >= max_samples) ThrowTooManySamples();
+    ++current_samples;
+  }
+};
+
+// Per-series data prepared once per evaluation node (grouping key or
+// matching signature).
+struct SeriesHelper {
+  std::string key;
+  uint32_t id = 0;  // dense number of `key` within the node (KeyInterner)
+};
+
+// Numbers distinct keys 0, 1, 2, ... so that per-step lookups can use
+// vectors instead of hash maps.
+class KeyInterner {
+ public:
+  uint32_t Intern(const std::string& key) {
+    auto [it, inserted] = ids_.try_emplace(key, static_cast<uint32_t>(ids_.size()));
+    return it->second;
+  }
+  size_t size() const { return ids_.size(); }
+
+ private:
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+// Caches and scratch space for one node across its steps (Prometheus'
+// EvalNodeHelper).
+struct NodeHelper {
+  QueryState* state = nullptr;
+  int64_t ts = 0;  // the current step's timestamp
+  std::unordered_map<MetricRef, MetricRef> drop_name_cache;
+  std::unordered_map<MetricRef, MetricRef> label_cache;
+  std::shared_ptr<re2::RE2> regex;
+  bool regex_checked = false;
+  // The metric without __name__, cached by input metric.
+  MetricRef DropMetricName(MetricRef metric);
+};
+
+// ---- Label helpers (labels are canonical: sorted by name) ----
+Labels LabelsWithout(const Labels& labels, std::span<const std::string> names, bool also_metric_name);
+Labels LabelsKeeping(const Labels& labels, std::span<const std::string> names);
+void SetLabel(Labels* labels, std::string_view name, std::string_view value);  // empty value deletes
+bool IsValidLabelName(std::string_view name);
+// A collision-free key over the values of `names` (on=true) or of all
+// labels except `names` and __name__ (on=false); `names` must be sorted.
+void SignatureKey(const Labels& labels, std::span<const std::string> names, bool on, std::string* out);
+// A key over all labels except `names` (__name__ included).
+void LabelsKeyWithout(const Labels& labels, std::span<const std::string> names, std::string* out);
+// True when two vector elements share a label set.
+bool ContainsSameLabelset(const Vector& vector);
+bool ContainsSameLabelset(const Matrix& matrix);
+
+// ---- Functions ----
+
+// The arguments of one function call at one step.
+struct FunctionInput {
+  const promql::Call* call = nullptr;
+  // One per argument: the instant vector (a scalar is a one-element
+  // vector); empty for string arguments and for the range argument.
+  const std::vector<Vector>* args = nullptr;
+  // For functions taking a range vector: the window of one series.
+  MetricRef window_metric = nullptr;
+  std::span<const FPoint> floats;
+  std::span<const HPoint> histograms;
+  int64_t range_ms = 0;       // the selector's range
+  int64_t window_end_ms = 0;  // the window's end (step time minus offset)
+};
+
+// A function implementation: appends its results for one step to *out.
+// Range-vector functions append at most one sample whose metric is ignored.
+using FunctionImpl = void (*)(const FunctionInput& in, NodeHelper& enh, Vector* out);
+
+// The value of scalar argument `index` at this step (NaN if missing).
+inline double ScalarArgument(const std::vector<Vector>& args, size_t index) {
+  return index < args.size() && !args[index].empty() ? args[index][0].f : __builtin_nan("");
+}
+
+// The implementation of a PromQL function, or nullptr when unknown.
+FunctionImpl LookupFunctionImpl(std::string_view name);
+
+// Registration tables of the function files.
+struct FunctionEntry {
+  std::string_view name;
+  FunctionImpl impl;
+};
+std::span<const FunctionEntry> MathFunctions();
+std::span<const FunctionEntry> TimeFunctions();
+std::span<const FunctionEntry> RangeFunctions();
+std::span<const FunctionEntry> OverTimeFunctions();
+std::span<const FunctionEntry> HistogramFunctions();
+std::span<const FunctionEntry> LabelFunctions();
+
+// The string value of a string-literal argument (through parens and
+// step-invariant wrappers).
+std::string StringArgument(const promql::Expr& expr);
+// Strips ParenExpr and StepInvariantExpr wrappers.
+const promql::Expr& Unwrap(const promql::Expr& expr);
+// Strips ParenExpr wrappers only.
+const promql::Expr& UnwrapParens(const promql::Expr& expr);
+// The labels absent()/absent_over_time() report for their argument.
+Labels AbsentLabels(const promql::Expr& argument);
+// Prometheus' quantile over float values (sorts `values`).
+double Quantile(double q, std::vector<double>* values);
+// Prometheus' Kahan-Neumaier summation step.
+inline void KahanAdd(double increment, double* sum, double* compensation);
+
+// ---- Evaluator ----
+
+// Evaluates expressions at start, start+interval, ..., end.
+class Evaluator {
+ public:
+  Evaluator(QueryState* state, int64_t start_ms, int64_t end_ms, int64_t interval_ms)
+      : state_(state), start_(start_ms), end_(end_ms), interval_(interval_ms) {}
+
+  // Evaluates `expr` (not a string literal) into one point per step per series.
+  Matrix Eval(const promql::Expr& expr);
+
+  int64_t start() const { return start_; }
+  int64_t end() const { return end_; }
+  int64_t interval() const { return interval_; }
+  int64_t NumSteps() const { return end_ < start_ ? 0 : (end_ - start_) / interval_ + 1; }
+  // Capacity to reserve for a new output series: the step count, capped so
+  // that many sparse series do not each reserve a full range.
+  size_t InitialPointCapacity() const { return static_cast<size_t>(std::min<int64_t>(NumSteps(), 256)); }
+  QueryState* state() const { return state_; }
+
+  using PrepareFn = std::function<void(MetricRef, SeriesHelper*)>;
+  using StepFn = std::function<void(std::vector<Vector>& args,
+                                    std::vector<std::vector<const SeriesHelper*>>& helpers,
+                                    NodeHelper& enh, Vector* out)>;
+  // Evaluates `exprs` (null or string entries give empty arguments), then
+  // calls `step` at every step with the instant vectors of that step and
+  // assembles the outputs into series (Prometheus' rangeEval).
+  Matrix RangeEval(const PrepareFn& prepare, const StepFn& step, const std::vector<const promql::Expr*>& exprs);
+  // Same with already evaluated inputs; `original_samples` is the sample
+  // count before the inputs were evaluated.
+  Matrix RangeEvalMatrices(const PrepareFn& prepare, const StepFn& step, std::vector<Matrix> inputs,
+                           int64_t original_samples);
+
+ private:
+  // engine_eval.cc
+  Matrix EvalStepInvariant(const promql::StepInvariantExpr& expr);
+  Matrix EvalUnary(const promql::UnaryExpr& expr);
+  Matrix EvalNumber(double value);
+  // engine_selectors.cc
+  Matrix EvalVectorSelector(const promql::VectorSelector& selector, bool timestamps_as_values);
+  Matrix EvalMatrixSelector(const promql::MatrixSelector& selector);
+  Matrix EvalSubquery(const promql::SubqueryExpr& subquery);
+  // The evaluator running a subquery's inner expression (steps aligned to
+  // absolute multiples of the subquery step).
+  Evaluator SubqueryEvaluator(const promql::SubqueryExpr& subquery) const;
+  // engine_call.cc
+  Matrix EvalCall(const promql::Call& call);
+  Matrix EvalRangeCall(const promql::Call& call, size_t range_arg, FunctionImpl impl);
+  // engine_binary.cc
+  Matrix EvalBinary(const promql::BinaryExpr& expr);
+  // engine_aggregate.cc
+  Matrix EvalAggregate(const promql::AggregateExpr& expr);
+
+  QueryState* state_;
+  int64_t start_, end_, interval_;
+};
+
+// ---- Storage access (engine_selectors.cc) ----
+
+// Reads the points of one series in time order, skipping nothing.
+class PointReader {
+ public:
+  virtual ~PointReader() = default;
+  // The next point; exactly one of *f / *h is meaningful (*h set for a
+  // histogram). *stale is true for a staleness marker.
+  virtual bool Next(int64_t* t, double* f, HistogramRef* h, bool* stale) = 0;
+};
+
+// The points of a series inside a window that only moves forward,
+// skipping staleness markers (Prometheus' matrixIterSlice). Every point
+// held counts against the query's sample limit.
+class SlidingWindow {
+ public:
+  explicit SlidingWindow(QueryState* state) : state_(state) {}
+  ~SlidingWindow() { Clear(); }
+  // Starts over with a new series.
+  void Reset(PointReader* reader);
+  // Moves the window to [mint, maxt]; both must not decrease between calls.
+  void Advance(int64_t mint, int64_t maxt);
+  std::span<const FPoint> floats() const { return {floats_.data() + float_begin_, floats_.size() - float_begin_}; }
+  std::span<const HPoint> histograms() const {
+    return {histograms_.data() + histogram_begin_, histograms_.size() - histogram_begin_};
+  }
+  bool empty() const { return floats().empty() && histograms().empty(); }
+  // Releases the held points (and their sample accounting).
+  void Clear();
+  // Moves the held points into *out; they stay counted as in memory.
+  void TakeAll(Series* out);
+
+ private:
+  QueryState* state_;
+  PointReader* reader_ = nullptr;
+  bool has_pending_ = false;
+  int64_t pending_t_ = 0;
+  double pending_f_ = 0;
+  HistogramRef pending_h_;
+  bool pending_stale_ = false;
+  bool exhausted_ = false;
+  std::vector<FPoint> floats_;
+  size_t float_begin_ = 0;
+  std::vector<HPoint> histograms_;
+  size_t histogram_begin_ = 0;
+};
+
+// A PointReader over a storage sample iterator (histograms converted;
+// malformed ones skipped).
+std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator);
+// A PointReader over an evaluated series.
+std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series);
+
+// Selects the series of `selector` with data in [hints.start_ms,
+// hints.end_ms] through the storage select API; throws on error.
+std::unique_ptr<storage::SeriesSet> SelectSeries(QueryState* state, const promql::VectorSelector& selector,
+                                                 const storage::SelectHints& hints);
+
+inline void KahanAdd(double increment, double* sum, double* compensation) {
+  const double t = *sum + increment;
+  if ((*sum >= 0 ? *sum : -*sum) >= (increment >= 0 ? increment : -increment)) {
+    *compensation += (*sum - t) + increment;
+  } else {
+    *compensation += (increment - t) + *sum;
+  }
+  *sum = t;
+}
+
+}  // namespace tsvault::query::eval

@@ -1,0 +1,303 @@
+// Selectors: reading series from storage once per selector, the 5m
+// lookback with staleness markers for instant vectors, sliding windows for
+// range vectors, and subquery step alignment.
+#include <bit>
+
+#include "query/engine/engine_internal.h"
+
+namespace tsvault::query::eval {
+
+namespace {
+
+bool IsStaleFloat(double value) { return std::bit_cast<uint64_t>(value) == storage::kStaleNaNBits; }
+
+class StoragePointReader final : public PointReader {
+ public:
+  explicit StoragePointReader(std::unique_ptr<storage::SampleIterator> iterator)
+      : iterator_(std::move(iterator)) {}
+
+  bool Next(int64_t* t, double* f, HistogramRef* h, bool* stale) override {
+    while (iterator_->Next()) {
+      *t = iterator_->timestamp();
+      if (!iterator_->is_histogram()) {
+        *f = iterator_->value();
+        h->reset();
+        *stale = IsStaleFloat(*f);
+        return true;
+      }
+      const storage::Histogram& stored = iterator_->histogram();
+      *f = 0;
+      if (model::IsStaleHistogram(stored)) {
+        h->reset();
+        *stale = true;
+        return true;
+      }
+      auto converted = std::make_shared<model::FloatHistogram>();
+      if (!model::ToFloatHistogram(stored, converted.get())) continue;  // malformed: skip
+      *h = std::move(converted);
+      *stale = false;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  std::unique_ptr<storage::SampleIterator> iterator_;
+};
+
+class SeriesPointReader final : public PointReader {
+ public:
+  explicit SeriesPointReader(const Series* series) : series_(series) {}
+
+  bool Next(int64_t* t, double* f, HistogramRef* h, bool* stale) override {
+    const bool has_float = float_pos_ < series_->floats.size();
+    const bool has_histogram = histogram_pos_ < series_->histograms.size();
+    if (!has_float && !has_histogram) return false;
+    *stale = false;
+    if (has_float && (!has_histogram || series_->floats[float_pos_].t <= series_->histograms[histogram_pos_].t)) {
+      *t = series_->floats[float_pos_].t;
+      *f = series_->floats[float_pos_].f;
+      h->reset();
+      ++float_pos_;
+    } else {
+      *t = series_->histograms[histogram_pos_].t;
+      *f = 0;
+      *h = series_->histograms[histogram_pos_].h;
+      ++histogram_pos_;
+    }
+    return true;
+  }
+
+ private:
+  const Series* series_;
+  size_t float_pos_ = 0;
+  size_t histogram_pos_ = 0;
+};
+
+// The latest sample at or before a reference time within the lookback
+// window, for one series read in time order (Prometheus'
+// vectorSelectorSingle over a memoized iterator).
+class LookbackCursor {
+ public:
+  explicit LookbackCursor(std::unique_ptr<storage::SampleIterator> iterator) : iterator_(std::move(iterator)) {}
+
+  // Finds the value at `ref`; false when there is none (or it is stale).
+  bool At(int64_t ref, int64_t lookback, int64_t* t, double* f, HistogramRef* h) {
+    const int64_t oldest = ref - lookback;
+    if (!started_) {
+      started_ = true;
+      valid_ = iterator_->Seek(oldest);
+    } else if (valid_ && iterator_->timestamp() < oldest) {
+      valid_ = iterator_->Seek(oldest);
+      has_previous_ = false;
+    }
+    while (valid_ && iterator_->timestamp() <= ref) {
+      has_previous_ = true;
+      previous_t_ = iterator_->timestamp();
+      previous_is_histogram_ = iterator_->is_histogram();
+      if (previous_is_histogram_) {
+        previous_histogram_ = iterator_->histogram();
+        converted_.reset();
+        converted_ok_ = true;
+      } else {
+        previous_f_ = iterator_->value();
+      }
+      valid_ = iterator_->Next();
+    }
+    if (!has_previous_ || previous_t_ < oldest) return false;
+    *t = previous_t_;
+    if (!previous_is_histogram_) {
+      if (IsStaleFloat(previous_f_)) return false;
+      *f = previous_f_;
+      h->reset();
+      return true;
+    }
+    if (model::IsStaleHistogram(previous_histogram_)) return false;
+    if (!converted_ && converted_ok_) {
+      auto converted = std::make_shared<model::FloatHistogram>();
+      converted_ok_ = model::ToFloatHistogram(previous_histogram_, converted.get());
+      if (converted_ok_) converted_ = std::move(converted);
+    }
+    if (!converted_) return false;
+    *f = 0;
+    *h = converted_;
+    return true;
+  }
+
+ private:
+  std::unique_ptr<storage::SampleIterator> iterator_;
+  bool started_ = false;
+  bool valid_ = false;
+  bool has_previous_ = false;
+  int64_t previous_t_ = 0;
+  bool previous_is_histogram_ = false;
+  double previous_f_ = 0;
+  storage::Histogram previous_histogram_;
+  HistogramRef converted_;
+  bool converted_ok_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator) {
+  return std::make_unique<StoragePointReader>(std::move(iterator));
+}
+
+std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series) {
+  return std::make_unique<SeriesPointReader>(series);
+}
+
+std::unique_ptr<storage::SeriesSet> SelectSeries(QueryState* state, const promql::VectorSelector& selector,
+                                                 const storage::SelectHints& hints) {
+  std::unique_ptr<storage::SeriesSet> set;
+  Status s = state->db->Select(hints, selector.matchers, &set);
+  if (!s.ok()) throw EvalError{s};
+  return set;
+}
+
+void SlidingWindow::Reset(PointReader* reader) {
+  Clear();
+  reader_ = reader;
+  has_pending_ = false;
+  exhausted_ = false;
+}
+
+void SlidingWindow::Clear() {
+  state_->current_samples -= static_cast<int64_t>(floats().size() + histograms().size());
+  floats_.clear();
+  float_begin_ = 0;
+  histograms_.clear();
+  histogram_begin_ = 0;
+}
+
+void SlidingWindow::TakeAll(Series* out) {
+  out->floats.assign(floats().begin(), floats().end());
+  out->histograms.assign(histograms().begin(), histograms().end());
+  floats_.clear();
+  float_begin_ = 0;
+  histograms_.clear();
+  histogram_begin_ = 0;
+}
+
+void SlidingWindow::Advance(int64_t mint, int64_t maxt) {
+  while (float_begin_ < floats_.size() && floats_[float_begin_].t < mint) {
+    ++float_begin_;
+    --state_->current_samples;
+  }
+  while (histogram_begin_ < histograms_.size() && histograms_[histogram_begin_].t < mint) {
+    histograms_[histogram_begin_].h.reset();
+    ++histogram_begin_;
+    --state_->current_samples;
+  }
+  if (float_begin_ > 256 && float_begin_ * 2 > floats_.size()) {
+    floats_.erase(floats_.begin(), floats_.begin() + static_cast<std::ptrdiff_t>(float_begin_));
+    float_begin_ = 0;
+  }
+  if (histogram_begin_ > 64 && histogram_begin_ * 2 > histograms_.size()) {
+    histograms_.erase(histograms_.begin(), histograms_.begin() + static_cast<std::ptrdiff_t>(histogram_begin_));
+    histogram_begin_ = 0;
+  }
+  while (reader_ != nullptr) {
+    if (!has_pending_) {
+      if (exhausted_) break;
+      if (!reader_->Next(&pending_t_, &pending_f_, &pending_h_, &pending_stale_)) {
+        exhausted_ = true;
+        break;
+      }
+      has_pending_ = true;
+    }
+    if (pending_t_ > maxt) break;
+    has_pending_ = false;
+    if (pending_stale_ || pending_t_ < mint) continue;
+    state_->AddSample();
+    if (pending_h_) {
+      histograms_.push_back({pending_t_, std::move(pending_h_)});
+      pending_h_.reset();
+    } else {
+      floats_.push_back({pending_t_, pending_f_});
+    }
+  }
+}
+
+Matrix Evaluator::EvalVectorSelector(const promql::VectorSelector& selector, bool timestamps_as_values) {
+  const int64_t lookback = state_->options->lookback_delta.count();
+  const bool at = selector.timestamp_ms.has_value();
+  const int64_t first_ref = (at ? *selector.timestamp_ms : start_) - selector.offset_ms;
+  const int64_t last_ref = (at ? *selector.timestamp_ms : end_) - selector.offset_ms;
+  storage::SelectHints hints(first_ref - lookback, last_ref);
+  hints.step_ms = interval_;
+  std::unique_ptr<storage::SeriesSet> set = SelectSeries(state_, selector, hints);
+  Matrix out;
+  size_t count = 0;
+  while (set->Next()) {
+    if (++count % 64 == 0) state_->CheckInterrupt();
+    LookbackCursor cursor(set->Samples());
+    Series series{state_->arena.Make(set->labels()), {}, {}};
+    for (int64_t ts = start_; ts <= end_; ts += interval_) {
+      const int64_t ref = (at ? *selector.timestamp_ms : ts) - selector.offset_ms;
+      int64_t t;
+      double f;
+      HistogramRef h;
+      if (!cursor.At(ref, lookback, &t, &f, &h)) continue;
+      state_->AddSample();
+      if (timestamps_as_values) {
+        if (series.floats.empty()) series.floats.reserve(InitialPointCapacity());
+        series.floats.push_back({ts, static_cast<double>(t) / 1000});
+      } else if (h) {
+        series.histograms.push_back({ts, std::move(h)});
+      } else {
+        if (series.floats.empty()) series.floats.reserve(InitialPointCapacity());
+        series.floats.push_back({ts, f});
+      }
+    }
+    if (series.size() > 0) out.push_back(std::move(series));
+  }
+  if (!set->status().ok()) throw EvalError{set->status()};
+  return out;
+}
+
+Matrix Evaluator::EvalMatrixSelector(const promql::MatrixSelector& matrix_selector) {
+  const promql::VectorSelector& selector = *matrix_selector.selector;
+  const int64_t maxt =
+      (selector.timestamp_ms.has_value() ? *selector.timestamp_ms : start_) - selector.offset_ms;
+  const int64_t mint = maxt - matrix_selector.range_ms;
+  storage::SelectHints hints(mint, maxt);
+  hints.step_ms = interval_;
+  hints.range_ms = matrix_selector.range_ms;
+  std::unique_ptr<storage::SeriesSet> set = SelectSeries(state_, selector, hints);
+  Matrix out;
+  SlidingWindow window(state_);
+  while (set->Next()) {
+    state_->CheckInterrupt();
+    std::unique_ptr<PointReader> reader = NewStoragePointReader(set->Samples());
+    window.Reset(reader.get());
+    window.Advance(mint, maxt);
+    if (window.empty()) continue;
+    Series series{state_->arena.Make(set->labels()), {}, {}};
+    window.TakeAll(&series);
+    out.push_back(std::move(series));
+  }
+  window.Reset(nullptr);
+  if (!set->status().ok()) throw EvalError{set->status()};
+  return out;
+}
+
+Evaluator Evaluator::SubqueryEvaluator(const promql::SubqueryExpr& subquery) const {
+  const bool at = subquery.timestamp_ms.has_value();
+  const int64_t base_start = at ? *subquery.timestamp_ms : start_;
+  const int64_t base_end = at ? *subquery.timestamp_ms : end_;
+  int64_t interval = subquery.step_ms > 0 ? subquery.step_ms : state_->options->default_subquery_step.count();
+  if (interval <= 0) interval = 60 * 1000;
+  const int64_t end = base_end - subquery.offset_ms;
+  const int64_t lowest = base_start - subquery.offset_ms - subquery.range_ms;
+  int64_t start = interval * (lowest / interval);
+  if (start < lowest) start += interval;
+  return Evaluator(state_, start, end, interval);
+}
+
+Matrix Evaluator::EvalSubquery(const promql::SubqueryExpr& subquery) {
+  Evaluator inner = SubqueryEvaluator(subquery);
+  return inner.Eval(*subquery.expr);
+}
+
+}  // namespace tsvault::query::eval
