@@ -1,4 +1,4 @@
-// Prometheus API JSON envelopes (internal to query/).
+// Prometheus API JSON envelopes (internal to query/api/).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -248,30 +248,30 @@ class Evaluator {
                            int64_t original_samples);
 
  private:
-  // engine_eval.cc
+  // eval.cc
   Matrix EvalStepInvariant(const promql::StepInvariantExpr& expr);
   Matrix EvalUnary(const promql::UnaryExpr& expr);
   Matrix EvalNumber(double value);
-  // engine_selectors.cc
+  // selectors.cc
   Matrix EvalVectorSelector(const promql::VectorSelector& selector, bool timestamps_as_values);
   Matrix EvalMatrixSelector(const promql::MatrixSelector& selector);
   Matrix EvalSubquery(const promql::SubqueryExpr& subquery);
   // The evaluator running a subquery's inner expression (steps aligned to
   // absolute multiples of the subquery step).
   Evaluator SubqueryEvaluator(const promql::SubqueryExpr& subquery) const;
-  // engine_call.cc
+  // call.cc
   Matrix EvalCall(const promql::Call& call);
   Matrix EvalRangeCall(const promql::Call& call, size_t range_arg, FunctionImpl impl);
-  // engine_binary.cc
+  // binary.cc
   Matrix EvalBinary(const promql::BinaryExpr& expr);
-  // engine_aggregate.cc
+  // aggregate.cc
   Matrix EvalAggregate(const promql::AggregateExpr& expr);
 
   QueryState* state_;
   int64_t start_, end_, interval_;
 };
 
-// ---- Storage access (engine_selectors.cc) ----
+// ---- Storage access (selectors.cc) ----
 
 // Reads the points of one series in time order, skipping nothing.
 class PointReader {

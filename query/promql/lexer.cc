@@ -1,5 +1,5 @@
 // PromQL lexer: token classes, descriptions and the two top-level states
-// (outside and inside braces). Literal scanners are in promql_lexer_scan.cc.
+// (outside and inside braces). Literal scanners are in lexer_scan.cc.
 #include "query/promql/lexer.h"
 
 #include <utility>

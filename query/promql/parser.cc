@@ -1,6 +1,6 @@
 // PromQL parser: entry points, token handling, error reporting and
-// literal values. Selectors and modifiers are in promql_parser_modifiers.cc,
-// expressions in promql_parser_expr.cc, type checks in promql_parser_check.cc.
+// literal values. Selectors and modifiers are in parser_modifiers.cc,
+// expressions in parser_expr.cc, type checks in parser_check.cc.
 #include "query/promql/parser.h"
 
 #include <charconv>

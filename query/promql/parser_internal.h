@@ -1,4 +1,4 @@
-// Internals of the PromQL parser shared by promql_parser*.cc. Not part of
+// Internals of the PromQL parser shared by parser*.cc. Not part of
 // the public API; include query/promql/parser.h instead.
 //
 // The parser is a hand-written recursive-descent / precedence-climbing
@@ -43,7 +43,7 @@ class Parser {
   const Status& status() const { return status_; }
 
  private:
-  // --- tokens and errors (promql_parser.cc) ---
+  // --- tokens and errors (parser.cc) ---
   const Token& Peek();
   Token Consume();
   bool PeekIs(TokenType type) { return Peek().type == type; }
@@ -55,12 +55,12 @@ class Parser {
   // Unexpected() in the innermost open aggregation, else without context.
   bool UnexpectedInExpression();
 
-  // --- literals (promql_parser.cc) ---
+  // --- literals (parser.cc) ---
   bool NumberValue(const Token& token, double* value);
   bool DurationValue(const Token& token, int64_t* milliseconds);
   bool StringValue(const Token& token, std::string* value);
 
-  // --- selectors and modifiers (promql_parser_modifiers.cc) ---
+  // --- selectors and modifiers (parser_modifiers.cc) ---
   std::unique_ptr<VectorSelector> ParseVectorSelector(const Token* name);
   bool ParseLabelMatchers(VectorSelector* selector);
   bool ParseGroupingLabels(std::vector<std::string>* labels);
@@ -70,7 +70,7 @@ class Parser {
   bool SetTimestamp(Expr* expr, double seconds);
   bool SetAtPreprocessor(Expr* expr, AtPreprocessor preprocessor);
 
-  // --- expressions (promql_parser_expr.cc) ---
+  // --- expressions (parser_expr.cc) ---
   std::unique_ptr<Expr> ParseBinary(int min_precedence);
   bool ParseBinaryModifiers(BinaryExpr* binary);
   std::unique_ptr<Expr> ParseUnary();
@@ -84,7 +84,7 @@ class Parser {
   bool ParseAggregationModifier(AggregateExpr* aggregate);
   bool ParseCallArguments(std::vector<std::unique_ptr<Expr>>* args);
 
-  // --- nesting bounds (promql_parser_expr.cc) ---
+  // --- nesting bounds (parser_expr.cc) ---
   // Records the height of `expr` from its children; fails past the limit.
   bool TrackHeight(const Expr& expr);
   int HeightOf(const Expr* expr) const;

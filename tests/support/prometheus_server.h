@@ -77,8 +77,8 @@ struct VectorElement {
   double value = 0;
 };
 
-// GET /api/v1/query?query=<promql> (Prometheus only: tsvault has no PromQL
-// yet). Fails unless the result type is "vector".
+// GET /api/v1/query?query=<promql> against either server.
+// Fails unless the result type is "vector".
 Status ApiInstantQuery(http::Client* client, const std::string& promql,
                        std::vector<VectorElement>* out);
 

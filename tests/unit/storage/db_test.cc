@@ -3,12 +3,15 @@
 #include "storage/db.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <thread>
 
+#include "storage/column_families.h"
+#include "storage/keys.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_labels.h"
 
@@ -228,6 +231,32 @@ TEST_F(DBTest, WalReplayRestoresUncheckpointedSamples) {
   crash_on_close_ = false;
   Reopen();
   EXPECT_EQ(Read({M(MatchType::kEqual, "__name__", "probe_success")})[0].second.size(), 4u);
+}
+
+TEST_F(DBTest, AFailedOpenKeepsTheWalItCouldNotReplay) {
+  crash_on_close_ = true;
+  Open();
+  Write(L({{"__name__", "up"}}), {{1000, 1}});
+  db_.reset();  // the sample is only in the WAL
+  {
+    // A record no decoder accepts, after the good one.
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const ColumnFamilySpec& spec : kColumnFamilies) descriptors.emplace_back(spec.name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.path() + "/rocksdb", descriptors, &handles, &raw).ok());
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[kWal], WalKey(1u << 30), "\xff garbage").ok());
+    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+    delete raw;
+  }
+  Options options;
+  options.data_dir = dir_.path();
+  options.background_checkpoints = false;
+  std::unique_ptr<DB> db;
+  EXPECT_TRUE(DB::Open(options, &db).IsCorruption());
+  // The failed open did not checkpoint and truncate the WAL on its way out:
+  // the second open meets the same record instead of silently dropping it.
+  EXPECT_TRUE(DB::Open(options, &db).IsCorruption());
 }
 
 TEST_F(DBTest, LabelNamesAndValues) {
