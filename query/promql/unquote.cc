@@ -3,20 +3,10 @@
 #include <cstdint>
 #include <string>
 
+#include "common/ascii.h"
 #include "query/promql/text.h"
 
 namespace tsvault::query::promql {
-
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 Status UnquoteString(std::string_view literal, std::string* out) {
   out->clear();
@@ -56,7 +46,7 @@ Status UnquoteString(std::string_view literal, std::string* out) {
         uint32_t v = 0;
         for (size_t k = 1; k <= digits; ++k) {
           if (i + k >= body.size()) return Status::InvalidArgument("escape sequence not terminated");
-          int h = HexValue(body[i + k]);
+          int h = HexDigitValue(body[i + k]);
           if (h < 0) return Status::InvalidArgument("invalid character in escape sequence");
           v = v * 16 + static_cast<uint32_t>(h);
         }
