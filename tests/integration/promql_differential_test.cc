@@ -6,6 +6,13 @@
 // values within 1e-9 relative (NaN equals NaN). A second test checks that
 // `promtool query` prints the same for both servers.
 //
+// The comparison runs in every storage state a long-term store lives in: a
+// first tsvault holds everything in its head (nothing ever reached a
+// checkpoint); a second one holds the same data and is taken through the
+// other states: chunk store plus head (half of the edge series written
+// after a checkpoint), chunk store plus replayed WAL (after SIGKILL), and
+// after `tsvault compact`.
+//
 // The data: one hour of the seed workload from `tsvault loadgen` (scale 0.1:
 // ~900 series of every family, counters with resets, gauges, classic
 // histograms, churn with staleness markers) plus hand-made edge series (NaN,
@@ -131,10 +138,12 @@ class PromqlDifferentialTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete prometheus_;
     delete tsvault_;
+    delete tsvault_stored_;
     delete dir_;
     delete setup_status_;
     prometheus_ = nullptr;
     tsvault_ = nullptr;
+    tsvault_stored_ = nullptr;
     dir_ = nullptr;
     setup_status_ = nullptr;
   }
@@ -144,6 +153,7 @@ class PromqlDifferentialTest : public ::testing::Test {
 
   static testing::TempDir* dir_;
   static testing::TsvaultServer* tsvault_;
+  static testing::TsvaultServer* tsvault_stored_;  // taken through the storage states
   static testing::PrometheusServer* prometheus_;
   static Status* setup_status_;
   static int64_t start_, end_, samples_;
@@ -151,6 +161,7 @@ class PromqlDifferentialTest : public ::testing::Test {
 
 testing::TempDir* PromqlDifferentialTest::dir_ = nullptr;
 testing::TsvaultServer* PromqlDifferentialTest::tsvault_ = nullptr;
+testing::TsvaultServer* PromqlDifferentialTest::tsvault_stored_ = nullptr;
 testing::PrometheusServer* PromqlDifferentialTest::prometheus_ = nullptr;
 Status* PromqlDifferentialTest::setup_status_ = nullptr;
 int64_t PromqlDifferentialTest::start_ = 0;
@@ -166,6 +177,11 @@ Status PromqlDifferentialTest::LoadBothServers() {
   tsvault_options.extra_args = {"--storage.wal-sync=none"};
   tsvault_ = new testing::TsvaultServer(tsvault_options);
   Status s = tsvault_->Start();
+  if (!s.ok()) return s;
+  tsvault_options.data_dir = dir_->path() + "/tsvault-stored-data";
+  tsvault_options.log_path = dir_->path() + "/tsvault-stored.log";
+  tsvault_stored_ = new testing::TsvaultServer(tsvault_options);
+  s = tsvault_stored_->Start();
   if (!s.ok()) return s;
 
   testing::PrometheusServerOptions prometheus_options;
@@ -189,9 +205,13 @@ Status PromqlDifferentialTest::LoadBothServers() {
   s = RunLoadgen(tsvault_->base_url() + "/api/v1/write", start_, end_, dir_->path() + "/loadgen-tsvault.log",
                  &tsvault_summary);
   if (!s.ok()) return s;
+  nlohmann::json stored_summary;
+  s = RunLoadgen(tsvault_stored_->base_url() + "/api/v1/write", start_, end_,
+                 dir_->path() + "/loadgen-tsvault-stored.log", &stored_summary);
+  if (!s.ok()) return s;
   samples_ = prometheus_summary.value("samples_sent", int64_t{0});
   if (samples_ < 100'000) return Status::Corruption("loadgen sent too little: " + prometheus_summary.dump());
-  for (const auto* summary : {&prometheus_summary, &tsvault_summary}) {
+  for (const auto* summary : {&prometheus_summary, &tsvault_summary, &stored_summary}) {
     if (summary->value("samples_sent", int64_t{-1}) != samples_ ||
         summary->value("samples_acknowledged", int64_t{-1}) != samples_) {
       return Status::Corruption("not every sample was acknowledged: " + prometheus_summary.dump() + " / " +
@@ -208,16 +228,38 @@ Status PromqlDifferentialTest::LoadBothServers() {
   if (!s.ok()) return Status::IOError("Prometheus: " + s.ToString());
   s = PostWrite(tsvault_client.get(), edges);
   if (!s.ok()) return Status::IOError("tsvault: " + s.ToString());
+
+  // The second server: the edge samples before the middle of the hour, a
+  // clean restart (its final checkpoint moves everything into the chunk
+  // store), then the rest, which stays in the head. Each edge series then
+  // lives partly in chunks and partly in the head.
+  const int64_t middle_ms = (start_ + 1800) * 1000;
+  storage::WriteInput early = edges, late = edges;
+  for (size_t i = 0; i < edges.series.size(); ++i) {
+    auto& early_samples = early.series[i].samples;
+    auto& late_samples = late.series[i].samples;
+    early_samples.clear();
+    late_samples.clear();
+    for (const storage::Sample& sample : edges.series[i].samples) {
+      (sample.timestamp_ms < middle_ms ? early_samples : late_samples).push_back(sample);
+    }
+  }
+  std::unique_ptr<http::Client> stored_client;
+  s = http::Client::Create(tsvault_stored_->base_url(), &stored_client);
+  if (s.ok()) s = PostWrite(stored_client.get(), early);
+  if (s.ok()) s = tsvault_stored_->Restart();
+  if (s.ok()) s = PostWrite(stored_client.get(), late);
+  if (!s.ok()) return Status::IOError("tsvault (stored): " + s.ToString() + "\n" + tsvault_stored_->LogTail());
   return Status::OK();
 }
 
-TEST_F(PromqlDifferentialTest, TsvaultAnswersLikePrometheus) {
-  const int64_t start = start_, end = end_;
-  auto& prometheus = *prometheus_;
-  auto& tsvault = *tsvault_;
+// Runs the whole pack against Prometheus and `tsvault_url`; prints a summary
+// line naming `state` and fails the test on any difference.
+void CompareWithPrometheus(const std::string& prometheus_url, const std::string& tsvault_url, const std::string& state,
+                           int64_t start, int64_t end, int64_t samples) {
   std::unique_ptr<http::Client> prometheus_client, tsvault_client;
-  ASSERT_TRUE(http::Client::Create(prometheus.base_url(), &prometheus_client).ok());
-  ASSERT_TRUE(http::Client::Create(tsvault.base_url(), &tsvault_client).ok());
+  ASSERT_TRUE(http::Client::Create(prometheus_url, &prometheus_client).ok());
+  ASSERT_TRUE(http::Client::Create(tsvault_url, &tsvault_client).ok());
   Status s;
 
   // Instant queries inside the data (off the scrape grid), at its end, and
@@ -252,9 +294,9 @@ TEST_F(PromqlDifferentialTest, TsvaultAnswersLikePrometheus) {
                                  "?query=" + testing::QueryEscape(query) + evaluation.target_suffix;
       http::Response expected, actual;
       s = prometheus_client->Get(target, &expected);
-      ASSERT_TRUE(s.ok()) << "Prometheus: " << s.ToString() << "\n" << prometheus.LogTail();
+      ASSERT_TRUE(s.ok()) << "Prometheus: " << s.ToString();
       s = tsvault_client->Get(target, &actual);
-      ASSERT_TRUE(s.ok()) << "tsvault: " << s.ToString() << "\n" << tsvault.LogTail();
+      ASSERT_TRUE(s.ok()) << "tsvault (" << state << "): " << s.ToString();
       ++compared;
       testing::CompareResult result = testing::CompareQueryResponses(expected.body, actual.body, options);
       if (expected.status != actual.status) {
@@ -272,13 +314,46 @@ TEST_F(PromqlDifferentialTest, TsvaultAnswersLikePrometheus) {
     }
   }
 
-  std::cout << "PromQL differential: " << pack.size() << " queries, " << compared << " evaluations, " << matched
-            << " matched (" << with_data << " with data, " << errors_alike << " alike errors), "
-            << mismatches.size() << " differ; " << samples_ << " samples per server\n";
+  std::cout << "PromQL differential (" << state << "): " << pack.size() << " queries, " << compared
+            << " evaluations, " << matched << " matched (" << with_data << " with data, " << errors_alike
+            << " alike errors), " << mismatches.size() << " differ; " << samples << " samples per server\n";
   for (size_t i = 0; i < mismatches.size() && i < 40; ++i) std::cout << "  DIFF " << mismatches[i] << "\n";
-  EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " evaluations differ (listed above)";
+  EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " evaluations differ in state " << state
+                                  << " (listed above)";
   // The comparison is only meaningful if most answers carry data.
   EXPECT_GE(with_data * 10, compared * 8) << "too many empty answers: the data set does not fit the pack";
+}
+
+TEST_F(PromqlDifferentialTest, TsvaultAnswersLikePrometheus) {
+  CompareWithPrometheus(prometheus_->base_url(), tsvault_->base_url(), "head only", start_, end_, samples_);
+}
+
+TEST_F(PromqlDifferentialTest, TsvaultAnswersLikePrometheusInEveryStorageState) {
+  testing::TsvaultServer& stored = *tsvault_stored_;
+  CompareWithPrometheus(prometheus_->base_url(), stored.base_url(), "chunk store + head", start_, end_, samples_);
+
+  // A crash: the head's half is only in the WAL, replayed at start-up.
+  stored.Kill();
+  ASSERT_TRUE(stored.Start().ok()) << stored.LogTail();
+  // The start-up log line names how many WAL records were replayed.
+  const std::string log_tail = stored.LogTail(100000);
+  const size_t replayed = log_tail.rfind(" WAL records replayed");
+  ASSERT_NE(replayed, std::string::npos) << log_tail;
+  const size_t number = log_tail.rfind(' ', replayed - 1);
+  EXPECT_GT(std::stoll(log_tail.substr(number + 1, replayed - number - 1)), 0) << log_tail.substr(number);
+  CompareWithPrometheus(prometheus_->base_url(), stored.base_url(), "chunk store + replayed WAL", start_, end_,
+                        samples_);
+
+  // Offline full compaction of the stopped node.
+  ASSERT_TRUE(stored.Stop().ok()) << stored.LogTail();
+  const std::string log = dir_->path() + "/compact.log";
+  testing::Process compact;
+  ASSERT_TRUE(compact.Start({{testing::TsvaultBinaryPath(), "compact", "--storage.path=" + stored.data_dir()}, {}, log})
+                  .ok());
+  ASSERT_TRUE(compact.WaitForExit(std::chrono::minutes(2))) << testing::ReadLogTail(log);
+  ASSERT_EQ(compact.last_wait_status(), 0) << testing::ReadLogTail(log);
+  ASSERT_TRUE(stored.Start().ok()) << stored.LogTail();
+  CompareWithPrometheus(prometheus_->base_url(), stored.base_url(), "after tsvault compact", start_, end_, samples_);
 }
 
 TEST_F(PromqlDifferentialTest, PromtoolPrintsTheSameForBothServers) {
