@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "query/engine/engine.h"
 #include "model/float_histogram.h"
+#include "model/kahan_sum.h"
 #include "query/promql/ast.h"
 #include "storage/db.h"
 
@@ -211,8 +212,8 @@ const promql::Expr& UnwrapParens(const promql::Expr& expr);
 Labels AbsentLabels(const promql::Expr& argument);
 // Prometheus' quantile over float values (sorts `values`).
 double Quantile(double q, std::vector<double>* values);
-// Prometheus' Kahan-Neumaier summation step.
-inline void KahanAdd(double increment, double* sum, double* compensation);
+// Prometheus' Kahan-Neumaier summation step (model/kahan_sum.h).
+using model::KahanAdd;
 
 // ---- Evaluator ----
 
@@ -328,15 +329,5 @@ std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series);
 // hints.end_ms] through the storage select API; throws on error.
 std::unique_ptr<storage::SeriesSet> SelectSeries(QueryState* state, const promql::VectorSelector& selector,
                                                  const storage::SelectHints& hints);
-
-inline void KahanAdd(double increment, double* sum, double* compensation) {
-  const double t = *sum + increment;
-  if ((*sum >= 0 ? *sum : -*sum) >= (increment >= 0 ? increment : -increment)) {
-    *compensation += (*sum - t) + increment;
-  } else {
-    *compensation += (increment - t) + *sum;
-  }
-  *sum = t;
-}
 
 }  // namespace tsvault::query::eval

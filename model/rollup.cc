@@ -1,0 +1,102 @@
+#include "model/rollup.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "model/kahan_sum.h"
+#include "model/value.h"
+
+namespace tsvault::model {
+
+namespace {
+
+bool IsStaleMarker(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return bits == kStaleNaNBits;
+}
+
+// Prometheus' changes(): NaN followed by NaN is no change.
+bool Changed(double previous, double current) {
+  return !(current == previous || (std::isnan(current) && std::isnan(previous)));
+}
+
+}  // namespace
+
+int64_t WindowEnd(int64_t t, int64_t resolution_ms) {
+  int64_t remainder = t % resolution_ms;
+  if (remainder < 0) remainder += resolution_ms;
+  return remainder == 0 ? t : t - remainder + resolution_ms;
+}
+
+void MergeWindow(const FloatWindow& later, FloatWindow* earlier) {
+  FloatWindow& into = *earlier;
+  into.end_ms = later.end_ms;
+  into.ends_stale = later.ends_stale;
+  if (later.count == 0) return;
+  if (into.count == 0) {
+    into = later;
+    return;
+  }
+  // The pair across: into's last sample, then later's first.
+  if (later.first_v < into.last_v) {
+    into.reset_compensation += into.last_v;
+    ++into.resets;
+  }
+  if (Changed(into.last_v, later.first_v)) ++into.changes;
+  into.reset_compensation += later.reset_compensation;
+  into.resets += later.resets;
+  into.changes += later.changes;
+  if (later.min < into.min || std::isnan(into.min)) into.min = later.min;
+  if (later.max > into.max || std::isnan(into.max)) into.max = later.max;
+  KahanAdd(later.sum, &into.sum, &into.sum_compensation);
+  into.sum_compensation += later.sum_compensation;
+  into.count += later.count;
+  into.last_t = later.last_t;
+  into.last_v = later.last_v;
+}
+
+void FloatWindowBuilder::Add(int64_t t, double value) {
+  const int64_t end = WindowEnd(t, resolution_ms_);
+  if (windows_.empty() || windows_.back().end_ms != end) {
+    windows_.emplace_back();
+    windows_.back().end_ms = end;
+    has_previous_ = false;
+  }
+  FloatWindow& window = windows_.back();
+  if (IsStaleMarker(value)) {
+    window.ends_stale = true;
+    return;
+  }
+  window.ends_stale = false;
+  if (!has_previous_) {
+    window.count = 1;
+    window.first_t = window.last_t = t;
+    window.first_v = window.last_v = window.min = window.max = value;
+    window.sum = 0;
+    window.sum_compensation = 0;
+    KahanAdd(value, &window.sum, &window.sum_compensation);
+    has_previous_ = true;
+    return;
+  }
+  if (value < window.last_v) {
+    window.reset_compensation += window.last_v;
+    ++window.resets;
+  }
+  if (Changed(window.last_v, value)) ++window.changes;
+  if (value < window.min || std::isnan(window.min)) window.min = value;
+  if (value > window.max || std::isnan(window.max)) window.max = value;
+  KahanAdd(value, &window.sum, &window.sum_compensation);
+  ++window.count;
+  window.last_t = t;
+  window.last_v = value;
+}
+
+std::vector<FloatWindow> FloatWindowBuilder::Finish() {
+  std::vector<FloatWindow> out;
+  out.swap(windows_);
+  has_previous_ = false;
+  return out;
+}
+
+}  // namespace tsvault::model
