@@ -33,9 +33,12 @@ void MergeWindow(const FloatWindow& later, FloatWindow* earlier) {
   FloatWindow& into = *earlier;
   into.end_ms = later.end_ms;
   into.ends_stale = later.ends_stale;
+  into.has_histograms = into.has_histograms || later.has_histograms;
   if (later.count == 0) return;
   if (into.count == 0) {
+    const bool has_histograms = into.has_histograms;
     into = later;
+    into.has_histograms = has_histograms;
     return;
   }
   // The pair across: into's last sample, then later's first.
@@ -56,14 +59,24 @@ void MergeWindow(const FloatWindow& later, FloatWindow* earlier) {
   into.last_v = later.last_v;
 }
 
-void FloatWindowBuilder::Add(int64_t t, double value) {
+FloatWindow& FloatWindowBuilder::WindowFor(int64_t t) {
   const int64_t end = WindowEnd(t, resolution_ms_);
   if (windows_.empty() || windows_.back().end_ms != end) {
     windows_.emplace_back();
     windows_.back().end_ms = end;
     has_previous_ = false;
   }
-  FloatWindow& window = windows_.back();
+  return windows_.back();
+}
+
+void FloatWindowBuilder::AddHistogram(int64_t t, bool stale_marker) {
+  FloatWindow& window = WindowFor(t);
+  window.has_histograms = true;
+  window.ends_stale = stale_marker;
+}
+
+void FloatWindowBuilder::Add(int64_t t, double value) {
+  FloatWindow& window = WindowFor(t);
   if (IsStaleMarker(value)) {
     window.ends_stale = true;
     return;

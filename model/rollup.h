@@ -48,6 +48,9 @@ struct FloatWindow {
   uint32_t resets = 0;   // consecutive pairs with cur < prev
   uint32_t changes = 0;  // consecutive pairs with cur != prev (NaN equals NaN)
   bool ends_stale = false;  // the last raw sample of the window is a stale marker
+  // The window also holds native histogram samples, which the float fields
+  // do not describe: a reader must use the raw samples for this series.
+  bool has_histograms = false;
 
   friend bool operator==(const FloatWindow&, const FloatWindow&) = default;
 };
@@ -58,7 +61,8 @@ struct FloatWindow {
 // samples; pairs across the two are compared as Prometheus compares
 // consecutive samples. The sum is merged as Kahan states (within a few ulps
 // of summing all samples in one pass). end_ms and ends_stale become
-// later's. Windows of stale markers only (count 0) take part in no pair.
+// later's; has_histograms is set if either has it. Windows without float
+// samples (count 0) take part in no pair.
 void MergeWindow(const FloatWindow& later, FloatWindow* earlier);
 
 // Builds the windows of one series from its raw float samples.
@@ -66,9 +70,13 @@ class FloatWindowBuilder {
  public:
   explicit FloatWindowBuilder(int64_t resolution_ms) : resolution_ms_(resolution_ms) {}
 
-  // Adds a sample; timestamps must increase strictly. Stale markers (the
+  // Adds a float sample; timestamps must increase strictly. Stale markers (the
   // stale NaN bit pattern) are added too: they only set ends_stale.
   void Add(int64_t t, double value);
+
+  // Notes a native histogram sample (or a histogram stale marker): the
+  // window gets has_histograms; ends_stale follows `stale_marker`.
+  void AddHistogram(int64_t t, bool stale_marker);
 
   // The windows completed so far and the open one, in order; windows with
   // neither samples nor stale markers are absent. Leaves the builder empty.
@@ -78,6 +86,9 @@ class FloatWindowBuilder {
   int64_t resolution_ms_;
   std::vector<FloatWindow> windows_;
   bool has_previous_ = false;  // a non-stale sample in the current window
+
+  // The window holding t, opened if needed.
+  FloatWindow& WindowFor(int64_t t);
 };
 
 }  // namespace tsvault::model

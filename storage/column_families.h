@@ -25,7 +25,11 @@ enum class ColumnFamilyProfile {
   X(kChunks, "chunks", ColumnFamilyProfile::kChunks)      \
   X(kExemplars, "exemplars", ColumnFamilyProfile::kIndex) \
   X(kMetadata, "metadata", ColumnFamilyProfile::kIndex)   \
-  X(kWal, "wal", ColumnFamilyProfile::kWal)
+  X(kWal, "wal", ColumnFamilyProfile::kWal)                           \
+  X(kRollups5m, "chunks_5m", ColumnFamilyProfile::kChunks)           \
+  X(kRollups1h, "chunks_1h", ColumnFamilyProfile::kChunks)           \
+  X(kRollups1d, "chunks_1d", ColumnFamilyProfile::kChunks)           \
+  X(kRollupDirty, "rollup_dirty", ColumnFamilyProfile::kIndex)
 
 // Index of a column family's handle in DBImpl's handle vector.
 enum ColumnFamilyIndex : size_t {

@@ -13,6 +13,7 @@
 
 #include "common/labels.h"
 #include "common/status.h"
+#include "model/rollup.h"
 #include "storage/matcher.h"
 #include "storage/types.h"
 
@@ -77,6 +78,19 @@ class SeriesSet {
   virtual const Labels& labels() const = 0;
   // The samples of the current series inside the selected time range.
   virtual std::unique_ptr<SampleIterator> Samples() const = 0;
+  // The rollup windows (model/rollup.h) of the current series at
+  // `resolution_ms` (5m, 1h or 1d) whose ends lie in [start, end'] of the
+  // selection, where end' is the end of the window holding `end`. Windows
+  // the downsampler sealed are read from disk unless late samples made them
+  // stale; the rest are computed from finer data, so the windows are always
+  // complete and current. A window with has_histograms means the float
+  // fields do not describe the series: read Samples() instead.
+  // NotSupported for a set that has no rollups.
+  virtual Status Windows(int64_t resolution_ms, std::vector<model::FloatWindow>* out) const {
+    (void)resolution_ms;
+    out->clear();
+    return Status::Unsupported("this series set has no rollups");
+  }
   virtual Status status() const = 0;
 };
 
@@ -111,12 +125,25 @@ struct DBStats {
   uint64_t wal_syncs = 0;
   double last_wal_sync_seconds = 0;
   double restart_seconds = 0;       // how long the last Open took
+  // Per resolution (5m, 1h, 1d): rollup windows ending at or before this
+  // are stored; INT64_MIN when none is.
+  int64_t rollup_sealed_until_ms[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
   uint64_t restart_replayed_records = 0;
   struct ColumnFamilySize {
     std::string name;
     uint64_t bytes = 0;  // live SST bytes plus memtable bytes
   };
   std::vector<ColumnFamilySize> column_families;
+};
+
+// What one DB::Downsample call did.
+struct DownsampleStats {
+  uint64_t series_scanned = 0;      // series looked at for new windows
+  uint64_t windows_written = 0;     // windows stored (all resolutions)
+  uint64_t spans_written = 0;       // rollup chunks written
+  uint64_t stale_spans_redone = 0;  // spans recomputed because late samples made them stale
+  // Per resolution (5m, 1h, 1d): every window ending at or before this is sealed.
+  int64_t sealed_until_ms[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
 };
 
 // Per-label-name cardinality, for /api/v1/status/tsdb.
@@ -172,6 +199,15 @@ class DB {
   // Writes all open chunks to the chunk store and truncates the WAL. Safe to
   // call at any time; the background thread calls it periodically.
   virtual Status Checkpoint() = 0;
+
+  // Seals the rollup windows (5m, 1h, 1d) that end at or before
+  // `seal_until_ms` (normally now minus a grace period for late samples):
+  // stores 5m windows computed from raw samples, 1h from 5m, 1d from 1h, and
+  // recomputes stored spans that samples arriving later made stale. Safe to
+  // run while writes and reads go on, and to interrupt at any point (a crash
+  // leaves every stored window exact or marked stale). Runs on the caller's
+  // thread; one call at a time (others wait).
+  virtual Status Downsample(int64_t seal_until_ms, DownsampleStats* stats) = 0;
 
   // Checkpoints, flushes every memtable and compacts every column family to
   // the bottom level (slow; for `tsvault compact` and disk-usage figures).

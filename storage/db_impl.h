@@ -4,6 +4,7 @@
 // db_stats.cc (counters).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -33,6 +34,9 @@ namespace tsvault::storage {
 
 // Converts a RocksDB status into ours.
 Status FromRocks(const rocksdb::Status& status);
+
+// 0, 1, 2 for the 5m, 1h and 1d resolutions; -1 for anything else.
+int RollupResolutionIndex(int64_t resolution_ms);
 
 // Locking (details on each member below). Lock order: checkpoint_mutex_
 // before head_mutex_; background_mutex_ before head_mutex_. No other lock
@@ -71,6 +75,9 @@ class DBImpl final : public DB {
   // REQUIRES: checkpoint_mutex_ and head_mutex_ not held.
   Status Checkpoint() override;
   Status CompactAll() override;
+  // Takes downsample_mutex_; reads like Select and writes rollups, taking
+  // head_mutex_ shared per series. REQUIRES: no lock held.
+  Status Downsample(int64_t seal_until_ms, DownsampleStats* stats) override;
   DBStats Stats() override;
   CardinalityStats Cardinality(size_t limit) override;
 
@@ -129,6 +136,33 @@ class DBImpl final : public DB {
   Status CollectLabelStrings(const std::string* name, const std::vector<LabelMatcher>& matchers,
                              int64_t min_time_ms, int64_t max_time_ms, std::vector<std::string>* out);
 
+  // --- Rollups (db_rollup.cc). Resolution index 0 = 5m, 1 = 1h, 2 = 1d. ---
+  // Windows of `series_id` at `index` with ends in [first_end, last_end]
+  // (multiples of the resolution), from stored spans where sealed and not
+  // stale, computed otherwise. REQUIRES: no lock held.
+  Status ReadWindows(int index, uint64_t series_id, int64_t first_end, int64_t last_end,
+                     std::vector<model::FloatWindow>* out);
+  // The same windows computed from the next finer data (raw samples for 5m).
+  Status ComputeWindows(int index, uint64_t series_id, int64_t first_end, int64_t last_end,
+                        std::vector<model::FloatWindow>* out);
+  // The first and last sample times of a series (head and chunk store);
+  // false when it has none. REQUIRES: no lock held.
+  bool SeriesTimeRange(uint64_t series_id, int64_t* min_time, int64_t* max_time);
+  // Downsample's work for one resolution. REQUIRES: downsample_mutex_ held.
+  Status DownsampleResolution(int index, int64_t seal_until_ms, DownsampleStats* stats);
+  Status RedoStaleSpans(int index, DownsampleStats* stats);
+  // Stores `windows` (ends in one span) as the span's chunk, or deletes it.
+  Status WriteSpan(int index, uint64_t series_id, int64_t span_start,
+                   const std::vector<model::FloatWindow>& windows);
+  // Adds to `batch` a stale mark for every rollup span that a sample of
+  // `series_id` at `timestamps` (the smallest is `min_timestamp`) lands in,
+  // for each resolution being sealed past it; true if it added any.
+  // REQUIRES: head_mutex_ held (exclusively, by Append).
+  bool MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const std::vector<int64_t>& timestamps,
+                        rocksdb::WriteBatch* batch);
+  // Reads the persisted watermarks. Called by OpenImpl only.
+  Status LoadRollupWatermarks();
+
   // Needs no lock: handles_ is immutable after Open.
   rocksdb::ColumnFamilyHandle* cf(ColumnFamilyIndex index) const { return handles_[index]; }
 
@@ -181,6 +215,20 @@ class DBImpl final : public DB {
   bool stopping_ = false;  // Guarded by background_mutex_.
   // Started at the end of OpenImpl, joined in the destructor; no lock.
   std::thread background_;
+
+  // Rollups. rollup_sealed_[i]: windows of resolution i ending at or before
+  // it are stored (readers trust stored spans up to it). rollup_sealing_[i]
+  // >= rollup_sealed_[i]: what Downsample is sealing now; Append marks
+  // samples at or before it stale. Atomic; written by Downsample only.
+  std::array<std::atomic<int64_t>, 3> rollup_sealed_{};
+  std::array<std::atomic<int64_t>, 3> rollup_sealing_{};
+  // Serializes Downsample calls. Taken before any other lock.
+  std::mutex downsample_mutex_;
+  // Orders Append's writes of stale marks against Downsample's removal of
+  // them (a mark is removed only if no newer one replaced it). Guards no
+  // member. Taken after head_mutex_ is released.
+  std::mutex rollup_stale_mutex_;
+  std::atomic<uint64_t> rollup_mark_sequence_{1};  // Atomic; no lock.
 
   // Written only during OpenImpl; immutable after Open.
   double restart_seconds_ = 0;

@@ -140,6 +140,9 @@ Status DBImpl::OpenImpl() {
     return Status::Corruption("unsupported storage format version in " + options_.data_dir);
   }
 
+  s = LoadRollupWatermarks();
+  if (!s.ok()) return s;
+
   std::string sequence;
   rs = rocks_->Get(rocksdb::ReadOptions(), cf(kDefault), std::string(kChunkSequenceKey), &sequence);
   if (rs.ok() && sequence.size() == 8) {

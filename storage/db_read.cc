@@ -44,6 +44,20 @@ class DBSeriesSet final : public SeriesSet {
   }
   Status status() const override { return status_; }
 
+  Status Windows(int64_t resolution_ms, std::vector<model::FloatWindow>* out) const override {
+    out->clear();
+    const int index = RollupResolutionIndex(resolution_ms);
+    if (index < 0) return Status::InvalidArgument("no rollups at resolution " + std::to_string(resolution_ms) + " ms");
+    const uint64_t id = series_[position_].id;
+    int64_t min_time, max_time;
+    if (!db_->SeriesTimeRange(id, &min_time, &max_time)) return Status::OK();
+    // Only windows that can hold data: clamping also keeps the window
+    // arithmetic away from the int64 limits of open-ended selections.
+    const int64_t first_end = model::WindowEnd(std::max(mint_, min_time), resolution_ms);
+    const int64_t last_end = model::WindowEnd(std::min(maxt_, max_time), resolution_ms);
+    return db_->ReadWindows(index, id, first_end, last_end, out);
+  }
+
  private:
   DBImpl* db_;
   std::vector<DBImpl::SelectedSeries> series_;

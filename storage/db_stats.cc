@@ -29,6 +29,9 @@ DBStats DBImpl::Stats() {
     stats.last_wal_sync_seconds = syncer_->last_sync_seconds();
   }
   stats.restart_seconds = restart_seconds_;
+  for (int index = 0; index < 3; ++index) {
+    stats.rollup_sealed_until_ms[index] = rollup_sealed_[index].load(std::memory_order_acquire);
+  }
   stats.restart_replayed_records = restart_replayed_records_;
   for (const ColumnFamilySpec& spec : kColumnFamilies) {
     uint64_t sst = 0, memtable = 0;

@@ -2,6 +2,9 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "storage/coding.h"
 #include "storage/db_impl.h"
 #include "storage/keys.h"
@@ -75,7 +78,9 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   std::vector<Sample> accepted_floats;
   std::vector<Histogram> accepted_histograms;
   std::vector<MemSeries*> recorded_series;  // series records put in this batch
+  std::vector<int64_t> accepted_times;      // of one series, for stale rollup marks
   bool wake_checkpoint = false;
+  bool marked_stale_rollups = false;
 
   result->series_refs.reserve(input.series.size());
   auto report = [&](const Labels& labels, int64_t t) {
@@ -88,6 +93,13 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
   {
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
+    // Read under the lock: Downsample raises the sealing point before it
+    // reads a series' samples, so a sample either is in what it reads or
+    // gets a stale mark.
+    int64_t max_rollup_sealing = std::numeric_limits<int64_t>::min();
+    for (const auto& sealing : rollup_sealing_) {
+      max_rollup_sealing = std::max(max_rollup_sealing, sealing.load(std::memory_order_acquire));
+    }
     // References are checked before anything is applied, so a bad one
     // leaves the head untouched.
     for (const SeriesWrite& write : input.series) {
@@ -139,6 +151,18 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       }
       record.AddHistograms(series->id(), accepted_histograms.data(), accepted_histograms.size());
 
+      // Samples for windows the downsampler already sealed make those
+      // rollups stale; the marks go into this same atomic batch.
+      int64_t min_time = std::numeric_limits<int64_t>::max();
+      for (const Sample& sample : accepted_floats) min_time = std::min(min_time, sample.timestamp_ms);
+      for (const Histogram& histogram : accepted_histograms) min_time = std::min(min_time, histogram.timestamp_ms);
+      if (min_time <= max_rollup_sealing) {
+        accepted_times.clear();
+        for (const Sample& sample : accepted_floats) accepted_times.push_back(sample.timestamp_ms);
+        for (const Histogram& histogram : accepted_histograms) accepted_times.push_back(histogram.timestamp_ms);
+        marked_stale_rollups |= MarkStaleRollups(series->id(), min_time, accepted_times, &batch);
+      }
+
       for (const Exemplar& exemplar : write.exemplars) {
         std::string value;
         EncodeExemplar(exemplar, &value);
@@ -162,7 +186,14 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.wal_sync == WalSyncMode::kAlways;
-  Status s = FromRocks(rocks_->Write(write_options, &batch));
+  Status s;
+  if (marked_stale_rollups) {
+    // Ordered against Downsample removing older marks of the same spans.
+    std::lock_guard<std::mutex> stale_lock(rollup_stale_mutex_);
+    s = FromRocks(rocks_->Write(write_options, &batch));
+  } else {
+    s = FromRocks(rocks_->Write(write_options, &batch));
+  }
   if (!s.ok()) {
     result->samples_written = result->histograms_written = result->exemplars_written = 0;
     return s;

@@ -1,5 +1,7 @@
 #include "storage/keys.h"
 
+#include "model/rollup.h"
+
 namespace tsvault::storage {
 
 std::string SeriesKey(uint64_t series_id) {
@@ -97,6 +99,52 @@ std::string WalKey(uint64_t log_sequence) {
   std::string key;
   PutFixed64BE(&key, log_sequence);
   return key;
+}
+
+int64_t RollupSpanMs(int64_t resolution_ms) {
+  switch (resolution_ms) {
+    case model::kResolution5m: return model::kResolution1d;        // 288 windows
+    case model::kResolution1h: return 10 * model::kResolution1d;   // 240 windows
+    default: return 120 * model::kResolution1d;                    // 120 windows of 1d
+  }
+}
+
+int64_t RollupSpanStart(int64_t end, int64_t resolution_ms) {
+  // The span (start, start + span] holding `end`.
+  return model::WindowEnd(end, RollupSpanMs(resolution_ms)) - RollupSpanMs(resolution_ms);
+}
+
+std::string RollupChunkKey(uint64_t series_id, int64_t span_start) {
+  std::string key;
+  key.reserve(16);
+  PutFixed64BE(&key, series_id);
+  PutFixed64BE(&key, TimestampToKeyBits(span_start));
+  return key;
+}
+
+std::string RollupDirtyKey(int resolution_code, uint64_t series_id, int64_t span_start) {
+  std::string key;
+  key.reserve(17);
+  key.push_back(static_cast<char>(resolution_code));
+  PutFixed64BE(&key, series_id);
+  PutFixed64BE(&key, TimestampToKeyBits(span_start));
+  return key;
+}
+
+bool DecodeRollupDirtyKey(std::string_view key, int* resolution_code, uint64_t* series_id, int64_t* span_start) {
+  if (key.size() != 17) return false;
+  *resolution_code = static_cast<uint8_t>(key[0]);
+  *series_id = DecodeFixed64BE(key.data() + 1);
+  *span_start = KeyBitsToTimestamp(DecodeFixed64BE(key.data() + 9));
+  return true;
+}
+
+std::string RollupWatermarkKey(int resolution_code) {
+  switch (resolution_code) {
+    case 1: return "rollup_watermark_5m";
+    case 2: return "rollup_watermark_1h";
+    default: return "rollup_watermark_1d";
+  }
 }
 
 }  // namespace tsvault::storage

@@ -65,4 +65,23 @@ std::string ExemplarKey(uint64_t series_id, int64_t timestamp_ms);
 // wal: log_sequence (8, BE) -> log record (storage/wal_record.h).
 std::string WalKey(uint64_t log_sequence);
 
+// Rollups (docs/storage-format.md, "Rollups"). The windows of one series at
+// one resolution are stored in spans: one rollup chunk per (series, span),
+// holding the span's windows (ends in (span_start, span_start + span]).
+// The span of each resolution.
+int64_t RollupSpanMs(int64_t resolution_ms);
+// The start (exclusive) of the span holding the window that ends at `end`.
+int64_t RollupSpanStart(int64_t end, int64_t resolution_ms);
+// chunks_5m, chunks_1h, chunks_1d: series_id (8, BE) span_start (8, BE,
+// sign-flipped) -> rollup chunk (encoding 3).
+std::string RollupChunkKey(uint64_t series_id, int64_t span_start);
+// rollup_dirty: resolution code (1 byte: 1 = 5m, 2 = 1h, 3 = 1d) series_id
+// (8, BE) span_start (8, BE, sign-flipped) -> mark sequence (8, BE). A span
+// whose stored windows late samples made stale.
+std::string RollupDirtyKey(int resolution_code, uint64_t series_id, int64_t span_start);
+bool DecodeRollupDirtyKey(std::string_view key, int* resolution_code, uint64_t* series_id, int64_t* span_start);
+// default: "rollup_watermark_<5m|1h|1d>" -> sign-flipped (8, BE): every
+// window of that resolution ending at or before it is stored (or dirty).
+std::string RollupWatermarkKey(int resolution_code);
+
 }  // namespace tsvault::storage

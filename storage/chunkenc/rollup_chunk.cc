@@ -20,7 +20,8 @@ constexpr uint8_t kMinIsFirst = 0x02;       // min has first_v's bits
 constexpr uint8_t kMaxIsLast = 0x04;        // max has last_v's bits
 constexpr uint8_t kHasCompensation = 0x08;  // sum_compensation is not +0.0
 constexpr uint8_t kHasResets = 0x10;        // reset_compensation is not +0.0
-constexpr uint8_t kReservedFlags = 0xe0;
+constexpr uint8_t kHasHistograms = 0x20;    // native histograms in the window too
+constexpr uint8_t kReservedFlags = 0xc0;
 
 int ResolutionCode(int64_t resolution_ms) {
   switch (resolution_ms) {
@@ -76,8 +77,10 @@ Status EncodeRollupChunk(int64_t resolution_ms, const std::vector<model::FloatWi
     }
     const int64_t start = w.end_ms - resolution_ms;  // exclusive
     if (w.count == 0) {
-      if (!w.ends_stale) return Status::InvalidArgument("rollup chunk: a window without samples must end stale");
-      out->push_back(static_cast<char>(kEndsStale));
+      if (!w.ends_stale && !w.has_histograms) {
+        return Status::InvalidArgument("rollup chunk: a window without samples must end stale or hold histograms");
+      }
+      out->push_back(static_cast<char>((w.ends_stale ? kEndsStale : 0) | (w.has_histograms ? kHasHistograms : 0)));
       PutUvarint(out, 0);
       continue;
     }
@@ -85,7 +88,7 @@ Status EncodeRollupChunk(int64_t resolution_ms, const std::vector<model::FloatWi
         (w.count == 1) != (w.first_t == w.last_t)) {
       return Status::InvalidArgument("rollup chunk: window times outside the window");
     }
-    uint8_t flags = w.ends_stale ? kEndsStale : 0;
+    uint8_t flags = (w.ends_stale ? kEndsStale : 0) | (w.has_histograms ? kHasHistograms : 0);
     if (DoubleBits(w.min) == DoubleBits(w.first_v)) flags |= kMinIsFirst;
     if (DoubleBits(w.max) == DoubleBits(w.last_v)) flags |= kMaxIsLast;
     if (DoubleBits(w.sum_compensation) != 0) flags |= kHasCompensation;
@@ -156,8 +159,11 @@ Status DecodeRollupChunk(std::string_view chunk, int64_t* resolution_ms, std::ve
     if (samples > UINT32_MAX) return Corrupt("sample count out of range");
     w.count = static_cast<uint32_t>(samples);
     w.ends_stale = flags & kEndsStale;
+    w.has_histograms = flags & kHasHistograms;
     if (w.count == 0) {
-      if (flags != kEndsStale) return Corrupt("a window without samples must only end stale");
+      if (flags == 0 || (flags & ~(kEndsStale | kHasHistograms)) != 0) {
+        return Corrupt("a window without float samples must end stale or hold histograms, and nothing else");
+      }
       windows->push_back(w);
       continue;
     }

@@ -41,6 +41,7 @@ class WriteOnlyDB : public storage::DB {
   }
   Status Checkpoint() override { return Status::OK(); }
   Status CompactAll() override { return Status::OK(); }
+  Status Downsample(int64_t, storage::DownsampleStats*) override { return Status::OK(); }
   storage::DBStats Stats() override { return {}; }
   storage::CardinalityStats Cardinality(size_t) override { return {}; }
 };

@@ -19,6 +19,7 @@ bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof(a)) == 0; 
 
 bool SameWindow(const FloatWindow& a, const FloatWindow& b) {
   return a.end_ms == b.end_ms && a.count == b.count && a.ends_stale == b.ends_stale &&
+         a.has_histograms == b.has_histograms &&
          (a.count == 0 ||
           (a.first_t == b.first_t && a.last_t == b.last_t && SameBits(a.first_v, b.first_v) &&
            SameBits(a.last_v, b.last_v) && SameBits(a.min, b.min) && SameBits(a.max, b.max) &&
@@ -38,7 +39,11 @@ std::vector<FloatWindow> Windows(uint64_t seed, int64_t resolution, size_t sampl
   for (size_t i = 0; i < samples; ++i) {
     const uint64_t roll = rng() % 100;
     double value = roll < 2 ? stale : roll < 4 ? NAN : roll < 8 ? (counter = 3) : (counter += (rng() % 1000) / 4.0);
-    builder.Add(t, value);
+    if (rng() % 500 == 0) {
+      builder.AddHistogram(t, rng() % 2 == 0);
+    } else {
+      builder.Add(t, value);
+    }
     t += 15'000 + static_cast<int64_t>(rng() % 5);
     if (rng() % 300 == 0) t += 3 * resolution;
   }

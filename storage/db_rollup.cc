@@ -1,0 +1,344 @@
+// Rollups: reading windows (stored where sealed and current, computed
+// otherwise), the downsampler that seals them, and the stale marks that
+// late samples leave. Layout: docs/storage-format.md, "Rollups".
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "model/float_histogram.h"
+#include "storage/chunkenc/rollup_chunk.h"
+#include "storage/coding.h"
+#include "storage/db_impl.h"
+#include "storage/keys.h"
+#include "storage/sample_merge.h"
+
+namespace tsvault::storage {
+
+namespace {
+
+constexpr int64_t kResolutions[3] = {model::kResolution5m, model::kResolution1h, model::kResolution1d};
+constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
+
+ColumnFamilyIndex RollupFamily(int index) {
+  return static_cast<ColumnFamilyIndex>(kRollups5m + static_cast<size_t>(index));
+}
+
+// The largest multiple of `resolution` that is <= t.
+int64_t FloorToMultiple(int64_t t, int64_t resolution) {
+  const int64_t end = model::WindowEnd(t, resolution);
+  return end == t ? t : end - resolution;
+}
+
+}  // namespace
+
+bool DBImpl::SeriesTimeRange(uint64_t series_id, int64_t* min_time, int64_t* max_time) {
+  bool found = false;
+  *min_time = std::numeric_limits<int64_t>::max();
+  *max_time = std::numeric_limits<int64_t>::min();
+  {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    if (series_id < series_by_id_.size() && series_by_id_[series_id]) {
+      std::vector<ChunkData> chunks;
+      series_by_id_[series_id]->SnapshotChunks(kNoTime, std::numeric_limits<int64_t>::max(), &chunks);
+      for (const ChunkData& chunk : chunks) {
+        *min_time = std::min(*min_time, chunk.min_time);
+        *max_time = std::max(*max_time, chunk.max_time);
+        found = true;
+      }
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> it = NewChunkIterator();
+  // Chunks of a series are ordered by min_time: the first has the smallest;
+  // the largest max_time is among the last window's chunks, so scan back
+  // from the end while chunks could still reach further.
+  it->Seek(ChunkSeekKey(series_id, kNoTime));
+  ChunkKeyParts parts;
+  if (it->Valid() && DecodeChunkKey(std::string_view(it->key().data(), it->key().size()), &parts) &&
+      parts.series_id == series_id) {
+    *min_time = std::min(*min_time, parts.min_time);
+    found = true;
+    it->SeekForPrev(ChunkSeekKey(series_id + 1, kNoTime));
+    for (; it->Valid(); it->Prev()) {
+      if (!DecodeChunkKey(std::string_view(it->key().data(), it->key().size()), &parts) ||
+          parts.series_id != series_id) {
+        break;
+      }
+      int64_t chunk_max;
+      std::string_view chunk;
+      if (!DecodeChunkValue(std::string_view(it->value().data(), it->value().size()), parts.min_time, &chunk_max,
+                            &chunk)) {
+        break;
+      }
+      *max_time = std::max(*max_time, chunk_max);
+      // Every chunk lies inside one 2-hour window: nothing before this
+      // chunk's window can end later than what was seen.
+      if (AlignToWindow(parts.min_time) + kChunkWindowMs <= *max_time) break;
+    }
+  }
+  return found;
+}
+
+Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, int64_t last_end,
+                              std::vector<model::FloatWindow>* out) {
+  const int64_t resolution = kResolutions[index];
+  if (index == 0) {
+    // Raw samples in (first_end - res, last_end].
+    const int64_t mint = first_end - resolution + 1;
+    std::vector<ChunkData> chunks;
+    std::unique_ptr<rocksdb::Iterator> iterator = NewChunkIterator();
+    Status s = CollectChunks(series_id, mint, last_end, iterator.get(), &chunks);
+    std::unique_ptr<SampleIterator> samples;
+    if (s.ok()) s = MergeChunks(std::move(chunks), mint, last_end, &samples);
+    if (!s.ok()) return s;
+    model::FloatWindowBuilder builder(resolution);
+    while (samples->Next()) {
+      if (samples->is_histogram()) {
+        builder.AddHistogram(samples->timestamp(), model::IsStaleHistogram(samples->histogram()));
+      } else {
+        builder.Add(samples->timestamp(), samples->value());
+      }
+    }
+    std::vector<model::FloatWindow> windows = builder.Finish();
+    out->insert(out->end(), windows.begin(), windows.end());
+    return Status::OK();
+  }
+  // Coarser windows merge the finer windows that end inside them.
+  const int64_t finer = kResolutions[index - 1];
+  std::vector<model::FloatWindow> fine;
+  Status s = ReadWindows(index - 1, series_id, first_end - resolution + finer, last_end, &fine);
+  if (!s.ok()) return s;
+  std::vector<model::FloatWindow> coarse;
+  for (const model::FloatWindow& window : fine) {
+    const int64_t end = model::WindowEnd(window.end_ms, resolution);
+    if (coarse.empty() || coarse.back().end_ms != end) {
+      coarse.push_back(window);
+    } else {
+      model::MergeWindow(window, &coarse.back());
+    }
+    coarse.back().end_ms = end;
+  }
+  out->insert(out->end(), coarse.begin(), coarse.end());
+  return Status::OK();
+}
+
+Status DBImpl::ReadWindows(int index, uint64_t series_id, int64_t first_end, int64_t last_end,
+                           std::vector<model::FloatWindow>* out) {
+  if (first_end > last_end) return Status::OK();
+  const int64_t resolution = kResolutions[index];
+  const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
+  const int64_t sealed_last = std::min(last_end, sealed);
+  if (sealed != kNoTime && first_end <= sealed_last) {
+    const int64_t span = RollupSpanMs(resolution);
+    const int code = index + 1;
+    std::string value;
+    std::vector<model::FloatWindow> stored;
+    for (int64_t span_start = RollupSpanStart(first_end, resolution); span_start < sealed_last; span_start += span) {
+      const int64_t low = std::max(first_end, span_start + resolution);
+      const int64_t high = std::min(sealed_last, span_start + span);
+      rocksdb::Status rs =
+          rocks_->Get(rocksdb::ReadOptions(), cf(kRollupDirty), RollupDirtyKey(code, series_id, span_start), &value);
+      if (rs.ok()) {  // stale: late samples landed in this span
+        Status s = ComputeWindows(index, series_id, low, high, out);
+        if (!s.ok()) return s;
+        continue;
+      }
+      if (!rs.IsNotFound()) return FromRocks(rs);
+      rs = rocks_->Get(rocksdb::ReadOptions(), cf(RollupFamily(index)), RollupChunkKey(series_id, span_start), &value);
+      if (rs.IsNotFound()) continue;  // no data in this span
+      if (!rs.ok()) return FromRocks(rs);
+      int64_t chunk_resolution;
+      Status s = DecodeRollupChunk(value, &chunk_resolution, &stored);
+      if (!s.ok()) return Status::Corruption("series " + std::to_string(series_id) + ": " + s.message());
+      for (const model::FloatWindow& window : stored) {
+        if (window.end_ms >= low && window.end_ms <= high) out->push_back(window);
+      }
+    }
+  }
+  const int64_t unsealed_first = sealed == kNoTime ? first_end : std::max(first_end, sealed + resolution);
+  return ComputeWindows(index, series_id, unsealed_first, last_end, out);
+}
+
+Status DBImpl::WriteSpan(int index, uint64_t series_id, int64_t span_start,
+                         const std::vector<model::FloatWindow>& windows) {
+  rocksdb::WriteBatch batch;
+  const std::string key = RollupChunkKey(series_id, span_start);
+  if (windows.empty()) {
+    batch.Delete(cf(RollupFamily(index)), key);
+  } else {
+    std::string chunk;
+    Status s = EncodeRollupChunk(kResolutions[index], windows, &chunk);
+    if (!s.ok()) return s;
+    batch.Put(cf(RollupFamily(index)), key, chunk);
+  }
+  return FromRocks(rocks_->Write(rocksdb::WriteOptions(), &batch));
+}
+
+Status DBImpl::RedoStaleSpans(int index, DownsampleStats* stats) {
+  const int code = index + 1;
+  const int64_t resolution = kResolutions[index];
+  const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kRollupDirty)));
+  const std::string prefix(1, static_cast<char>(code));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    int key_code;
+    uint64_t series_id;
+    int64_t span_start;
+    const std::string key = it->key().ToString();
+    const std::string mark = it->value().ToString();
+    if (!DecodeRollupDirtyKey(key, &key_code, &series_id, &span_start)) return Status::Corruption("bad stale mark key");
+    if (sealed != kNoTime && span_start < sealed) {
+      // Recompute the sealed part of the span from finer data. The mark is
+      // still in place, so ReadWindows of this resolution is not used here.
+      std::vector<model::FloatWindow> windows;
+      const int64_t high = std::min(span_start + RollupSpanMs(resolution), sealed);
+      Status s = ComputeWindows(index, series_id, span_start + resolution, high, &windows);
+      if (s.ok()) s = WriteSpan(index, series_id, span_start, windows);
+      if (!s.ok()) return s;
+      stats->windows_written += windows.size();
+      ++stats->stale_spans_redone;
+    }
+    // Remove the mark unless a newer late sample replaced it meanwhile.
+    std::lock_guard<std::mutex> lock(rollup_stale_mutex_);
+    std::string current;
+    rocksdb::Status rs = rocks_->Get(rocksdb::ReadOptions(), cf(kRollupDirty), key, &current);
+    if (rs.ok() && current == mark) rs = rocks_->Delete(rocksdb::WriteOptions(), cf(kRollupDirty), key);
+    if (!rs.ok() && !rs.IsNotFound()) return FromRocks(rs);
+  }
+  return FromRocks(it->status());
+}
+
+Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, DownsampleStats* stats) {
+  const int64_t resolution = kResolutions[index];
+  const int64_t old_sealed = rollup_sealed_[index].load(std::memory_order_acquire);
+  int64_t new_sealed = FloorToMultiple(seal_until_ms, resolution);
+  // Coarser windows are built from the finer ones the previous resolution
+  // sealed.
+  if (index > 0) {
+    const int64_t finer_sealed = rollup_sealed_[index - 1].load(std::memory_order_acquire);
+    new_sealed = finer_sealed == kNoTime ? kNoTime : std::min(new_sealed, FloorToMultiple(finer_sealed, resolution));
+  }
+  Status s = RedoStaleSpans(index, stats);
+  if (!s.ok() || new_sealed == kNoTime || new_sealed <= old_sealed) return s;
+
+  // From here on Append marks samples at or before new_sealed as stale for
+  // this resolution, so a late sample that misses the reads below is redone.
+  rollup_sealing_[index].store(new_sealed, std::memory_order_release);
+  uint64_t series_count;
+  {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    series_count = next_series_id_;
+  }
+  const int64_t span = RollupSpanMs(resolution);
+  std::vector<model::FloatWindow> windows, stored, combined;
+  std::string value;
+  for (uint64_t id = 1; id < series_count; ++id) {
+    int64_t min_time, max_time;
+    if (!SeriesTimeRange(id, &min_time, &max_time)) continue;
+    ++stats->series_scanned;
+    const int64_t first_end =
+        std::max(old_sealed == kNoTime ? kNoTime : old_sealed + resolution, model::WindowEnd(min_time, resolution));
+    const int64_t last_end = std::min(new_sealed, model::WindowEnd(max_time, resolution));
+    if (first_end > last_end) continue;
+    windows.clear();
+    s = ComputeWindows(index, id, first_end, last_end, &windows);
+    if (!s.ok()) return s;
+    // Group by span; a span that already holds sealed windows keeps them.
+    size_t begin = 0;
+    while (begin < windows.size()) {
+      const int64_t span_start = RollupSpanStart(windows[begin].end_ms, resolution);
+      size_t end = begin;
+      while (end < windows.size() && windows[end].end_ms <= span_start + span) ++end;
+      combined.clear();
+      if (old_sealed != kNoTime && span_start < old_sealed) {
+        rocksdb::Status rs =
+            rocks_->Get(rocksdb::ReadOptions(), cf(RollupFamily(index)), RollupChunkKey(id, span_start), &value);
+        if (rs.ok()) {
+          int64_t chunk_resolution;
+          s = DecodeRollupChunk(value, &chunk_resolution, &stored);
+          if (!s.ok()) return s;
+          for (const model::FloatWindow& w : stored) {
+            if (w.end_ms < first_end) combined.push_back(w);
+          }
+        } else if (!rs.IsNotFound()) {
+          return FromRocks(rs);
+        }
+      }
+      combined.insert(combined.end(), windows.begin() + static_cast<std::ptrdiff_t>(begin),
+                      windows.begin() + static_cast<std::ptrdiff_t>(end));
+      s = WriteSpan(index, id, span_start, combined);
+      if (!s.ok()) return s;
+      stats->windows_written += end - begin;
+      ++stats->spans_written;
+      begin = end;
+    }
+  }
+  // Every window up to new_sealed is stored: persist, then let readers use it.
+  std::string encoded;
+  PutFixed64BE(&encoded, TimestampToKeyBits(new_sealed));
+  s = FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault), RollupWatermarkKey(index + 1), encoded));
+  if (!s.ok()) return s;
+  rollup_sealed_[index].store(new_sealed, std::memory_order_release);
+  return Status::OK();
+}
+
+Status DBImpl::Downsample(int64_t seal_until_ms, DownsampleStats* stats) {
+  std::lock_guard<std::mutex> lock(downsample_mutex_);
+  *stats = DownsampleStats();
+  for (int index = 0; index < 3; ++index) {
+    Status s = DownsampleResolution(index, seal_until_ms, stats);
+    if (!s.ok()) return s;
+    stats->sealed_until_ms[index] = rollup_sealed_[index].load(std::memory_order_acquire);
+  }
+  return Status::OK();
+}
+
+bool DBImpl::MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const std::vector<int64_t>& timestamps,
+                              rocksdb::WriteBatch* batch) {
+  bool marked = false;
+  for (int index = 0; index < 3; ++index) {
+    const int64_t sealing = rollup_sealing_[index].load(std::memory_order_acquire);
+    if (sealing == kNoTime || min_timestamp > sealing) continue;
+    const int64_t resolution = kResolutions[index];
+    int64_t last_span = kNoTime;
+    for (int64_t t : timestamps) {
+      if (t > sealing) continue;
+      const int64_t span_start = RollupSpanStart(model::WindowEnd(t, resolution), resolution);
+      if (span_start == last_span) continue;
+      last_span = span_start;
+      std::string mark;
+      PutFixed64BE(&mark, rollup_mark_sequence_.fetch_add(1, std::memory_order_relaxed));
+      batch->Put(cf(kRollupDirty), RollupDirtyKey(index + 1, series_id, span_start), mark);
+      marked = true;
+    }
+  }
+  return marked;
+}
+
+Status DBImpl::LoadRollupWatermarks() {
+  for (int index = 0; index < 3; ++index) {
+    std::string value;
+    rocksdb::Status rs = rocks_->Get(rocksdb::ReadOptions(), cf(kDefault), RollupWatermarkKey(index + 1), &value);
+    int64_t sealed = kNoTime;
+    if (rs.ok()) {
+      if (value.size() != 8) return Status::Corruption("bad rollup watermark");
+      sealed = KeyBitsToTimestamp(DecodeFixed64BE(value.data()));
+    } else if (!rs.IsNotFound()) {
+      return FromRocks(rs);
+    }
+    rollup_sealed_[index].store(sealed, std::memory_order_release);
+    rollup_sealing_[index].store(sealed, std::memory_order_release);
+  }
+  return Status::OK();
+}
+
+int RollupResolutionIndex(int64_t resolution_ms) {
+  for (int index = 0; index < 3; ++index) {
+    if (kResolutions[index] == resolution_ms) return index;
+  }
+  return -1;
+}
+
+}  // namespace tsvault::storage
