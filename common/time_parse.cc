@@ -6,7 +6,7 @@
 #include <ctime>
 #include <string>
 
-namespace tsvault::query {
+namespace tsvault {
 
 namespace {
 
@@ -164,4 +164,4 @@ Status ParseDurationParam(std::string_view text, int64_t* ms) {
   return Status::OK();
 }
 
-}  // namespace tsvault::query
+}  // namespace tsvault

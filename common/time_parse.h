@@ -6,7 +6,7 @@
 
 #include "common/status.h"
 
-namespace tsvault::query {
+namespace tsvault {
 
 // The bounds Prometheus uses when start/end are absent.
 inline constexpr int64_t kMinTimeMs = INT64_MIN;
@@ -23,4 +23,4 @@ Status ParseDurationParam(std::string_view text, int64_t* ms);
 // Parses a Prometheus duration literal only ("1h30m"); no float seconds.
 Status ParsePromDuration(std::string_view text, int64_t* ms);
 
-}  // namespace tsvault::query
+}  // namespace tsvault

@@ -57,12 +57,12 @@ Status ParseTimeFlag(const std::string& text, int64_t now, int64_t* ms) {
   }
   if (!text.empty() && text[0] == '-') {
     int64_t ago;
-    if (query::ParsePromDuration(text.substr(1), &ago).ok()) {
+    if (ParsePromDuration(text.substr(1), &ago).ok()) {
       *ms = now - ago;
       return Status::OK();
     }
   }
-  return query::ParseTimeParam(text, ms);
+  return ParseTimeParam(text, ms);
 }
 
 // The series a run sends, as batches of at most `batch` series, each batch a
@@ -232,11 +232,11 @@ int RunLoadgen(const LoadgenFlags& flags) {
   }
   int64_t interval_ms, from_ms, to_ms, duration_ms;
   const int64_t now = NowMs();
-  Status s = query::ParsePromDuration(flags.interval, &interval_ms);
+  Status s = ParsePromDuration(flags.interval, &interval_ms);
   if (s.ok() && interval_ms <= 0) s = Status::InvalidArgument("interval must be positive");
   if (s.ok()) s = ParseTimeFlag(flags.from, now, &from_ms);
   if (s.ok()) s = ParseTimeFlag(flags.to, now, &to_ms);
-  if (s.ok()) s = query::ParsePromDuration(flags.duration, &duration_ms);
+  if (s.ok()) s = ParsePromDuration(flags.duration, &duration_ms);
   if (!s.ok()) {
     std::fprintf(stderr, "loadgen: %s\n", s.message().c_str());
     return 2;

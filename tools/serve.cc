@@ -9,6 +9,7 @@
 #include "http/server.h"
 #include "query/api/api.h"
 #include "common/time_parse.h"
+#include "compaction/downsampler.h"
 #include "remote_write/receiver.h"
 #include "storage/db.h"
 #include "tools/commands.h"
@@ -32,6 +33,8 @@ struct ServeFlags {
   std::string query_timeout = "2m";
   int64_t query_max_samples = 50'000'000;
   int query_max_concurrency = 20;
+  std::string downsample_grace = "1h";
+  std::string downsample_interval = "1m";
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -41,7 +44,7 @@ struct ServeFlags {
 
 int64_t DurationFlag(const std::string& name, const std::string& text) {
   int64_t ms;
-  Status s = query::ParsePromDuration(text, &ms);
+  Status s = ParsePromDuration(text, &ms);
   if (!s.ok()) Fail("invalid --" + name + ": " + s.message());
   return ms;
 }
@@ -76,6 +79,13 @@ int RunServe(const ServeFlags& flags) {
   remote_write::Ingester ingester(db.get(), remote_write::Receiver::IngesterOptionsFrom(flags.receiver),
                                   metrics.registry());
   remote_write::Receiver receiver(&ingester, flags.receiver);
+
+  // Long-term history: seal rollup windows once they are older than the grace.
+  compaction::DownsamplerOptions downsampler_options;
+  downsampler_options.grace = std::chrono::milliseconds(DurationFlag("downsample.grace", flags.downsample_grace));
+  downsampler_options.interval =
+      std::chrono::milliseconds(std::max<int64_t>(1000, DurationFlag("downsample.interval", flags.downsample_interval)));
+  auto downsampler = std::make_unique<compaction::Downsampler>(db.get(), downsampler_options, metrics.registry());
   query::ApiOptions api_options{TSVAULT_VERSION, TSVAULT_REVISION, __DATE__};
   api_options.engine.lookback_delta =
       std::chrono::milliseconds(DurationFlag("query.lookback-delta", flags.query_lookback_delta));
@@ -115,6 +125,7 @@ int RunServe(const ServeFlags& flags) {
 
   s = server.Start();
   if (!s.ok()) Fail("cannot listen on " + flags.listen + ": " + s.ToString());
+  downsampler->Start();
   spdlog::info("tsvault {} listening on http://{} (data in {}, wal-sync={})", TSVAULT_VERSION,
                flags.listen, flags.data_dir, flags.wal_sync);
 
@@ -122,6 +133,7 @@ int RunServe(const ServeFlags& flags) {
   sigwait(&signals, &received);
   spdlog::info("received signal {}, shutting down", received);
   server.Stop();
+  downsampler.reset();  // waits for a run in progress
   db.reset();  // final checkpoint
   spdlog::info("storage closed cleanly");
   return 0;
@@ -163,6 +175,11 @@ void AddServeCommand(CLI::App* app) {
   serve->add_option("--query.timeout", flags->query_timeout, "Longest a query may run")->capture_default_str();
   serve->add_option("--query.max-samples", flags->query_max_samples,
                     "Most samples a query may hold in memory; more fails the query")->capture_default_str();
+  serve->add_option("--downsample.grace", flags->downsample_grace,
+                    "Rollup windows (5m, 1h, 1d) are sealed this long after they end; later samples redo them")
+      ->capture_default_str();
+  serve->add_option("--downsample.interval", flags->downsample_interval, "How often the downsampler runs")
+      ->capture_default_str();
   serve->add_option("--query.max-concurrency", flags->query_max_concurrency,
                     "Most queries evaluating at once; more wait, within their timeout")
       ->capture_default_str()

@@ -3,6 +3,8 @@
 // holds is refused.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -77,6 +79,16 @@ TEST(CompactCommandTest, CompactsAStoppedNodeAndRefusesARunningOne) {
   ASSERT_EQ(RunTsvault({"compact", "--storage.path=" + options.data_dir}, log), 0) << testing::ReadLogTail(log);
   const uint64_t bytes_after = DirectoryBytes(options.data_dir);
   EXPECT_LE(bytes_after, bytes_before);
+
+  // With no grace, compact seals every window of the half hour as rollups.
+  EXPECT_EQ(RunTsvault({"compact", "--storage.path=" + options.data_dir, "--downsample.grace=7x"}, log), 2 << 8);
+  EXPECT_NE(testing::ReadLogTail(log).find("invalid --downsample.grace"), std::string::npos);
+  std::remove(log.c_str());
+  ASSERT_EQ(RunTsvault({"compact", "--storage.path=" + options.data_dir, "--downsample.grace=0s"}, log), 0)
+      << testing::ReadLogTail(log);
+  const std::string compact_log = testing::ReadLogTail(log);
+  EXPECT_NE(compact_log.find("compact: downsampled"), std::string::npos) << compact_log;
+  EXPECT_EQ(compact_log.find(" 0 windows"), std::string::npos) << compact_log;
 
   ASSERT_TRUE(server.Start().ok()) << server.LogTail();
   EXPECT_EQ(Query(server.base_url(), promql, time), before);

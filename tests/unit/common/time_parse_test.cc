@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace tsvault::query {
+namespace tsvault {
 namespace {
 
 TEST(TimeParseTest, UnixSecondsAndRfc3339) {
@@ -42,4 +42,4 @@ TEST(TimeParseTest, Durations) {
 }
 
 }  // namespace
-}  // namespace tsvault::query
+}  // namespace tsvault
