@@ -11,6 +11,7 @@
 #include "query/promql/prettifier.h"
 #include "query/promql/parser.h"
 #include "common/time_parse.h"
+#include "model/rollup.h"
 
 namespace tsvault::query {
 
@@ -81,6 +82,41 @@ bool ParseTimeout(const FormValues& form, QueryControl* control, http::Response*
   return true;
 }
 
+// Reads `max_source_resolution` (Thanos Querier's parameter): "auto" or
+// absent (rollups where they answer exactly), "raw" or "0s", "5m", "1h",
+// "1d". False after writing the error.
+bool ParseMaxSourceResolution(const FormValues& form, QueryControl* control, http::Response* response) {
+  const std::string text = form.Get("max_source_resolution");
+  if (text.empty() || text == "auto") return true;
+  if (text == "raw" || text == "0s" || text == "0") {
+    control->max_source_resolution_ms = 0;
+    return true;
+  }
+  int64_t ms = -1;
+  ParsePromDuration(text, &ms);
+  if (ms != model::kResolution5m && ms != model::kResolution1h && ms != model::kResolution1d) {
+    WriteInvalidParam("max_source_resolution",
+                      "\"" + text + "\" is not a resolution tsvault keeps: use auto, raw (or 0s), 5m, 1h or 1d",
+                      response);
+    return false;
+  }
+  control->max_source_resolution_ms = ms;
+  return true;
+}
+
+// The X-Tsvault-Resolutions header: the resolutions that served the query,
+// e.g. "raw,1h".
+void SetResolutionsHeader(const QueryResult& result, http::Response* response) {
+  std::string value;
+  for (int64_t resolution : result.resolutions_used) {
+    if (!value.empty()) value.push_back(',');
+    value += resolution == 0 ? "raw" : resolution == model::kResolution5m ? "5m"
+                                     : resolution == model::kResolution1h ? "1h"
+                                                                          : "1d";
+  }
+  if (!value.empty()) response->SetHeader("X-Tsvault-Resolutions", value);
+}
+
 void WriteQueryError(const Status& status, http::Response* response) {
   if (status.IsInvalidArgument()) return WriteInvalidParam("query", status.message(), response);
   WriteStatusError(status, response);
@@ -95,12 +131,14 @@ void HandleQuery(const Engine* engine, const http::Request& request, http::Respo
   }
   QueryControl control;
   if (!ParseTimeout(form, &control, response)) return;
+  if (!ParseMaxSourceResolution(form, &control, response)) return;
   QueryResult result;
   Status s = engine->InstantQuery(form.Get("query"), time_ms, &result, control);
   if (!s.ok()) return WriteQueryError(s, response);
   std::string data;
   AppendJsonQueryData(result, &data);
   WriteRawSuccess(data, response);
+  SetResolutionsHeader(result, response);
 }
 
 void HandleQueryRange(const Engine* engine, const http::Request& request, http::Response* response) {
@@ -124,9 +162,11 @@ void HandleQueryRange(const Engine* engine, const http::Request& request, http::
   }
   QueryControl control;
   if (!ParseTimeout(form, &control, response)) return;
+  if (!ParseMaxSourceResolution(form, &control, response)) return;
   QueryResult result;
   s = engine->RangeQuery(form.Get("query"), start, end, step, &result, control);
   if (!s.ok()) return WriteQueryError(s, response);
+  SetResolutionsHeader(result, response);
   std::string data;
   AppendJsonQueryData(result, &data);
   WriteRawSuccess(data, response);

@@ -113,6 +113,14 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
     arg_vectors[j].push_back(Sample{state_->arena.Empty(), 0, 0, nullptr});
   }
 
+  // A range function that rollup windows answer exactly reads them instead
+  // of the raw samples (per series; a series with native histograms falls
+  // back to raw).
+  int64_t resolution = 0;
+  if (!source.from_subquery) {
+    resolution = ChooseRollupResolution(name, state_->max_source_resolution_ms, source.range_ms, source.offset_ms,
+                                        source.at_ms, start_, end_, interval_);
+  }
   if (!source.from_subquery) {
     const auto& selector = *argument.As<promql::MatrixSelector>().selector;
     const int64_t last = (source.at_ms ? *source.at_ms : end_) - source.offset_ms;
@@ -121,6 +129,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
     hints.step_ms = interval_;
     hints.range_ms = source.range_ms;
     hints.function = std::string(name);
+    hints.max_resolution_ms = resolution;
     source.set = SelectSeries(state_, selector, hints);
   }
 
@@ -131,6 +140,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
   Vector step_out;
   const bool keep_name = name == "last_over_time";
   std::unique_ptr<PointReader> reader;
+  std::vector<model::FloatWindow> windows;
   while (true) {
     MetricRef metric;
     if (source.from_subquery) {
@@ -141,6 +151,19 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
     } else {
       if (!source.set->Next()) break;
       metric = state_->arena.Make(source.set->labels());
+      if (resolution > 0) {
+        Series series;
+        if (EvalRangeCallOnWindows(call, name, source.set.get(), resolution, source.range_ms, source.offset_ms,
+                                   source.at_ms, metric, &windows, &series)) {
+          if (series.size() > 0) {
+            state_->current_samples += static_cast<int64_t>(series.size());
+            if (state_->current_samples > state_->max_samples) ThrowTooManySamples();
+            out.push_back(std::move(series));
+          }
+          continue;
+        }
+      }
+      state_->resolutions_used.insert(0);
       reader = NewStoragePointReader(source.set->Samples());
     }
     state_->CheckInterrupt();
@@ -208,6 +231,56 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
   }
   if (ContainsSameLabelset(out)) ThrowExecution("vector cannot contain metrics with the same labelset");
   return out;
+}
+
+bool Evaluator::EvalRangeCallOnWindows(const promql::Call& call, std::string_view name, storage::SeriesSet* set,
+                                       int64_t resolution, int64_t range_ms, int64_t offset_ms,
+                                       std::optional<int64_t> at_ms, MetricRef metric,
+                                       std::vector<model::FloatWindow>* windows, Series* series) {
+  (void)call;
+  Status s = set->Windows(resolution, windows);
+  if (!s.ok()) {
+    if (s.IsUnsupported()) return false;
+    throw EvalError{s};
+  }
+  for (const model::FloatWindow& window : *windows) {
+    if (window.has_histograms) return false;  // the float fields do not describe it
+  }
+  state_->resolutions_used.insert(resolution);
+  state_->CheckInterrupt();
+  NodeHelper enh;
+  enh.state = state_;
+  *series = Series{name == "last_over_time" ? metric : enh.DropMetricName(metric), {}, {}};
+  size_t next = 0;  // windows before it ended before the current range
+  for (int64_t ts = start_; ts <= end_; ts += interval_) {
+    const int64_t window_end = (at_ms ? *at_ms : ts) - offset_ms;
+    const int64_t window_start = window_end - range_ms;
+    while (next < windows->size() && (*windows)[next].end_ms < window_start) ++next;
+    // [start, end] = the sample at exactly `start` (the last of the window
+    // ending there) plus the windows ending in (start, end].
+    model::FloatWindow folded;
+    folded.end_ms = window_start;
+    for (size_t i = next; i < windows->size() && (*windows)[i].end_ms <= window_end; ++i) {
+      const model::FloatWindow& window = (*windows)[i];
+      if (window.end_ms == window_start) {
+        if (window.count == 0 || window.last_t != window_start) continue;
+        model::FloatWindow boundary;
+        boundary.end_ms = window_start;
+        boundary.count = 1;
+        boundary.first_t = boundary.last_t = window.last_t;
+        boundary.first_v = boundary.last_v = boundary.min = boundary.max = window.last_v;
+        KahanAdd(window.last_v, &boundary.sum, &boundary.sum_compensation);
+        model::MergeWindow(boundary, &folded);
+      } else {
+        model::MergeWindow(window, &folded);
+      }
+    }
+    double value;
+    if (folded.count == 0 || !EvalRollupFunction(name, folded, range_ms, window_end, &value)) continue;
+    if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
+    series->floats.push_back({ts, value});
+  }
+  return true;
 }
 
 }  // namespace tsvault::query::eval

@@ -90,6 +90,7 @@ Status Engine::Run(std::string_view query, int64_t start_ms, int64_t end_ms, int
   state.deadline = std::chrono::steady_clock::now() + timeout;
   state.cancelled = control.cancelled;
   state.max_samples = options_.max_samples;
+  state.max_source_resolution_ms = control.max_source_resolution_ms;
 
   // Wait for a slot among --query.max-concurrency; the wait is part of the
   // query's time, as in Prometheus.
@@ -109,6 +110,7 @@ Status Engine::Run(std::string_view query, int64_t start_ms, int64_t end_ms, int
     eval::Evaluator evaluator(&state, start_ms, end_ms, instant ? 1 : step_ms);
     eval::Matrix matrix = evaluator.Eval(*expr);
     state.CheckInterrupt();
+    result->resolutions_used.assign(state.resolutions_used.begin(), state.resolutions_used.end());
     if (!instant) {
       result->type = ResultType::kMatrix;
       std::sort(matrix.begin(), matrix.end(), [](const eval::Series& a, const eval::Series& b) {

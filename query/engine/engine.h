@@ -57,6 +57,14 @@ struct QueryControl {
   std::optional<std::chrono::milliseconds> timeout;
   // When set and it becomes true, the query stops with Cancelled.
   const std::atomic<bool>* cancelled = nullptr;
+  // The coarsest rollup resolution (Thanos' max_source_resolution) a range
+  // function may read when its windows answer it exactly: 0 reads raw
+  // samples only; 5m, 1h or 1d allow rollups up to it. The default allows
+  // all (`auto`): each selector then reads the coarsest resolution whose
+  // windows give the same answer as the raw samples (docs/downsampling.md).
+  int64_t max_source_resolution_ms = kAutoSourceResolution;
+
+  static constexpr int64_t kAutoSourceResolution = 24 * 60 * 60 * 1000;
 };
 
 // A float sample at a time.
@@ -101,6 +109,9 @@ struct QueryResult {
   FloatPoint scalar;
   int64_t string_timestamp_ms = 0;
   std::string string_value;
+  // The resolutions that served the query's selectors, ascending: 0 for
+  // raw samples, else the rollup resolution in milliseconds.
+  std::vector<int64_t> resolutions_used;
 };
 
 class Engine {

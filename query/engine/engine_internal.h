@@ -15,6 +15,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +28,7 @@
 #include "query/engine/engine.h"
 #include "model/float_histogram.h"
 #include "model/kahan_sum.h"
+#include "model/rollup.h"
 #include "query/promql/ast.h"
 #include "storage/db.h"
 
@@ -103,6 +106,11 @@ struct QueryState {
   std::chrono::steady_clock::time_point deadline;
   const std::atomic<bool>* cancelled = nullptr;
   int64_t current_samples = 0;  // samples held in memory (Prometheus' accounting)
+  // The coarsest stored resolution selectors may read (max_source_resolution):
+  // 0 for raw only.
+  int64_t max_source_resolution_ms = 0;
+  // Resolutions that served selectors of this query (0 = raw samples).
+  std::set<int64_t> resolutions_used;
   int64_t max_samples = 0;
   // Throws on timeout or cancellation.
   void CheckInterrupt() const;
@@ -210,6 +218,25 @@ const promql::Expr& Unwrap(const promql::Expr& expr);
 const promql::Expr& UnwrapParens(const promql::Expr& expr);
 // The labels absent()/absent_over_time() report for their argument.
 Labels AbsentLabels(const promql::Expr& argument);
+// The factor by which Prometheus' extrapolatedRate scales last - first (plus
+// resets): extrapolation to the range boundaries, per second for rate.
+// `floats` and `first_value` matter only for counters (the zero point).
+double ExtrapolationFactor(int64_t first_t, int64_t last_t, size_t samples_minus_one, bool floats,
+                           double first_value, double result, int64_t range_start, int64_t range_end,
+                           int64_t range_ms, bool is_counter, bool is_rate);
+
+// Rollups (rollup_eval.cc): the coarsest resolution whose windows answer
+// `function` over [t - range, t] exactly at every step of this evaluator
+// (range, offset, @ and step times multiples of it), at most
+// `max_resolution_ms` (0: raw only); 0 when none does.
+int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution_ms, int64_t range_ms,
+                               int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
+                               int64_t end_ms, int64_t interval_ms);
+// The value of rollup-able `function` for the folded windows of one range
+// (count > 0); false when the function has no value (rate with one sample).
+bool EvalRollupFunction(std::string_view function, const model::FloatWindow& range, int64_t range_ms,
+                        int64_t window_end_ms, double* value);
+
 // Prometheus' quantile over float values (sorts `values`).
 double Quantile(double q, std::vector<double>* values);
 // Prometheus' Kahan-Neumaier summation step (model/kahan_sum.h).
@@ -253,6 +280,12 @@ class Evaluator {
   Matrix EvalStepInvariant(const promql::StepInvariantExpr& expr);
   Matrix EvalUnary(const promql::UnaryExpr& expr);
   Matrix EvalNumber(double value);
+  // call.cc: one series of a range function answered from rollup windows
+  // at `resolution`; false when the series must be read raw instead.
+  bool EvalRangeCallOnWindows(const promql::Call& call, std::string_view name, storage::SeriesSet* set,
+                              int64_t resolution, int64_t range_ms, int64_t offset_ms,
+                              std::optional<int64_t> at_ms, MetricRef metric,
+                              std::vector<model::FloatWindow>* windows, Series* series);
   // selectors.cc
   Matrix EvalVectorSelector(const promql::VectorSelector& selector, bool timestamps_as_values);
   Matrix EvalMatrixSelector(const promql::MatrixSelector& selector);

@@ -62,20 +62,9 @@ void ExtrapolatedRate(const FunctionInput& in, bool is_counter, bool is_rate, Ve
   } else {
     return;
   }
-  double duration_to_start = static_cast<double>(first_t - range_start) / 1000;
-  const double duration_to_end = static_cast<double>(range_end - last_t) / 1000;
-  const double sampled_interval = static_cast<double>(last_t - first_t) / 1000;
-  const double average_between = sampled_interval / static_cast<double>(samples_minus_one);
-  if (is_counter && result_float > 0 && !in.floats.empty() && in.floats.front().f >= 0) {
-    const double duration_to_zero = sampled_interval * (in.floats.front().f / result_float);
-    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
-  }
-  const double threshold = average_between * 1.1;
-  double extrapolate_to = sampled_interval;
-  extrapolate_to += duration_to_start < threshold ? duration_to_start : average_between / 2;
-  extrapolate_to += duration_to_end < threshold ? duration_to_end : average_between / 2;
-  double factor = extrapolate_to / sampled_interval;
-  if (is_rate) factor /= static_cast<double>(in.range_ms) / 1000;
+  const double factor = ExtrapolationFactor(first_t, last_t, samples_minus_one, !in.floats.empty(),
+                                            in.floats.empty() ? 0 : in.floats.front().f, result_float, range_start,
+                                            range_end, in.range_ms, is_counter, is_rate);
   if (result_histogram) {
     auto scaled = std::make_shared<model::FloatHistogram>(*result_histogram);
     scaled->Scale(factor);
@@ -212,6 +201,26 @@ const FunctionEntry kRangeFunctions[] = {
 };
 
 }  // namespace
+
+double ExtrapolationFactor(int64_t first_t, int64_t last_t, size_t samples_minus_one, bool floats,
+                           double first_value, double result, int64_t range_start, int64_t range_end,
+                           int64_t range_ms, bool is_counter, bool is_rate) {
+  double duration_to_start = static_cast<double>(first_t - range_start) / 1000;
+  const double duration_to_end = static_cast<double>(range_end - last_t) / 1000;
+  const double sampled_interval = static_cast<double>(last_t - first_t) / 1000;
+  const double average_between = sampled_interval / static_cast<double>(samples_minus_one);
+  if (is_counter && result > 0 && floats && first_value >= 0) {
+    const double duration_to_zero = sampled_interval * (first_value / result);
+    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+  }
+  const double threshold = average_between * 1.1;
+  double extrapolate_to = sampled_interval;
+  extrapolate_to += duration_to_start < threshold ? duration_to_start : average_between / 2;
+  extrapolate_to += duration_to_end < threshold ? duration_to_end : average_between / 2;
+  double factor = extrapolate_to / sampled_interval;
+  if (is_rate) factor /= static_cast<double>(range_ms) / 1000;
+  return factor;
+}
 
 std::span<const FunctionEntry> RangeFunctions() { return kRangeFunctions; }
 

@@ -149,6 +149,7 @@ std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series) {
 
 std::unique_ptr<storage::SeriesSet> SelectSeries(QueryState* state, const promql::VectorSelector& selector,
                                                  const storage::SelectHints& hints) {
+  if (hints.max_resolution_ms == 0) state->resolutions_used.insert(0);
   std::unique_ptr<storage::SeriesSet> set;
   Status s = state->db->Select(hints, selector.matchers, &set);
   if (!s.ok()) throw EvalError{s};

@@ -1,0 +1,73 @@
+// Functions over a range answered from rollup windows (model/rollup.h):
+// which resolution can answer a range function exactly, and the function's
+// value from the folded windows, with the formulas the raw path uses.
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+#include "query/engine/engine_internal.h"
+
+namespace tsvault::query::eval {
+
+namespace {
+
+// The functions whose value depends only on what a FloatWindow keeps.
+bool IsRollupFunction(std::string_view function) {
+  static constexpr std::string_view kFunctions[] = {
+      "rate", "increase", "delta", "resets", "changes", "count_over_time", "sum_over_time",
+      "min_over_time", "max_over_time", "last_over_time", "present_over_time"};
+  return std::find(std::begin(kFunctions), std::end(kFunctions), function) != std::end(kFunctions);
+}
+
+bool Divides(int64_t resolution, int64_t value) { return value % resolution == 0; }
+
+}  // namespace
+
+int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution_ms, int64_t range_ms,
+                               int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
+                               int64_t end_ms, int64_t interval_ms) {
+  if (max_resolution_ms <= 0 || !IsRollupFunction(function) || range_ms <= 0) return 0;
+  for (int64_t resolution : {model::kResolution1d, model::kResolution1h, model::kResolution5m}) {
+    if (resolution > max_resolution_ms) continue;
+    if (!Divides(resolution, range_ms) || !Divides(resolution, offset_ms)) continue;
+    if (at_ms.has_value()) {
+      if (!Divides(resolution, *at_ms)) continue;
+    } else if (!Divides(resolution, start_ms) || (end_ms != start_ms && !Divides(resolution, interval_ms))) {
+      continue;
+    }
+    return resolution;
+  }
+  return 0;
+}
+
+bool EvalRollupFunction(std::string_view function, const model::FloatWindow& range, int64_t range_ms,
+                        int64_t window_end_ms, double* value) {
+  if (function == "count_over_time") {
+    *value = static_cast<double>(range.count);
+  } else if (function == "sum_over_time") {
+    *value = std::isinf(range.sum) ? range.sum : range.sum + range.sum_compensation;
+  } else if (function == "min_over_time") {
+    *value = range.min;
+  } else if (function == "max_over_time") {
+    *value = range.max;
+  } else if (function == "last_over_time") {
+    *value = range.last_v;
+  } else if (function == "present_over_time") {
+    *value = 1;
+  } else if (function == "resets") {
+    *value = static_cast<double>(range.resets);
+  } else if (function == "changes") {
+    *value = static_cast<double>(range.changes);
+  } else {
+    const bool is_counter = function != "delta";
+    const bool is_rate = function == "rate";
+    if (range.count < 2) return false;
+    double result = range.last_v - range.first_v;
+    if (is_counter) result += range.reset_compensation;
+    *value = result * ExtrapolationFactor(range.first_t, range.last_t, range.count - 1, true, range.first_v, result,
+                                          window_end_ms - range_ms, window_end_ms, range_ms, is_counter, is_rate);
+  }
+  return true;
+}
+
+}  // namespace tsvault::query::eval
