@@ -27,6 +27,12 @@ struct SelfMetrics::Impl {
           .Name("tsvault_http_request_duration_seconds")
           .Help("Time to handle an HTTP request, by route.")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter>& queries_by_resolution =
+      prometheus::BuildCounter()
+          .Name("tsvault_query_resolutions_total")
+          .Help("PromQL queries by a resolution that served them (raw, 5m, 1h, 1d): a query counts once per "
+                "resolution it read.")
+          .Register(*registry);
   prometheus::Histogram& wal_sync_seconds =
       prometheus::BuildHistogram()
           .Name("tsvault_storage_wal_sync_duration_seconds")
@@ -91,6 +97,13 @@ void SelfMetrics::ObserveRequest(const std::string& route, int status, double se
 }
 
 void SelfMetrics::ObserveWalSync(double seconds) { impl_->wal_sync_seconds.Observe(seconds); }
+
+void SelfMetrics::ObserveQueryResolutions(const std::vector<int64_t>& resolutions_used) {
+  for (int64_t resolution : resolutions_used) {
+    const char* name = resolution == 0 ? "raw" : resolution == 5 * 60'000 ? "5m" : resolution == 3600'000 ? "1h" : "1d";
+    impl_->queries_by_resolution.Add({{"resolution", name}}).Increment();
+  }
+}
 
 void SelfMetrics::Handle(storage::DB* db, const http::Request&, http::Response* response) {
   std::lock_guard<std::mutex> lock(impl_->mutex);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/http.h"
 #include "storage/db.h"
@@ -24,6 +25,9 @@ class SelfMetrics {
   void ObserveRequest(const std::string& route, int status, double seconds);
   // For storage::Options::wal_sync_observer.
   void ObserveWalSync(double seconds);
+  // For query::EngineOptions::resolution_observer: counts the query once per
+  // resolution that served it.
+  void ObserveQueryResolutions(const std::vector<int64_t>& resolutions_used);
   // Handles GET /metrics: refreshes storage gauges from `db` and serializes
   // the registry in the Prometheus text format.
   void Handle(storage::DB* db, const http::Request& request, http::Response* response);

@@ -92,6 +92,9 @@ int RunServe(const ServeFlags& flags) {
   api_options.engine.timeout = std::chrono::milliseconds(DurationFlag("query.timeout", flags.query_timeout));
   api_options.engine.max_samples = flags.query_max_samples;
   api_options.engine.max_concurrency = flags.query_max_concurrency;
+  api_options.engine.resolution_observer = [&metrics](const std::vector<int64_t>& resolutions) {
+    metrics.ObserveQueryResolutions(resolutions);
+  };
   query::Api api(db.get(), api_options);
 
   http::ServerOptions server_options;

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,9 @@ struct EngineOptions {
   // Most queries evaluating at once; more wait for a slot, and the wait
   // counts against their timeout. <= 0: unlimited.
   int max_concurrency = 20;
+  // Called after every successful query with the resolutions that served
+  // it (QueryResult::resolutions_used); for /metrics. May be empty.
+  std::function<void(const std::vector<int64_t>& resolutions_used)> resolution_observer;
 };
 
 // Per-query controls.

@@ -195,6 +195,16 @@ TEST_F(RollupDifferentialTest, AutoAnswersLikeRawInEveryState) {
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the downsampler redoes the stale spans
   EXPECT_NE(server_->LogTail(100000).find("stale spans redone"), std::string::npos);
   CompareAutoWithRaw("stale spans redone", start, end, &rollup_answers);
+
+  // /metrics counts queries by the resolutions that served them.
+  http::Response metrics;
+  ASSERT_TRUE(client->Get("/metrics", &metrics).ok());
+  for (const char* resolution : {"raw", "5m", "1h", "1d"}) {
+    const std::string series = std::string("tsvault_query_resolutions_total{resolution=\"") + resolution + "\"} ";
+    const size_t at = metrics.body.find(series);
+    ASSERT_NE(at, std::string::npos) << series;
+    EXPECT_GT(std::stod(metrics.body.substr(at + series.size())), 0) << series;
+  }
 }
 
 TEST_F(RollupDifferentialTest, BadResolutionIsABadDataError) {
