@@ -45,6 +45,11 @@ struct Options {
   uint64_t block_cache_bytes = 256ull << 20;
   // Start the background checkpoint thread (tests turn it off to control it).
   bool background_checkpoints = true;
+  // Open read-only (RocksDB's OpenForReadOnly): works on a directory a
+  // running server holds, sees the data as of the open, and refuses every
+  // write (Append, Checkpoint, Downsample, CompactAll answer Unsupported).
+  // The directory must exist.
+  bool read_only = false;
   // Checkpoint when the DB is destroyed. Tests turn it off to leave the WAL
   // as a crash would.
   bool checkpoint_on_close = true;
@@ -146,6 +151,18 @@ struct DownsampleStats {
   int64_t sealed_until_ms[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
 };
 
+// What one resolution of the store holds (DB::Inspect).
+struct ResolutionSummary {
+  int64_t resolution_ms = 0;       // 0 for raw samples, else 5m, 1h or 1d
+  int64_t min_time_ms = INT64_MAX;  // first sample (raw) or first window end
+  int64_t max_time_ms = INT64_MIN;  // last sample (raw); rollups: end of the last span holding windows, at most sealed_until
+  uint64_t series = 0;              // series with data at this resolution
+  uint64_t chunks = 0;              // persisted chunks (raw) or rollup spans
+  uint64_t points = 0;              // samples (raw) or windows (rollups) in them
+  uint64_t bytes = 0;               // the column family's size on disk and in memtables
+  int64_t sealed_until_ms = INT64_MIN;  // rollups: the downsampler's watermark
+};
+
 // Per-label-name cardinality, for /api/v1/status/tsdb.
 struct CardinalityStats {
   std::vector<std::pair<std::string, uint64_t>> series_count_by_metric_name;
@@ -215,8 +232,14 @@ class DB {
 
   // Engine counters.
   virtual DBStats Stats() = 0;
-  // Top-`limit` cardinality figures over series with data in the head.
-  virtual CardinalityStats Cardinality(size_t limit) = 0;
+  // Per resolution (raw, 5m, 1h, 1d): time range, series, chunks, points and
+  // bytes of what is persisted (raw: the chunk store, not the head). Scans
+  // every chunk key, reading only chunk headers: slow on a large store.
+  virtual Status Inspect(std::vector<ResolutionSummary>* out) = 0;
+  // Top-`limit` cardinality figures over the series with data in the head
+  // (`all_series` false, as Prometheus' head stats) or over every series
+  // known (`all_series` true, for `tsvault inspect`).
+  virtual CardinalityStats Cardinality(size_t limit, bool all_series) = 0;
 };
 
 }  // namespace tsvault::storage

@@ -14,6 +14,7 @@
 namespace tsvault::storage {
 
 Status DBImpl::Checkpoint() {
+  if (options_.read_only) return Status::Unsupported("the database is open read-only");
   std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mutex_);
   // Ingestion pauses for the duration: the snapshot of the head and the WAL
   // truncation must describe the same moment.
@@ -73,6 +74,7 @@ Status DBImpl::Checkpoint() {
 }
 
 Status DBImpl::CompactAll() {
+  if (options_.read_only) return Status::Unsupported("the database is open read-only");
   Status s = Checkpoint();
   if (!s.ok()) return s;
   rocksdb::FlushOptions flush;

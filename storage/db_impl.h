@@ -79,7 +79,9 @@ class DBImpl final : public DB {
   // head_mutex_ shared per series. REQUIRES: no lock held.
   Status Downsample(int64_t seal_until_ms, DownsampleStats* stats) override;
   DBStats Stats() override;
-  CardinalityStats Cardinality(size_t limit) override;
+  // Reads RocksDB only (db_inspect.cc). REQUIRES: no lock held.
+  Status Inspect(std::vector<ResolutionSummary>* out) override;
+  CardinalityStats Cardinality(size_t limit, bool all_series) override;
 
  private:
   friend class DBSeriesSet;

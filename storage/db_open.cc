@@ -101,9 +101,15 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(ColumnFamilyProfile profile,
 Status DBImpl::OpenImpl() {
   const auto begin = std::chrono::steady_clock::now();
   std::error_code ec;
-  std::filesystem::create_directories(options_.data_dir, ec);
-  if (ec) {
-    return Status::IOError("cannot create data directory " + options_.data_dir + ": " + ec.message());
+  if (options_.read_only) {
+    if (!std::filesystem::exists(options_.data_dir + "/rocksdb", ec)) {
+      return Status::NotFound("no tsvault data in " + options_.data_dir);
+    }
+  } else {
+    std::filesystem::create_directories(options_.data_dir, ec);
+    if (ec) {
+      return Status::IOError("cannot create data directory " + options_.data_dir + ": " + ec.message());
+    }
   }
 
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
@@ -120,15 +126,20 @@ Status DBImpl::OpenImpl() {
   for (const ColumnFamilySpec& spec : kColumnFamilies) {
     descriptors.emplace_back(spec.name, ColumnFamilyOptionsFor(spec.profile, cache));
   }
-  Status s = FromRocks(rocksdb::DB::Open(db_options, options_.data_dir + "/rocksdb", descriptors,
-                                         &handles_, &rocks_));
+  Status s = FromRocks(options_.read_only
+                           ? rocksdb::DB::OpenForReadOnly(db_options, options_.data_dir + "/rocksdb", descriptors,
+                                                          &handles_, &rocks_)
+                           : rocksdb::DB::Open(db_options, options_.data_dir + "/rocksdb", descriptors, &handles_,
+                                               &rocks_));
   if (!s.ok()) return s;
 
   // Format version: written on creation, checked on every open.
   std::string version;
   rocksdb::Status rs = rocks_->Get(rocksdb::ReadOptions(), cf(kDefault),
                                    std::string(kFormatVersionKey), &version);
-  if (rs.IsNotFound()) {
+  if (rs.IsNotFound() && options_.read_only) {
+    return Status::Corruption("no storage format version in " + options_.data_dir);
+  } else if (rs.IsNotFound()) {
     std::string value;
     PutFixed64BE(&value, kFormatVersion);
     s = FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault),
@@ -161,7 +172,7 @@ Status DBImpl::OpenImpl() {
       options_.wal_sync_observer);
 
   // Fold the replayed log into chunks right away so the next start is quick.
-  if (restart_replayed_records_ > 0) {
+  if (restart_replayed_records_ > 0 && !options_.read_only) {
     s = Checkpoint();
     if (!s.ok()) return s;
   }
@@ -172,7 +183,7 @@ Status DBImpl::OpenImpl() {
                restart_replayed_records_);
 
   opened_ = true;
-  if (options_.background_checkpoints) {
+  if (options_.background_checkpoints && !options_.read_only) {
     background_ = std::thread([this] { CheckpointLoop(); });
   }
   return Status::OK();
@@ -245,7 +256,7 @@ DBImpl::~DBImpl() {
   background_wake_.notify_all();
   if (background_.joinable()) background_.join();
   if (rocks_ != nullptr) {
-    if (options_.checkpoint_on_close && opened_) {
+    if (options_.checkpoint_on_close && opened_ && !options_.read_only) {
       Status s = Checkpoint();
       if (!s.ok()) spdlog::error("final checkpoint failed: {}", s.ToString());
       // Flush every memtable so a stopped node's directory holds SST files,

@@ -285,6 +285,7 @@ Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, Downsample
 }
 
 Status DBImpl::Downsample(int64_t seal_until_ms, DownsampleStats* stats) {
+  if (options_.read_only) return Status::Unsupported("the database is open read-only");
   std::lock_guard<std::mutex> lock(downsample_mutex_);
   *stats = DownsampleStats();
   for (int index = 0; index < 3; ++index) {

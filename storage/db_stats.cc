@@ -42,14 +42,14 @@ DBStats DBImpl::Stats() {
   return stats;
 }
 
-CardinalityStats DBImpl::Cardinality(size_t limit) {
+CardinalityStats DBImpl::Cardinality(size_t limit, bool all_series) {
   CardinalityStats out;
   std::unordered_map<std::string, uint64_t> by_metric;
   std::unordered_map<std::string, uint64_t> by_pair;
   {
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
     for (const auto& series : series_by_id_) {
-      if (!series || series->samples_in_memory() == 0) continue;
+      if (!series || (!all_series && series->samples_in_memory() == 0)) continue;
       const Labels labels = series->labels();
       ++by_metric[std::string(MetricName(labels))];
       for (const Label& label : labels) ++by_pair[label.name + "=" + label.value];

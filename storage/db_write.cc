@@ -73,6 +73,7 @@ AppendOutcome DBImpl::ApplyHistogram(MemSeries* series, const Histogram& histogr
 
 Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   *result = WriteResult();
+  if (options_.read_only) return Status::Unsupported("the database is open read-only");
   rocksdb::WriteBatch batch;
   WalRecordBuilder record;
   std::vector<Sample> accepted_floats;

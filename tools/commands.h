@@ -13,5 +13,7 @@ void AddServeCommand(CLI::App* app);
 void AddLoadgenCommand(CLI::App* app);
 // Adds `tsvault compact` (offline compaction of a stopped node's data) to the app.
 void AddCompactCommand(CLI::App* app);
+// `tsvault inspect` (tools/inspect.cc).
+void AddInspectCommand(CLI::App* app);
 
 }  // namespace tsvault::tools

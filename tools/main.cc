@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   tsvault::tools::AddServeCommand(&app);
   tsvault::tools::AddLoadgenCommand(&app);
   tsvault::tools::AddCompactCommand(&app);
+  tsvault::tools::AddInspectCommand(&app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

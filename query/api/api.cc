@@ -62,6 +62,15 @@ Status ParseLimit(const Params& params, size_t* limit) {
   return Status::OK();
 }
 
+const char* ResolutionName(int64_t resolution_ms) {
+  switch (resolution_ms) {
+    case 0: return "raw";
+    case 5 * 60 * 1000: return "5m";
+    case 60 * 60 * 1000: return "1h";
+    default: return "1d";
+  }
+}
+
 nlohmann::json LabelsToJson(const Labels& labels) {
   nlohmann::json object = nlohmann::json::object();
   for (const Label& label : labels) object[label.name] = label.value;
@@ -190,7 +199,24 @@ struct Api::Impl {
       }
     }
     storage::DBStats stats = db->Stats();
-    storage::CardinalityStats cardinality = db->Cardinality(limit);
+    storage::CardinalityStats cardinality = db->Cardinality(limit, /*all_series=*/false);
+    std::vector<storage::ResolutionSummary> resolutions;
+    if (Status s = db->Inspect(&resolutions); !s.ok()) return WriteStatusError(s, response);
+    nlohmann::json by_resolution = nlohmann::json::array();
+    for (const storage::ResolutionSummary& r : resolutions) {
+      const bool raw = r.resolution_ms == 0;
+      nlohmann::json entry = {{"resolution", ResolutionName(r.resolution_ms)},
+                              {"numSeries", r.series},
+                              {"numChunks", r.chunks},
+                              {raw ? "numSamples" : "numWindows", r.points},
+                              {"bytes", r.bytes}};
+      if (r.chunks > 0) {
+        entry["minTime"] = r.min_time_ms;
+        entry["maxTime"] = r.max_time_ms;
+      }
+      if (!raw && r.sealed_until_ms != INT64_MIN) entry["sealedUntil"] = r.sealed_until_ms;
+      by_resolution.push_back(std::move(entry));
+    }
     auto pairs = [](const std::vector<std::pair<std::string, uint64_t>>& v) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& [name, value] : v) out.push_back({{"name", name}, {"value", value}});
@@ -205,7 +231,9 @@ struct Api::Impl {
                   {"seriesCountByMetricName", pairs(cardinality.series_count_by_metric_name)},
                   {"labelValueCountByLabelName", pairs(cardinality.label_value_count_by_label_name)},
                   {"memoryInBytesByLabelName", nlohmann::json::array()},
-                  {"seriesCountByLabelValuePair", pairs(cardinality.series_count_by_label_value_pair)}},
+                  {"seriesCountByLabelValuePair", pairs(cardinality.series_count_by_label_value_pair)},
+                  // tsvault's own: what each resolution persists (the head is in headStats).
+                  {"resolutions", std::move(by_resolution)}},
                  response);
   }
 };

@@ -2,6 +2,9 @@
 // afterwards, the directory does not grow, and a directory a running server
 // holds is refused.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
 
 #include <cstdio>
 
@@ -92,6 +95,34 @@ TEST(CompactCommandTest, CompactsAStoppedNodeAndRefusesARunningOne) {
 
   ASSERT_TRUE(server.Start().ok()) << server.LogTail();
   EXPECT_EQ(Query(server.base_url(), promql, time), before);
+
+  // tsvault inspect, read-only on the directory the server holds.
+  const std::string report_path = dir.path() + "/inspect.json";
+  ASSERT_EQ(RunTsvault({"inspect", "--storage.path=" + options.data_dir, "--format=json", "--limit=3"}, report_path), 0)
+      << testing::ReadLogTail(report_path);
+  std::ifstream report_file(report_path);
+  const nlohmann::json report = nlohmann::json::parse(report_file, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << testing::ReadLogTail(report_path);
+  ASSERT_EQ(report["resolutions"].size(), 4u);
+  EXPECT_EQ(report["resolutions"][0]["resolution"], "raw");
+  EXPECT_GT(report["resolutions"][0]["samples"].get<uint64_t>(), 10'000u);
+  EXPECT_EQ(report["resolutions"][1]["resolution"], "5m");
+  EXPECT_GT(report["resolutions"][1]["windows"].get<uint64_t>(), 1'000u);
+  EXPECT_EQ(report["top_metric_names"].size(), 3u);
+  EXPECT_EQ(RunTsvault({"inspect", "--storage.path=" + dir.path() + "/nothing-here"}, report_path), 1 << 8);
+
+  // The same figures in /api/v1/status/tsdb.
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(server.base_url(), &client).ok());
+  http::Response status;
+  ASSERT_TRUE(client->Get("/api/v1/status/tsdb", &status).ok());
+  const nlohmann::json tsdb = nlohmann::json::parse(status.body, nullptr, false);
+  ASSERT_FALSE(tsdb.is_discarded()) << status.body;
+  const nlohmann::json& resolutions = tsdb["data"]["resolutions"];
+  ASSERT_EQ(resolutions.size(), 4u) << status.body;
+  EXPECT_EQ(resolutions[1]["resolution"], "5m");
+  EXPECT_EQ(resolutions[1]["numWindows"], report["resolutions"][1]["windows"]);
+  EXPECT_TRUE(resolutions[1].contains("sealedUntil")) << status.body;
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ class WriteOnlyDB : public storage::DB {
   Status CompactAll() override { return Status::OK(); }
   Status Downsample(int64_t, storage::DownsampleStats*) override { return Status::OK(); }
   storage::DBStats Stats() override { return {}; }
-  storage::CardinalityStats Cardinality(size_t) override { return {}; }
+  Status Inspect(std::vector<storage::ResolutionSummary>*) override { return Status::OK(); }
+  storage::CardinalityStats Cardinality(size_t, bool) override { return {}; }
 };
 
 }  // namespace tsvault::testing

@@ -259,6 +259,36 @@ TEST_F(DBTest, AFailedOpenKeepsTheWalItCouldNotReplay) {
   EXPECT_TRUE(DB::Open(options, &db).IsCorruption());
 }
 
+TEST_F(DBTest, ReadOnlyOpenSeesTheDataBesideAWriterAndRefusesWrites) {
+  Open();
+  Write(L({{"__name__", "up"}}), {{1000, 1}, {2000, 0}});
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  Write(L({{"__name__", "up"}}), {{3000, 1}});  // only in the WAL
+  Options options;
+  options.data_dir = dir_.path();
+  options.read_only = true;
+  std::unique_ptr<DB> reader;
+  Status s = DB::Open(options, &reader);  // the writer still holds the directory
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::unique_ptr<SeriesSet> set;
+  ASSERT_TRUE(reader->Select({kMin, kMax}, {M(MatchType::kEqual, "__name__", "up")}, &set).ok());
+  ASSERT_TRUE(set->Next());
+  size_t samples = 0;
+  for (auto it = set->Samples(); it->Next();) ++samples;
+  EXPECT_EQ(samples, 3u);
+  set.reset();  // series sets go before their DB
+  WriteResult result;
+  WriteInput input;
+  input.series.push_back(SeriesWrite{L({{"__name__", "up"}}), {{4000, 1}}, {}, {}});
+  EXPECT_TRUE(reader->Append(input, &result).IsUnsupported());
+  EXPECT_TRUE(reader->Checkpoint().IsUnsupported());
+  DownsampleStats stats;
+  EXPECT_TRUE(reader->Downsample(10'000'000, &stats).IsUnsupported());
+  reader.reset();
+  options.data_dir = dir_.path() + "/absent";
+  EXPECT_TRUE(DB::Open(options, &reader).IsNotFound());
+}
+
 TEST_F(DBTest, LabelNamesAndValues) {
   Open();
   Write(L({{"__name__", "redis_up"}, {"instance", "r1"}}), {{1000, 1}});
