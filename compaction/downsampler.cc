@@ -7,6 +7,8 @@
 
 #include <exception>
 
+#include "model/rollup.h"
+
 namespace tsvault::compaction {
 
 struct Downsampler::Metrics {
@@ -33,8 +35,8 @@ struct Downsampler::Metrics {
                          .Name("tsvault_downsample_sealed_until_seconds")
                          .Help("Rollup windows ending at or before this Unix time are stored, by resolution.")
                          .Register(*registry);
-      const char* names[3] = {"5m", "1h", "1d"};
-      for (int i = 0; i < 3; ++i) sealed_until[i] = &family.Add({{"resolution", names[i]}});
+      const int64_t resolutions[3] = {model::kResolution5m, model::kResolution1h, model::kResolution1d};
+      for (int i = 0; i < 3; ++i) sealed_until[i] = &family.Add({{"resolution", model::ResolutionName(resolutions[i])}});
     } catch (const std::exception& error) {
       spdlog::error("downsampler: cannot register metrics: {}", error.what());
       *this = Metrics(nullptr);

@@ -23,6 +23,16 @@ bool Changed(double previous, double current) {
 
 }  // namespace
 
+const char* ResolutionName(int64_t resolution_ms) {
+  switch (resolution_ms) {
+    case 0: return "raw";
+    case kResolution5m: return "5m";
+    case kResolution1h: return "1h";
+    case kResolution1d: return "1d";
+    default: return "unknown";
+  }
+}
+
 int64_t WindowEnd(int64_t t, int64_t resolution_ms) {
   int64_t remainder = t % resolution_ms;
   if (remainder < 0) remainder += resolution_ms;

@@ -23,6 +23,10 @@ inline constexpr int64_t kResolution5m = 5 * 60 * 1000;
 inline constexpr int64_t kResolution1h = 60 * 60 * 1000;
 inline constexpr int64_t kResolution1d = 24 * 60 * 60 * 1000;
 
+// "raw" for 0, "5m", "1h", "1d" for the rollup resolutions (the names
+// max_source_resolution, /metrics and the tools use); "unknown" otherwise.
+const char* ResolutionName(int64_t resolution_ms);
+
 // The end of the window of resolution `resolution_ms` that holds time t:
 // the smallest multiple of resolution_ms that is >= t.
 int64_t WindowEnd(int64_t t, int64_t resolution_ms);

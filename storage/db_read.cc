@@ -53,8 +53,13 @@ class DBSeriesSet final : public SeriesSet {
     if (!db_->SeriesTimeRange(id, &min_time, &max_time)) return Status::OK();
     // Only windows that can hold data: clamping also keeps the window
     // arithmetic away from the int64 limits of open-ended selections.
-    const int64_t first_end = model::WindowEnd(std::max(mint_, min_time), resolution_ms);
-    const int64_t last_end = model::WindowEnd(std::min(maxt_, max_time), resolution_ms);
+    // Rollups cover |t| < 2^62 ms (db_rollup.cc).
+    constexpr int64_t kLimit = int64_t{1} << 62;
+    const int64_t low = std::max({mint_, min_time, -kLimit + 1});
+    const int64_t high = std::min({maxt_, max_time, kLimit - 1});
+    if (low > high) return Status::OK();
+    const int64_t first_end = model::WindowEnd(low, resolution_ms);
+    const int64_t last_end = model::WindowEnd(high, resolution_ms);
     return db_->ReadWindows(index, id, first_end, last_end, out);
   }
 

@@ -26,6 +26,12 @@ ColumnFamilyIndex RollupFamily(int index) {
   return static_cast<ColumnFamilyIndex>(kRollups5m + static_cast<size_t>(index));
 }
 
+// Rollups cover samples with |t| < 2^62 ms (some 146 million years): the
+// window arithmetic then never overflows. Samples beyond are raw-only.
+constexpr int64_t kRollupTimeLimit = int64_t{1} << 62;
+
+bool InRollupDomain(int64_t t) { return t > -kRollupTimeLimit && t < kRollupTimeLimit; }
+
 // The largest multiple of `resolution` that is <= t.
 int64_t FloorToMultiple(int64_t t, int64_t resolution) {
   const int64_t end = model::WindowEnd(t, resolution);
@@ -95,6 +101,7 @@ Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, 
     if (!s.ok()) return s;
     model::FloatWindowBuilder builder(resolution);
     while (samples->Next()) {
+      if (!InRollupDomain(samples->timestamp())) continue;
       if (samples->is_histogram()) {
         builder.AddHistogram(samples->timestamp(), model::IsStaleHistogram(samples->histogram()));
       } else {
@@ -131,31 +138,64 @@ Status DBImpl::ReadWindows(int index, uint64_t series_id, int64_t first_end, int
   const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
   const int64_t sealed_last = std::min(last_end, sealed);
   if (sealed != kNoTime && first_end <= sealed_last) {
+    // Walk the series' stored spans and stale marks in the range with
+    // iterators (empty spans cost nothing), in span order.
     const int64_t span = RollupSpanMs(resolution);
     const int code = index + 1;
-    std::string value;
+    const int64_t first_span = RollupSpanStart(first_end, resolution);
+    std::vector<int64_t> stale_spans;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kRollupDirty)));
+      const std::string prefix = RollupDirtyKey(code, series_id, 0).substr(0, 9);
+      for (it->Seek(RollupDirtyKey(code, series_id, first_span)); it->Valid() && it->key().starts_with(prefix);
+           it->Next()) {
+        int key_code;
+        uint64_t key_series;
+        int64_t span_start;
+        if (!DecodeRollupDirtyKey(std::string_view(it->key().data(), it->key().size()), &key_code, &key_series,
+                                  &span_start)) {
+          return Status::Corruption("bad stale mark key");
+        }
+        if (span_start >= sealed_last) break;
+        stale_spans.push_back(span_start);
+      }
+      Status s = FromRocks(it->status());
+      if (!s.ok()) return s;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(RollupFamily(index))));
+    it->Seek(RollupChunkKey(series_id, first_span));
+    size_t next_stale = 0;
     std::vector<model::FloatWindow> stored;
-    for (int64_t span_start = RollupSpanStart(first_end, resolution); span_start < sealed_last; span_start += span) {
+    // Emits the stale spans that start before `limit`, computed from finer data.
+    auto emit_stale_before = [&](int64_t limit) -> Status {
+      for (; next_stale < stale_spans.size() && stale_spans[next_stale] < limit; ++next_stale) {
+        const int64_t span_start = stale_spans[next_stale];
+        Status s = ComputeWindows(index, series_id, std::max(first_end, span_start + resolution),
+                                  std::min(sealed_last, span_start + span), out);
+        if (!s.ok()) return s;
+      }
+      return Status::OK();
+    };
+    for (; it->Valid(); it->Next()) {
+      if (it->key().size() != 16 || DecodeFixed64BE(it->key().data()) != series_id) break;
+      const int64_t span_start = KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8));
+      if (span_start >= sealed_last) break;
+      Status s = emit_stale_before(span_start);
+      if (!s.ok()) return s;
+      if (next_stale < stale_spans.size() && stale_spans[next_stale] == span_start) continue;  // done below
+      int64_t chunk_resolution;
+      s = DecodeRollupChunk(std::string_view(it->value().data(), it->value().size()), &chunk_resolution, &stored);
+      if (s.ok() && chunk_resolution != resolution) s = Status::Corruption("rollup chunk of another resolution");
+      if (!s.ok()) return Status::Corruption("series " + std::to_string(series_id) + ": " + s.message());
       const int64_t low = std::max(first_end, span_start + resolution);
       const int64_t high = std::min(sealed_last, span_start + span);
-      rocksdb::Status rs =
-          rocks_->Get(rocksdb::ReadOptions(), cf(kRollupDirty), RollupDirtyKey(code, series_id, span_start), &value);
-      if (rs.ok()) {  // stale: late samples landed in this span
-        Status s = ComputeWindows(index, series_id, low, high, out);
-        if (!s.ok()) return s;
-        continue;
-      }
-      if (!rs.IsNotFound()) return FromRocks(rs);
-      rs = rocks_->Get(rocksdb::ReadOptions(), cf(RollupFamily(index)), RollupChunkKey(series_id, span_start), &value);
-      if (rs.IsNotFound()) continue;  // no data in this span
-      if (!rs.ok()) return FromRocks(rs);
-      int64_t chunk_resolution;
-      Status s = DecodeRollupChunk(value, &chunk_resolution, &stored);
-      if (!s.ok()) return Status::Corruption("series " + std::to_string(series_id) + ": " + s.message());
       for (const model::FloatWindow& window : stored) {
         if (window.end_ms >= low && window.end_ms <= high) out->push_back(window);
       }
     }
+    Status s = FromRocks(it->status());
+    if (s.ok()) s = emit_stale_before(sealed_last);
+    if (!s.ok()) return s;
   }
   const int64_t unsealed_first = sealed == kNoTime ? first_end : std::max(first_end, sealed + resolution);
   return ComputeWindows(index, series_id, unsealed_first, last_end, out);
@@ -238,6 +278,9 @@ Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, Downsample
     int64_t min_time, max_time;
     if (!SeriesTimeRange(id, &min_time, &max_time)) continue;
     ++stats->series_scanned;
+    min_time = std::max(min_time, -kRollupTimeLimit + 1);
+    max_time = std::min(max_time, kRollupTimeLimit - 1);
+    if (min_time > max_time) continue;
     const int64_t first_end =
         std::max(old_sealed == kNoTime ? kNoTime : old_sealed + resolution, model::WindowEnd(min_time, resolution));
     const int64_t last_end = std::min(new_sealed, model::WindowEnd(max_time, resolution));
@@ -298,14 +341,20 @@ Status DBImpl::Downsample(int64_t seal_until_ms, DownsampleStats* stats) {
 
 bool DBImpl::MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const std::vector<int64_t>& timestamps,
                               rocksdb::WriteBatch* batch) {
+  // A sample at or before any resolution's sealing point marks its span at
+  // every resolution: coarse windows are built from finer stored windows,
+  // and a coarse pass may read a finer span before this batch lands. Marks
+  // for windows that are not sealed yet are harmless (readers compute those
+  // anyway; the next run removes the mark).
+  int64_t sealing = kNoTime;
+  for (const auto& point : rollup_sealing_) sealing = std::max(sealing, point.load(std::memory_order_acquire));
+  if (sealing == kNoTime || min_timestamp > sealing) return false;
   bool marked = false;
   for (int index = 0; index < 3; ++index) {
-    const int64_t sealing = rollup_sealing_[index].load(std::memory_order_acquire);
-    if (sealing == kNoTime || min_timestamp > sealing) continue;
     const int64_t resolution = kResolutions[index];
     int64_t last_span = kNoTime;
     for (int64_t t : timestamps) {
-      if (t > sealing) continue;
+      if (t > sealing || !InRollupDomain(t)) continue;
       const int64_t span_start = RollupSpanStart(model::WindowEnd(t, resolution), resolution);
       if (span_start == last_span) continue;
       last_span = span_start;
@@ -332,7 +381,15 @@ Status DBImpl::LoadRollupWatermarks() {
     rollup_sealed_[index].store(sealed, std::memory_order_release);
     rollup_sealing_[index].store(sealed, std::memory_order_release);
   }
-  return Status::OK();
+  // Mark values must never repeat one still stored (RedoStaleSpans removes
+  // a mark only if it is unchanged): continue above the largest.
+  uint64_t largest = 0;
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kRollupDirty)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->value().size() == 8) largest = std::max(largest, DecodeFixed64BE(it->value().data()));
+  }
+  rollup_mark_sequence_.store(largest + 1, std::memory_order_relaxed);
+  return FromRocks(it->status());
 }
 
 int RollupResolutionIndex(int64_t resolution_ms) {

@@ -14,21 +14,13 @@
 #include <memory>
 #include <string>
 
+#include "model/rollup.h"
 #include "storage/db.h"
 #include "tools/commands.h"
 
 namespace tsvault::tools {
 
 namespace {
-
-const char* ResolutionName(int64_t resolution_ms) {
-  switch (resolution_ms) {
-    case 0: return "raw";
-    case 5 * 60 * 1000: return "5m";
-    case 60 * 60 * 1000: return "1h";
-    default: return "1d";
-  }
-}
 
 // RFC 3339 in UTC, or "-" for "none".
 std::string FormatTime(int64_t ms, bool present) {
@@ -68,7 +60,7 @@ int RunInspect(const std::string& data_dir, const std::string& format, size_t li
     out["series"] = stats.series_total;
     out["head"] = {{"series", stats.head_series}, {"samples", stats.head_samples}};
     for (const storage::ResolutionSummary& r : resolutions) {
-      nlohmann::json entry = {{"resolution", ResolutionName(r.resolution_ms)}, {"series", r.series},
+      nlohmann::json entry = {{"resolution", model::ResolutionName(r.resolution_ms)}, {"series", r.series},
                               {"chunks", r.chunks}, {r.resolution_ms == 0 ? "samples" : "windows", r.points},
                               {"bytes", r.bytes}};
       if (r.chunks > 0) {
@@ -99,7 +91,7 @@ int RunInspect(const std::string& data_dir, const std::string& format, size_t li
   for (const storage::ResolutionSummary& r : resolutions) {
     const bool any = r.chunks > 0;
     std::cout << fmt::format(
-        "{:<10} {:<20} {:<20} {:>9} {:>9} {:>13} {:>14} {:>11.2f}  {}\n", ResolutionName(r.resolution_ms),
+        "{:<10} {:<20} {:<20} {:>9} {:>9} {:>13} {:>14} {:>11.2f}  {}\n", model::ResolutionName(r.resolution_ms),
         FormatTime(r.min_time_ms, any), FormatTime(r.max_time_ms, any), r.series, r.chunks, r.points, r.bytes,
         any ? static_cast<double>(r.bytes) / static_cast<double>(std::max<uint64_t>(r.points, 1)) : 0.0,
         r.resolution_ms == 0 ? "" : FormatTime(r.sealed_until_ms, r.sealed_until_ms != INT64_MIN));

@@ -8,6 +8,8 @@
 
 #include <mutex>
 
+#include "model/rollup.h"
+
 namespace tsvault::tools {
 
 namespace {
@@ -100,8 +102,7 @@ void SelfMetrics::ObserveWalSync(double seconds) { impl_->wal_sync_seconds.Obser
 
 void SelfMetrics::ObserveQueryResolutions(const std::vector<int64_t>& resolutions_used) {
   for (int64_t resolution : resolutions_used) {
-    const char* name = resolution == 0 ? "raw" : resolution == 5 * 60'000 ? "5m" : resolution == 3600'000 ? "1h" : "1d";
-    impl_->queries_by_resolution.Add({{"resolution", name}}).Increment();
+    impl_->queries_by_resolution.Add({{"resolution", model::ResolutionName(resolution)}}).Increment();
   }
 }
 

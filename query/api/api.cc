@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "model/rollup.h"
 #include "query/api/match_parameter.h"
 #include "query/api/query_endpoints.h"
 #include "query/api/response.h"
@@ -60,15 +61,6 @@ Status ParseLimit(const Params& params, size_t* limit) {
   }
   *limit = static_cast<size_t>(n);
   return Status::OK();
-}
-
-const char* ResolutionName(int64_t resolution_ms) {
-  switch (resolution_ms) {
-    case 0: return "raw";
-    case 5 * 60 * 1000: return "5m";
-    case 60 * 60 * 1000: return "1h";
-    default: return "1d";
-  }
 }
 
 nlohmann::json LabelsToJson(const Labels& labels) {
@@ -205,7 +197,7 @@ struct Api::Impl {
     nlohmann::json by_resolution = nlohmann::json::array();
     for (const storage::ResolutionSummary& r : resolutions) {
       const bool raw = r.resolution_ms == 0;
-      nlohmann::json entry = {{"resolution", ResolutionName(r.resolution_ms)},
+      nlohmann::json entry = {{"resolution", model::ResolutionName(r.resolution_ms)},
                               {"numSeries", r.series},
                               {"numChunks", r.chunks},
                               {raw ? "numSamples" : "numWindows", r.points},

@@ -110,9 +110,7 @@ void SetResolutionsHeader(const QueryResult& result, http::Response* response) {
   std::string value;
   for (int64_t resolution : result.resolutions_used) {
     if (!value.empty()) value.push_back(',');
-    value += resolution == 0 ? "raw" : resolution == model::kResolution5m ? "5m"
-                                     : resolution == model::kResolution1h ? "1h"
-                                                                          : "1d";
+    value += model::ResolutionName(resolution);
   }
   if (!value.empty()) response->SetHeader("X-Tsvault-Resolutions", value);
 }

@@ -27,6 +27,11 @@ int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution
                                int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
                                int64_t end_ms, int64_t interval_ms) {
   if (max_resolution_ms <= 0 || !IsRollupFunction(function) || range_ms <= 0) return 0;
+  // Rollups cover |t| < 2^62 ms; stay on raw samples for anything near the
+  // int64 limits.
+  constexpr int64_t kLimit = int64_t{1} << 61;
+  const int64_t first = at_ms ? *at_ms : start_ms, last = at_ms ? *at_ms : end_ms;
+  if (first < -kLimit || last > kLimit || range_ms > kLimit || offset_ms > kLimit || offset_ms < -kLimit) return 0;
   for (int64_t resolution : {model::kResolution1d, model::kResolution1h, model::kResolution5m}) {
     if (resolution > max_resolution_ms) continue;
     if (!Divides(resolution, range_ms) || !Divides(resolution, offset_ms)) continue;
@@ -63,7 +68,7 @@ bool EvalRollupFunction(std::string_view function, const model::FloatWindow& ran
     const bool is_rate = function == "rate";
     if (range.count < 2) return false;
     double result = range.last_v - range.first_v;
-    if (is_counter) result += range.reset_compensation;
+    if (is_counter && range.resets > 0) result += range.reset_compensation;
     *value = result * ExtrapolationFactor(range.first_t, range.last_t, range.count - 1, true, range.first_v, result,
                                           window_end_ms - range_ms, window_end_ms, range_ms, is_counter, is_rate);
   }

@@ -69,6 +69,10 @@ Status EncodeRollupChunk(int64_t resolution_ms, const std::vector<model::FloatWi
   for (size_t i = 0; i < windows.size(); ++i) {
     const model::FloatWindow& w = windows[i];
     if (w.end_ms % resolution_ms != 0) return Status::InvalidArgument("rollup chunk: window end not aligned");
+    // The decoder's bounds: window ends and the window before each.
+    if (w.end_ms / resolution_ms > INT64_MAX / resolution_ms || w.end_ms / resolution_ms < INT64_MIN / resolution_ms + 1) {
+      return Status::InvalidArgument("rollup chunk: window end out of range");
+    }
     if (i == 0) {
       PutVarint(out, w.end_ms / resolution_ms);
     } else {

@@ -36,6 +36,7 @@
 #include "tests/support/promql_query_pack.h"
 #include "tests/support/promql_result_compare.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_db.h"
 #include "tests/support/tsvault_server.h"
 
 namespace tsvault {
@@ -70,19 +71,6 @@ Status RunLoadgen(const std::string& url, int64_t from_seconds, int64_t to_secon
   return Status::OK();
 }
 
-Status PostWrite(http::Client* client, const storage::WriteInput& input) {
-  std::string body;
-  Status s = remote_write::EncodeWriteRequest(input, remote_write::Protocol::kV1, &body);
-  if (!s.ok()) return s;
-  http::Response response;
-  s = client->Do("POST", "/api/v1/write", remote_write::WriteRequestHeaders(remote_write::Protocol::kV1), body,
-                 &response);
-  if (!s.ok()) return s;
-  if (response.status != 204 && response.status != 200) {
-    return Status::IOError("write answered " + std::to_string(response.status) + ": " + response.body);
-  }
-  return Status::OK();
-}
 
 std::string FormatSeconds(double seconds) {
   std::ostringstream out;
@@ -224,9 +212,9 @@ Status PromqlDifferentialTest::LoadBothServers() {
   if (s.ok()) s = http::Client::Create(tsvault_->base_url(), &tsvault_client);
   if (!s.ok()) return s;
   const storage::WriteInput edges = testing::DifferentialEdgeSeries((start_ + 300) * 1000, end_ * 1000, 15'000);
-  s = PostWrite(prometheus_client.get(), edges);
+  s = testing::PostRemoteWrite(prometheus_client.get(), edges);
   if (!s.ok()) return Status::IOError("Prometheus: " + s.ToString());
-  s = PostWrite(tsvault_client.get(), edges);
+  s = testing::PostRemoteWrite(tsvault_client.get(), edges);
   if (!s.ok()) return Status::IOError("tsvault: " + s.ToString());
 
   // The second server: the edge samples before the middle of the hour, a
@@ -246,9 +234,9 @@ Status PromqlDifferentialTest::LoadBothServers() {
   }
   std::unique_ptr<http::Client> stored_client;
   s = http::Client::Create(tsvault_stored_->base_url(), &stored_client);
-  if (s.ok()) s = PostWrite(stored_client.get(), early);
+  if (s.ok()) s = testing::PostRemoteWrite(stored_client.get(), early);
   if (s.ok()) s = tsvault_stored_->Restart();
-  if (s.ok()) s = PostWrite(stored_client.get(), late);
+  if (s.ok()) s = testing::PostRemoteWrite(stored_client.get(), late);
   if (!s.ok()) return Status::IOError("tsvault (stored): " + s.ToString() + "\n" + tsvault_stored_->LogTail());
   return Status::OK();
 }

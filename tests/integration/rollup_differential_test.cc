@@ -15,11 +15,11 @@
 #include <thread>
 
 #include "http/client.h"
-#include "remote_write/encoder.h"
 #include "tests/support/ports.h"
 #include "tests/support/promql_query_pack.h"
 #include "tests/support/promql_result_compare.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_db.h"
 #include "tests/support/tsvault_server.h"
 
 namespace tsvault {
@@ -41,17 +41,6 @@ Status RunLoadgen(const std::vector<std::string>& args, const std::string& log_p
   return Status::OK();
 }
 
-Status PostWrite(http::Client* client, const storage::WriteInput& input) {
-  std::string body;
-  Status s = remote_write::EncodeWriteRequest(input, remote_write::Protocol::kV1, &body);
-  if (!s.ok()) return s;
-  http::Response response;
-  s = client->Do("POST", "/api/v1/write", remote_write::WriteRequestHeaders(remote_write::Protocol::kV1), body,
-                 &response);
-  if (!s.ok()) return s;
-  if (response.status != 204) return Status::IOError("write answered " + std::to_string(response.status) + ": " + response.body);
-  return Status::OK();
-}
 
 // A range query of the pack.
 struct RollupQuery {
@@ -169,7 +158,7 @@ TEST_F(RollupDifferentialTest, AutoAnswersLikeRawInEveryState) {
       << testing::ReadLogTail(log);
   std::unique_ptr<http::Client> client;
   ASSERT_TRUE(http::Client::Create(server_->base_url(), &client).ok());
-  ASSERT_TRUE(PostWrite(client.get(), testing::DifferentialEdgeSeries((end - kDay) * 1000, end * 1000, 15'000)).ok());
+  ASSERT_TRUE(testing::PostRemoteWrite(client.get(), testing::DifferentialEdgeSeries((end - kDay) * 1000, end * 1000, 15'000)).ok());
 
   int rollup_answers = 0;
   CompareAutoWithRaw("windows computed from raw", start, end, &rollup_answers);
@@ -189,7 +178,7 @@ TEST_F(RollupDifferentialTest, AutoAnswersLikeRawInEveryState) {
   // by half a scrape, two days back.
   ASSERT_TRUE(http::Client::Create(server_->base_url(), &client).ok());
   ASSERT_TRUE(
-      PostWrite(client.get(), testing::DifferentialEdgeSeries((end - 2 * kDay) * 1000 + 7'500, (end - kDay) * 1000, 15'000))
+      testing::PostRemoteWrite(client.get(), testing::DifferentialEdgeSeries((end - 2 * kDay) * 1000 + 7'500, (end - kDay) * 1000, 15'000))
           .ok());
   CompareAutoWithRaw("late samples in sealed windows", start, end, &rollup_answers);
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the downsampler redoes the stale spans

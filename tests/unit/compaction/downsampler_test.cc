@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_db.h"
 
 namespace tsvault::compaction {
 namespace {
@@ -19,11 +20,8 @@ constexpr int64_t kNow = 20'000 * kDay + 17 * 60'000 + 123;  // 00:17:00.123 UTC
 class DownsamplerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.data_dir = dir_.path();
-    options.wal_sync = storage::WalSyncMode::kNone;
-    options.background_checkpoints = false;
-    ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
+    Status status = tsvault::testing::OpenTestDB(dir_.path(), &db_);
+    ASSERT_TRUE(status.ok()) << status.ToString();
     storage::WriteInput input;
     storage::SeriesWrite series;
     series.labels = {{"__name__", "reengagement_notifications_sent_total"}};

@@ -14,6 +14,7 @@
 
 #include "storage/db.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_db.h"
 
 namespace tsvault::remote_write {
 namespace {
@@ -21,11 +22,7 @@ namespace {
 class IngesterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.data_dir = dir_.path();
-    options.wal_sync = storage::WalSyncMode::kNone;
-    options.background_checkpoints = false;
-    Status status = storage::DB::Open(options, &db_);
+    Status status = tsvault::testing::OpenTestDB(dir_.path(), &db_);
     ASSERT_TRUE(status.ok()) << status.ToString();
     IngesterOptions ingester_options;
     ingester_options.max_inflight_bytes = 1000;

@@ -13,6 +13,7 @@
 #include "remote_write/receiver.h"
 #include "storage/db.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_db.h"
 #include "tests/unit/remote_write/fake_db.h"
 
 namespace tsvault::remote_write {
@@ -25,11 +26,7 @@ using testing::MakeSeries;
 class RealDBTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Options options;
-    options.data_dir = dir_.path();
-    options.wal_sync = storage::WalSyncMode::kNone;
-    options.background_checkpoints = false;
-    Status status = storage::DB::Open(options, &db_);
+    Status status = tsvault::testing::OpenTestDB(dir_.path(), &db_);
     ASSERT_TRUE(status.ok()) << status.ToString();
     receiver_ = std::make_unique<Receiver>(db_.get(), ReceiverOptions{}, nullptr);
   }
