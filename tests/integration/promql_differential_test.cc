@@ -256,8 +256,14 @@ void CompareWithPrometheus(const std::string& prometheus_url, const std::string&
   struct Range {
     double from, to, step;
   };
+  // The third range sits on the 5m grid: range functions over [5m]
+  // multiples there are answered from 5m rollups (max_source_resolution=auto),
+  // computed or sealed, so rollups are compared with Prometheus too.
+  const double aligned_from = static_cast<double>((start + 600 + 299) / 300 * 300);
+  const double aligned_to = static_cast<double>(end / 300 * 300);
   const std::vector<Range> ranges = {{start + 600.0, static_cast<double>(end), 60},
-                                     {start + 123.0, end + 300.0, 37}};
+                                     {start + 123.0, end + 300.0, 37},
+                                     {aligned_from, aligned_to, 300}};
   std::vector<Evaluation> evaluations;
   for (double t : instants) {
     evaluations.push_back({"instant at " + FormatSeconds(t), "&time=" + FormatSeconds(t), false});
@@ -272,7 +278,7 @@ void CompareWithPrometheus(const std::string& prometheus_url, const std::string&
 
   const std::vector<std::string> pack = testing::DifferentialQueryPack();
   ASSERT_GE(pack.size(), 300u);
-  size_t compared = 0, matched = 0, with_data = 0, errors_alike = 0;
+  size_t compared = 0, matched = 0, with_data = 0, errors_alike = 0, from_rollups = 0;
   std::vector<std::string> mismatches;
   for (const std::string& query : pack) {
     testing::CompareOptions options;
@@ -286,6 +292,8 @@ void CompareWithPrometheus(const std::string& prometheus_url, const std::string&
       s = tsvault_client->Get(target, &actual);
       ASSERT_TRUE(s.ok()) << "tsvault (" << state << "): " << s.ToString();
       ++compared;
+      const std::string_view resolutions = actual.Header("X-Tsvault-Resolutions");
+      if (resolutions.find('m') != std::string_view::npos) ++from_rollups;
       testing::CompareResult result = testing::CompareQueryResponses(expected.body, actual.body, options);
       if (expected.status != actual.status) {
         result.equal = false;
@@ -304,12 +312,14 @@ void CompareWithPrometheus(const std::string& prometheus_url, const std::string&
 
   std::cout << "PromQL differential (" << state << "): " << pack.size() << " queries, " << compared
             << " evaluations, " << matched << " matched (" << with_data << " with data, " << errors_alike
-            << " alike errors), " << mismatches.size() << " differ; " << samples << " samples per server\n";
+            << " alike errors), " << mismatches.size() << " differ, " << from_rollups
+            << " served by 5m rollups; " << samples << " samples per server\n";
   for (size_t i = 0; i < mismatches.size() && i < 40; ++i) std::cout << "  DIFF " << mismatches[i] << "\n";
   EXPECT_TRUE(mismatches.empty()) << mismatches.size() << " evaluations differ in state " << state
                                   << " (listed above)";
   // The comparison is only meaningful if most answers carry data.
   EXPECT_GE(with_data * 10, compared * 8) << "too many empty answers: the data set does not fit the pack";
+  EXPECT_GE(from_rollups, 100u) << "the aligned range should read rollups";
 }
 
 TEST_F(PromqlDifferentialTest, TsvaultAnswersLikePrometheus) {
