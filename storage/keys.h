@@ -23,7 +23,12 @@ inline constexpr int64_t kChunkWindowMs = 2 * 3600 * 1000;
 
 inline int64_t AlignToWindow(int64_t t) {
   int64_t r = t % kChunkWindowMs;
-  if (r < 0) r += kChunkWindowMs;
+  if (r < 0) {
+    // The window start of a time in the first window below 0 that is not
+    // representable (within kChunkWindowMs of INT64_MIN) is INT64_MIN.
+    if (t < std::numeric_limits<int64_t>::min() + kChunkWindowMs) return std::numeric_limits<int64_t>::min();
+    r += kChunkWindowMs;
+  }
   return t - r;
 }
 

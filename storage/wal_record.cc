@@ -12,7 +12,10 @@ void WalRecordBuilder::AddFloats(uint64_t series_id, const Sample* samples, size
   PutVarint64(&data_, count);
   int64_t previous = 0;
   for (size_t i = 0; i < count; ++i) {
-    PutVarsint64(&data_, samples[i].timestamp_ms - previous);
+    // Modulo 2^64 (well defined for any pair of int64 timestamps); the
+    // reader adds it back the same way.
+    PutVarsint64(&data_, static_cast<int64_t>(static_cast<uint64_t>(samples[i].timestamp_ms) -
+                                              static_cast<uint64_t>(previous)));
     previous = samples[i].timestamp_ms;
     PutDouble(&data_, samples[i].value);
   }
@@ -50,7 +53,7 @@ Status DecodeWalRecord(std::string_view record,
         if (!reader.GetVarsint64(&delta) || !reader.GetDouble(&sample.value)) {
           return Status::Corruption("truncated WAL float sample");
         }
-        sample.timestamp_ms = previous + delta;
+        sample.timestamp_ms = static_cast<int64_t>(static_cast<uint64_t>(previous) + static_cast<uint64_t>(delta));
         previous = sample.timestamp_ms;
         on_float(series_id, sample);
       }
