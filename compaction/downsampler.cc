@@ -67,7 +67,12 @@ Status Downsampler::RunOnce(storage::DownsampleStats* stats) {
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
   const auto started = std::chrono::steady_clock::now();
-  Status s = db_->Downsample(DownsampleSealPoint(now, options_.grace), stats);
+  // Stale spans are redone once no late sample touched them for the grace
+  // too (wall clock), so a backfill is redone once, after it passed.
+  const int64_t wall_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  Status s = db_->Downsample(DownsampleSealPoint(now, options_.grace), wall_ms - options_.grace.count(), stats);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (metrics_->runs != nullptr) {
     metrics_->runs->Increment();

@@ -224,7 +224,15 @@ class DB {
   // run while writes and reads go on, and to interrupt at any point (a crash
   // leaves every stored window exact or marked stale). Runs on the caller's
   // thread; one call at a time (others wait).
-  virtual Status Downsample(int64_t seal_until_ms, DownsampleStats* stats) = 0;
+  // Spans that late samples made stale are recomputed only when their last
+  // late sample arrived (wall clock) before `redo_marked_before_ms`, so a
+  // long backfill does not redo the same spans at every run; until then
+  // readers compute them from finer data.
+  virtual Status Downsample(int64_t seal_until_ms, int64_t redo_marked_before_ms, DownsampleStats* stats) = 0;
+  // Downsample that redoes every stale span.
+  Status Downsample(int64_t seal_until_ms, DownsampleStats* stats) {
+    return Downsample(seal_until_ms, INT64_MAX, stats);
+  }
 
   // Checkpoints, flushes every memtable and compacts every column family to
   // the bottom level (slow; for `tsvault compact` and disk-usage figures).

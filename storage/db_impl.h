@@ -77,7 +77,8 @@ class DBImpl final : public DB {
   Status CompactAll() override;
   // Takes downsample_mutex_; reads like Select and writes rollups, taking
   // head_mutex_ shared per series. REQUIRES: no lock held.
-  Status Downsample(int64_t seal_until_ms, DownsampleStats* stats) override;
+  using DB::Downsample;
+  Status Downsample(int64_t seal_until_ms, int64_t redo_marked_before_ms, DownsampleStats* stats) override;
   DBStats Stats() override;
   // Reads RocksDB only (db_inspect.cc). REQUIRES: no lock held.
   Status Inspect(std::vector<ResolutionSummary>* out) override;
@@ -151,8 +152,9 @@ class DBImpl final : public DB {
   // false when it has none. REQUIRES: no lock held.
   bool SeriesTimeRange(uint64_t series_id, int64_t* min_time, int64_t* max_time);
   // Downsample's work for one resolution. REQUIRES: downsample_mutex_ held.
-  Status DownsampleResolution(int index, int64_t seal_until_ms, DownsampleStats* stats);
-  Status RedoStaleSpans(int index, DownsampleStats* stats);
+  Status DownsampleResolution(int index, int64_t seal_until_ms, int64_t redo_marked_before_ms,
+                              DownsampleStats* stats);
+  Status RedoStaleSpans(int index, int64_t redo_marked_before_ms, DownsampleStats* stats);
   // Stores `windows` (ends in one span) as the span's chunk, or deletes it.
   Status WriteSpan(int index, uint64_t series_id, int64_t span_start,
                    const std::vector<model::FloatWindow>& windows);

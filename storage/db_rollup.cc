@@ -5,6 +5,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <limits>
 
@@ -216,7 +217,7 @@ Status DBImpl::WriteSpan(int index, uint64_t series_id, int64_t span_start,
   return FromRocks(rocks_->Write(rocksdb::WriteOptions(), &batch));
 }
 
-Status DBImpl::RedoStaleSpans(int index, DownsampleStats* stats) {
+Status DBImpl::RedoStaleSpans(int index, int64_t redo_marked_before_ms, DownsampleStats* stats) {
   const int code = index + 1;
   const int64_t resolution = kResolutions[index];
   const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
@@ -229,6 +230,10 @@ Status DBImpl::RedoStaleSpans(int index, DownsampleStats* stats) {
     const std::string key = it->key().ToString();
     const std::string mark = it->value().ToString();
     if (!DecodeRollupDirtyKey(key, &key_code, &series_id, &span_start)) return Status::Corruption("bad stale mark key");
+    // Value: u64be(sequence) u64be(wall-clock ms of the late sample's write).
+    if (mark.size() == 16 && static_cast<int64_t>(DecodeFixed64BE(mark.data() + 8)) > redo_marked_before_ms) {
+      continue;  // still being written to (a backfill): redo later
+    }
     if (sealed != kNoTime && span_start < sealed) {
       // Recompute the sealed part of the span from finer data. The mark is
       // still in place, so ReadWindows of this resolution is not used here.
@@ -250,7 +255,8 @@ Status DBImpl::RedoStaleSpans(int index, DownsampleStats* stats) {
   return FromRocks(it->status());
 }
 
-Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, DownsampleStats* stats) {
+Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, int64_t redo_marked_before_ms,
+                                    DownsampleStats* stats) {
   const int64_t resolution = kResolutions[index];
   const int64_t old_sealed = rollup_sealed_[index].load(std::memory_order_acquire);
   int64_t new_sealed = FloorToMultiple(seal_until_ms, resolution);
@@ -260,7 +266,7 @@ Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, Downsample
     const int64_t finer_sealed = rollup_sealed_[index - 1].load(std::memory_order_acquire);
     new_sealed = finer_sealed == kNoTime ? kNoTime : std::min(new_sealed, FloorToMultiple(finer_sealed, resolution));
   }
-  Status s = RedoStaleSpans(index, stats);
+  Status s = RedoStaleSpans(index, redo_marked_before_ms, stats);
   if (!s.ok() || new_sealed == kNoTime || new_sealed <= old_sealed) return s;
 
   // From here on Append marks samples at or before new_sealed as stale for
@@ -327,12 +333,12 @@ Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, Downsample
   return Status::OK();
 }
 
-Status DBImpl::Downsample(int64_t seal_until_ms, DownsampleStats* stats) {
+Status DBImpl::Downsample(int64_t seal_until_ms, int64_t redo_marked_before_ms, DownsampleStats* stats) {
   if (options_.read_only) return Status::Unsupported("the database is open read-only");
   std::lock_guard<std::mutex> lock(downsample_mutex_);
   *stats = DownsampleStats();
   for (int index = 0; index < 3; ++index) {
-    Status s = DownsampleResolution(index, seal_until_ms, stats);
+    Status s = DownsampleResolution(index, seal_until_ms, redo_marked_before_ms, stats);
     if (!s.ok()) return s;
     stats->sealed_until_ms[index] = rollup_sealed_[index].load(std::memory_order_acquire);
   }
@@ -350,6 +356,9 @@ bool DBImpl::MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const s
   for (const auto& point : rollup_sealing_) sealing = std::max(sealing, point.load(std::memory_order_acquire));
   if (sealing == kNoTime || min_timestamp > sealing) return false;
   bool marked = false;
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   for (int index = 0; index < 3; ++index) {
     const int64_t resolution = kResolutions[index];
     int64_t last_span = kNoTime;
@@ -360,6 +369,7 @@ bool DBImpl::MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const s
       last_span = span_start;
       std::string mark;
       PutFixed64BE(&mark, rollup_mark_sequence_.fetch_add(1, std::memory_order_relaxed));
+      PutFixed64BE(&mark, static_cast<uint64_t>(now_ms));
       batch->Put(cf(kRollupDirty), RollupDirtyKey(index + 1, series_id, span_start), mark);
       marked = true;
     }
@@ -386,7 +396,7 @@ Status DBImpl::LoadRollupWatermarks() {
   uint64_t largest = 0;
   std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kRollupDirty)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->value().size() == 8) largest = std::max(largest, DecodeFixed64BE(it->value().data()));
+    if (it->value().size() >= 8) largest = std::max(largest, DecodeFixed64BE(it->value().data()));
   }
   rollup_mark_sequence_.store(largest + 1, std::memory_order_relaxed);
   return FromRocks(it->status());

@@ -81,8 +81,9 @@ int64_t RollupSpanStart(int64_t end, int64_t resolution_ms);
 // sign-flipped) -> rollup chunk (encoding 3).
 std::string RollupChunkKey(uint64_t series_id, int64_t span_start);
 // rollup_dirty: resolution code (1 byte: 1 = 5m, 2 = 1h, 3 = 1d) series_id
-// (8, BE) span_start (8, BE, sign-flipped) -> mark sequence (8, BE). A span
-// whose stored windows late samples made stale.
+// (8, BE) span_start (8, BE, sign-flipped) -> mark sequence (8, BE) and the
+// wall-clock ms of the write (8, BE). A span whose stored windows late
+// samples made stale.
 std::string RollupDirtyKey(int resolution_code, uint64_t series_id, int64_t span_start);
 bool DecodeRollupDirtyKey(std::string_view key, int* resolution_code, uint64_t* series_id, int64_t* span_start);
 // default: "rollup_watermark_<5m|1h|1d>" -> sign-flipped (8, BE): every

@@ -41,7 +41,8 @@ class WriteOnlyDB : public storage::DB {
   }
   Status Checkpoint() override { return Status::OK(); }
   Status CompactAll() override { return Status::OK(); }
-  Status Downsample(int64_t, storage::DownsampleStats*) override { return Status::OK(); }
+  using storage::DB::Downsample;
+  Status Downsample(int64_t, int64_t, storage::DownsampleStats*) override { return Status::OK(); }
   storage::DBStats Stats() override { return {}; }
   Status Inspect(std::vector<storage::ResolutionSummary>*) override { return Status::OK(); }
   storage::CardinalityStats Cardinality(size_t, bool) override { return {}; }
