@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "storage/column_families.h"
@@ -233,6 +234,12 @@ class DBImpl final : public DB {
   // member. Taken after head_mutex_ is released.
   std::mutex rollup_stale_mutex_;
   std::atomic<uint64_t> rollup_mark_sequence_{1};  // Atomic; no lock.
+  // Stale marks known to be written and not yet redone (rollup_dirty keys):
+  // Append skips rewriting them, so a backfill writes each mark once, not
+  // once per request. Guarded by head_mutex_. RedoStaleSpans takes a key out
+  // (holding head_mutex_ exclusively) before it reads the span, so a later
+  // late sample writes a new mark. Cleared when an Append's write fails.
+  std::unordered_set<std::string> written_stale_marks_;
 
   // Written only during OpenImpl; immutable after Open.
   double restart_seconds_ = 0;

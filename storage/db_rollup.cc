@@ -232,7 +232,13 @@ Status DBImpl::RedoStaleSpans(int index, int64_t redo_marked_before_ms, Downsamp
     if (!DecodeRollupDirtyKey(key, &key_code, &series_id, &span_start)) return Status::Corruption("bad stale mark key");
     // Value: u64be(sequence) u64be(wall-clock ms of the late sample's write).
     if (mark.size() == 16 && static_cast<int64_t>(DecodeFixed64BE(mark.data() + 8)) > redo_marked_before_ms) {
-      continue;  // still being written to (a backfill): redo later
+      continue;  // written recently (a backfill may still be going on): redo later
+    }
+    {
+      // From here on a late sample for this span writes a new mark (which
+      // the compare below then keeps); an earlier one is in the head already.
+      std::unique_lock<std::shared_mutex> head_lock(head_mutex_);
+      written_stale_marks_.erase(key);
     }
     if (sealed != kNoTime && span_start < sealed) {
       // Recompute the sealed part of the span from finer data. The mark is
@@ -367,10 +373,13 @@ bool DBImpl::MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const s
       const int64_t span_start = RollupSpanStart(model::WindowEnd(t, resolution), resolution);
       if (span_start == last_span) continue;
       last_span = span_start;
+      std::string key = RollupDirtyKey(index + 1, series_id, span_start);
+      if (written_stale_marks_.count(key) > 0) continue;  // already on disk, not redone yet
       std::string mark;
       PutFixed64BE(&mark, rollup_mark_sequence_.fetch_add(1, std::memory_order_relaxed));
       PutFixed64BE(&mark, static_cast<uint64_t>(now_ms));
-      batch->Put(cf(kRollupDirty), RollupDirtyKey(index + 1, series_id, span_start), mark);
+      batch->Put(cf(kRollupDirty), key, mark);
+      written_stale_marks_.insert(std::move(key));
       marked = true;
     }
   }

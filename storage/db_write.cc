@@ -196,6 +196,12 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     s = FromRocks(rocks_->Write(write_options, &batch));
   }
   if (!s.ok()) {
+    if (marked_stale_rollups) {
+      // The marks of this batch may not exist: let the next late samples
+      // write them again.
+      std::unique_lock<std::shared_mutex> lock(head_mutex_);
+      written_stale_marks_.clear();
+    }
     result->samples_written = result->histograms_written = result->exemplars_written = 0;
     return s;
   }
