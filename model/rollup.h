@@ -23,6 +23,10 @@ inline constexpr int64_t kResolution5m = 5 * 60 * 1000;
 inline constexpr int64_t kResolution1h = 60 * 60 * 1000;
 inline constexpr int64_t kResolution1d = 24 * 60 * 60 * 1000;
 
+// Rollups cover samples with |t| < 2^62 ms (some 146 million years), so
+// window arithmetic never overflows; samples beyond are raw-only.
+inline constexpr int64_t kRollupTimeLimitMs = int64_t{1} << 62;
+
 // "raw" for 0, "5m", "1h", "1d" for the rollup resolutions (the names
 // max_source_resolution, /metrics and the tools use); "unknown" otherwise.
 const char* ResolutionName(int64_t resolution_ms);

@@ -53,8 +53,7 @@ class DBSeriesSet final : public SeriesSet {
     if (!db_->SeriesTimeRange(id, &min_time, &max_time)) return Status::OK();
     // Only windows that can hold data: clamping also keeps the window
     // arithmetic away from the int64 limits of open-ended selections.
-    // Rollups cover |t| < 2^62 ms (db_rollup.cc).
-    constexpr int64_t kLimit = int64_t{1} << 62;
+    constexpr int64_t kLimit = model::kRollupTimeLimitMs;
     const int64_t low = std::max({mint_, min_time, -kLimit + 1});
     const int64_t high = std::min({maxt_, max_time, kLimit - 1});
     if (low > high) return Status::OK();

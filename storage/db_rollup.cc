@@ -27,9 +27,7 @@ ColumnFamilyIndex RollupFamily(int index) {
   return static_cast<ColumnFamilyIndex>(kRollups5m + static_cast<size_t>(index));
 }
 
-// Rollups cover samples with |t| < 2^62 ms (some 146 million years): the
-// window arithmetic then never overflows. Samples beyond are raw-only.
-constexpr int64_t kRollupTimeLimit = int64_t{1} << 62;
+constexpr int64_t kRollupTimeLimit = model::kRollupTimeLimitMs;
 
 bool InRollupDomain(int64_t t) { return t > -kRollupTimeLimit && t < kRollupTimeLimit; }
 

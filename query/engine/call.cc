@@ -153,7 +153,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
       metric = state_->arena.Make(source.set->labels());
       if (resolution > 0) {
         Series series;
-        if (EvalRangeCallOnWindows(call, name, source.set.get(), resolution, source.range_ms, source.offset_ms,
+        if (EvalRangeCallOnWindows(name, source.set.get(), resolution, source.range_ms, source.offset_ms,
                                    source.at_ms, metric, &windows, &series)) {
           if (series.size() > 0) {
             state_->current_samples += static_cast<int64_t>(series.size());
@@ -233,11 +233,10 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
   return out;
 }
 
-bool Evaluator::EvalRangeCallOnWindows(const promql::Call& call, std::string_view name, storage::SeriesSet* set,
+bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                                        int64_t resolution, int64_t range_ms, int64_t offset_ms,
                                        std::optional<int64_t> at_ms, MetricRef metric,
                                        std::vector<model::FloatWindow>* windows, Series* series) {
-  (void)call;
   Status s = set->Windows(resolution, windows);
   if (!s.ok()) {
     if (s.IsUnsupported()) return false;

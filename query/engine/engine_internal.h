@@ -282,7 +282,7 @@ class Evaluator {
   Matrix EvalNumber(double value);
   // call.cc: one series of a range function answered from rollup windows
   // at `resolution`; false when the series must be read raw instead.
-  bool EvalRangeCallOnWindows(const promql::Call& call, std::string_view name, storage::SeriesSet* set,
+  bool EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                               int64_t resolution, int64_t range_ms, int64_t offset_ms,
                               std::optional<int64_t> at_ms, MetricRef metric,
                               std::vector<model::FloatWindow>* windows, Series* series);
