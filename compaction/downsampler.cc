@@ -47,7 +47,9 @@ struct Downsampler::Metrics {
 int64_t DownsampleSealPoint(int64_t now_ms, std::chrono::milliseconds grace) { return now_ms - grace.count(); }
 
 Downsampler::Downsampler(storage::DB* db, DownsamplerOptions options, prometheus::Registry* registry)
-    : db_(db), options_(std::move(options)), metrics_(std::make_unique<Metrics>(registry)) {}
+    : db_(db), options_(std::move(options)), metrics_(std::make_unique<Metrics>(registry)) {
+  if (options_.retention) retention_ = std::make_unique<RetentionEnforcer>(db, *options_.retention, registry);
+}
 
 Downsampler::~Downsampler() {
   {
@@ -89,6 +91,12 @@ Status Downsampler::RunOnce(storage::DownsampleStats* stats) {
   } else if (stats->windows_written > 0 || stats->stale_spans_redone > 0) {
     spdlog::info("downsampled in {:.2f} s: {} windows in {} spans, {} stale spans redone", seconds,
                  stats->windows_written, stats->spans_written, stats->stale_spans_redone);
+  }
+  if (retention_) {
+    // Retention after downsampling: what was just sealed may now go.
+    storage::RetentionStats retention_stats;
+    Status retention_status = retention_->RunOnce(now, /*reclaim_space=*/true, &retention_stats);
+    if (s.ok()) s = retention_status;
   }
   return s;
 }

@@ -1,8 +1,10 @@
 // The downsampling policy of `tsvault serve`: a background thread that
 // periodically seals the rollup windows (storage::DB::Downsample) that
 // ended more than a grace period ago, so late senders still land in raw
-// data first. The mechanism (windows, spans, stale marks) lives in
-// storage/; this decides when and how far.
+// data first, and then applies the retention policy (compaction/
+// retention.h), which can only drop what is rolled up. The mechanism
+// (windows, spans, stale marks, cutoffs) lives in storage/; this decides
+// when and how far.
 #pragma once
 
 #include <chrono>
@@ -11,9 +13,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/status.h"
+#include "compaction/retention.h"
 #include "storage/db.h"
 
 namespace prometheus {
@@ -29,6 +33,8 @@ struct DownsamplerOptions {
   std::chrono::milliseconds interval{std::chrono::minutes(1)};
   // The wall clock in Unix milliseconds; tests replace it.
   std::function<int64_t()> now_ms;
+  // Applied after each downsampling pass; none: nothing is ever dropped.
+  std::optional<RetentionPolicy> retention;
 };
 
 // Runs DB::Downsample in the background. Thread-safe.
@@ -44,7 +50,8 @@ class Downsampler {
 
   // Starts the background thread; the first run is immediate.
   void Start();
-  // One run now, on the caller's thread: seals up to now - grace.
+  // One run now, on the caller's thread: seals up to now - grace, then
+  // applies the retention policy (if any) with space reclaimed.
   Status RunOnce(storage::DownsampleStats* stats);
 
  private:
@@ -54,6 +61,7 @@ class Downsampler {
   storage::DB* const db_;
   const DownsamplerOptions options_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<RetentionEnforcer> retention_;  // null without a policy
   std::mutex mutex_;  // guards stopping_
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -109,11 +109,12 @@ Status Ingester::Ingest(const BatchBuilder& build, IngestOutcome* outcome) {
   metrics.CountSeriesCache(batch.series_cache_hits, batch.pending_keys.size());
   metrics.CountIngested(result.samples_written, result.histograms_written, result.exemplars_written,
                         batch.input.metadata.size());
-  outcome->conflicts =
-      result.samples_rejected > 0 ? result.samples_rejected : static_cast<uint64_t>(result.errors.size());
+  outcome->conflicts = result.samples_rejected;
+  outcome->too_old = result.samples_too_old;
   metrics.CountRejected(RejectReason::kDuplicateTimestamp, outcome->conflicts);
+  metrics.CountRejected(RejectReason::kTooOld, outcome->too_old);
   outcome->has_rejections = batch.has_rejections();
-  if (outcome->has_rejections || outcome->conflicts > 0 || !result.errors.empty()) {
+  if (outcome->has_rejections || outcome->conflicts > 0 || outcome->too_old > 0 || !result.errors.empty()) {
     outcome->partial_write_text = PartialWriteMessage(batch, result);
   }
   return Status::OK();

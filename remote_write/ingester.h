@@ -70,6 +70,7 @@ struct IngestOutcome {
   bool source_failed = false;   // the non-OK status came from the BatchBuilder
   bool has_rejections = false;      // validation left something out
   uint64_t conflicts = 0;           // samples storage refused (duplicate timestamp)
+  uint64_t too_old = 0;             // samples storage refused (before the raw retention cutoff)
   std::string partial_write_text;   // when has_rejections or conflicts: what was not written
 };
 

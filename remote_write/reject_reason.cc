@@ -33,6 +33,7 @@ const char* RejectReasonName(RejectReason reason) {
     case RejectReason::kInvalidUtf8: return "invalid_utf8";
     case RejectReason::kInvalidHistogram: return "invalid_histogram";
     case RejectReason::kDuplicateTimestamp: return "duplicate_timestamp";
+    case RejectReason::kTooOld: return "too_old";
   }
   return "unknown";
 }

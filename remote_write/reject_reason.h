@@ -28,11 +28,12 @@ enum class RejectReason : uint8_t {
   kLabelTooLong,
   kInvalidUtf8,
   kInvalidHistogram,  // bucket spans do not match the bucket counts
-  // Per-sample reason: counted once per sample the storage refused.
+  // Per-sample reasons: counted once per sample the storage refused.
   kDuplicateTimestamp,  // same timestamp, different value (see storage-format.md)
+  kTooOld,              // before the raw retention cutoff (--retention.resolution-raw)
 };
 
-inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kDuplicateTimestamp) + 1;
+inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kTooOld) + 1;
 
 // The per-series reason for a label set that failed validation.
 RejectReason RejectReasonFor(model::LabelProblemKind kind);

@@ -34,12 +34,16 @@ std::string PartialWriteMessage(const IngestBatch& decoded, const storage::Write
     if (decoded.series_rejected > 0) out += "; ";
     out += std::to_string(decoded.metadata_rejected) + " metadata entries rejected";
   }
-  const uint64_t conflicts =
-      result.samples_rejected > 0 ? result.samples_rejected : static_cast<uint64_t>(result.errors.size());
+  const uint64_t conflicts = result.samples_rejected;
   if (conflicts > 0) {
     if (decoded.has_rejections()) out += "; ";
     out += std::to_string(conflicts) +
            " samples rejected by storage (same timestamp as a stored sample, different value)";
+  }
+  if (result.samples_too_old > 0) {
+    if (decoded.has_rejections() || conflicts > 0) out += "; ";
+    out += std::to_string(result.samples_too_old) +
+           " samples rejected by storage (older than the raw retention, --retention.resolution-raw)";
   }
   out += "; everything else was written (" + std::to_string(result.samples_written) + " samples, " +
          std::to_string(result.histograms_written) + " histograms, " +
@@ -62,9 +66,9 @@ std::string PartialWriteMessage(const IngestBatch& decoded, const storage::Write
     }
   }
   if (!result.errors.empty()) {
-    out += "storage conflicts:\n";
+    out += "refused by storage:\n";
     const size_t shown = std::min(result.errors.size(), kMaxStorageErrors);
-    for (size_t i = 0; i < shown; ++i) AppendLine(&out, "duplicate_timestamp: " + result.errors[i]);
+    for (size_t i = 0; i < shown; ++i) AppendLine(&out, result.errors[i]);
     if (result.errors.size() > shown) {
       out += "  - ... and " + std::to_string(result.errors.size() - shown) + " more\n";
     }

@@ -17,23 +17,35 @@ enum class ColumnFamilyProfile {
   kWal,      // short-lived log records: large memtable, deleted before most flushes
 };
 
-// X(enumerator, name, profile), in handle order; "default" must come first.
-#define TSVAULT_COLUMN_FAMILIES(X)                        \
-  X(kDefault, "default", ColumnFamilyProfile::kDefault)   \
-  X(kSeries, "series", ColumnFamilyProfile::kIndex)       \
-  X(kPostings, "postings", ColumnFamilyProfile::kIndex)   \
-  X(kChunks, "chunks", ColumnFamilyProfile::kChunks)      \
-  X(kExemplars, "exemplars", ColumnFamilyProfile::kIndex) \
-  X(kMetadata, "metadata", ColumnFamilyProfile::kIndex)   \
-  X(kWal, "wal", ColumnFamilyProfile::kWal)                           \
-  X(kRollups5m, "chunks_5m", ColumnFamilyProfile::kChunks)           \
-  X(kRollups1h, "chunks_1h", ColumnFamilyProfile::kChunks)           \
-  X(kRollups1d, "chunks_1d", ColumnFamilyProfile::kChunks)           \
-  X(kRollupDirty, "rollup_dirty", ColumnFamilyProfile::kIndex)
+// Which retention cutoff (DB::ApplyRetention) drops a column family's
+// records: the keys of those families hold a sign-flipped time at bytes
+// 8..15 (after the series id), which a compaction filter compares with it.
+enum class RetentionClass {
+  kKeep,  // never dropped by retention
+  kRaw,   // raw samples and exemplars: time < raw cutoff
+  k5m,    // rollup spans: span_start < the resolution's cutoff
+  k1h,
+  k1d,
+};
+
+// X(enumerator, name, profile, retention), in handle order; "default" must
+// come first.
+#define TSVAULT_COLUMN_FAMILIES(X)                                                  \
+  X(kDefault, "default", ColumnFamilyProfile::kDefault, RetentionClass::kKeep)      \
+  X(kSeries, "series", ColumnFamilyProfile::kIndex, RetentionClass::kKeep)          \
+  X(kPostings, "postings", ColumnFamilyProfile::kIndex, RetentionClass::kKeep)      \
+  X(kChunks, "chunks", ColumnFamilyProfile::kChunks, RetentionClass::kRaw)          \
+  X(kExemplars, "exemplars", ColumnFamilyProfile::kIndex, RetentionClass::kRaw)     \
+  X(kMetadata, "metadata", ColumnFamilyProfile::kIndex, RetentionClass::kKeep)      \
+  X(kWal, "wal", ColumnFamilyProfile::kWal, RetentionClass::kKeep)                  \
+  X(kRollups5m, "chunks_5m", ColumnFamilyProfile::kChunks, RetentionClass::k5m)     \
+  X(kRollups1h, "chunks_1h", ColumnFamilyProfile::kChunks, RetentionClass::k1h)     \
+  X(kRollups1d, "chunks_1d", ColumnFamilyProfile::kChunks, RetentionClass::k1d)     \
+  X(kRollupDirty, "rollup_dirty", ColumnFamilyProfile::kIndex, RetentionClass::kKeep)
 
 // Index of a column family's handle in DBImpl's handle vector.
 enum ColumnFamilyIndex : size_t {
-#define TSVAULT_COLUMN_FAMILY_ENUMERATOR(enumerator, name, profile) enumerator,
+#define TSVAULT_COLUMN_FAMILY_ENUMERATOR(enumerator, name, profile, retention) enumerator,
   TSVAULT_COLUMN_FAMILIES(TSVAULT_COLUMN_FAMILY_ENUMERATOR)
 #undef TSVAULT_COLUMN_FAMILY_ENUMERATOR
   kColumnFamilyCount
@@ -44,11 +56,12 @@ struct ColumnFamilySpec {
   ColumnFamilyIndex index;
   const char* name;
   ColumnFamilyProfile profile;
+  RetentionClass retention;
 };
 
 // Every column family, in handle order.
 inline constexpr std::array<ColumnFamilySpec, kColumnFamilyCount> kColumnFamilies = {{
-#define TSVAULT_COLUMN_FAMILY_SPEC(enumerator, name, profile) {enumerator, name, profile},
+#define TSVAULT_COLUMN_FAMILY_SPEC(enumerator, name, profile, retention) {enumerator, name, profile, retention},
     TSVAULT_COLUMN_FAMILIES(TSVAULT_COLUMN_FAMILY_SPEC)
 #undef TSVAULT_COLUMN_FAMILY_SPEC
 }};

@@ -119,6 +119,10 @@ struct SelectHints {
   int64_t max_resolution_ms = 0;
 };
 
+// Retention levels (DB::ApplyRetention): index 0 is raw samples, 1..3 the
+// 5m, 1h and 1d rollups.
+inline constexpr int kRetentionLevels = 4;
+
 // Counters describing the engine, for /metrics and /api/v1/status/tsdb.
 struct DBStats {
   uint64_t series_total = 0;        // series known (ever created, not deleted)
@@ -133,6 +137,11 @@ struct DBStats {
   // Per resolution (5m, 1h, 1d): rollup windows ending at or before this
   // are stored; INT64_MIN when none is.
   int64_t rollup_sealed_until_ms[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
+  // Per level (raw, 5m, 1h, 1d): DB::RetentionCutoff.
+  int64_t retention_cutoff_ms[kRetentionLevels] = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
+  // Per level: bytes of the column families its retention drops from (raw:
+  // chunks and exemplars; 5m, 1h, 1d: their rollup chunks).
+  uint64_t retention_level_bytes[kRetentionLevels] = {0, 0, 0, 0};
   uint64_t restart_replayed_records = 0;
   struct ColumnFamilySize {
     std::string name;
@@ -161,6 +170,26 @@ struct ResolutionSummary {
   uint64_t points = 0;              // samples (raw) or windows (rollups) in them
   uint64_t bytes = 0;               // the column family's size on disk and in memtables
   int64_t sealed_until_ms = INT64_MIN;  // rollups: the downsampler's watermark
+  int64_t retention_cutoff_ms = INT64_MIN;  // DB::RetentionCutoff of this resolution
+};
+
+// What to drop. A cutoff of INT64_MIN drops nothing at that level.
+struct RetentionRequest {
+  // Raw samples (and exemplars) with timestamps before drop_before_ms[0];
+  // rollup windows of level i ending at or before drop_before_ms[i].
+  int64_t drop_before_ms[kRetentionLevels] = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
+  // Rewrite the level's column families now (a full compaction of them) so
+  // the space is free when the call returns; otherwise RocksDB frees it as
+  // its own compactions reach the files.
+  bool reclaim[kRetentionLevels] = {false, false, false, false};
+};
+
+// What DB::ApplyRetention did.
+struct RetentionStats {
+  // The cutoffs in force after the call (DB::RetentionCutoff).
+  int64_t cutoff_ms[kRetentionLevels] = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
+  // Levels whose column families were compacted by this call.
+  bool reclaimed[kRetentionLevels] = {false, false, false, false};
 };
 
 // Per-label-name cardinality, for /api/v1/status/tsdb.
@@ -233,6 +262,27 @@ class DB {
   Status Downsample(int64_t seal_until_ms, DownsampleStats* stats) {
     return Downsample(seal_until_ms, INT64_MAX, stats);
   }
+
+  // Drops data older than the requested cutoffs, as far as it is safe:
+  // never below what the next coarser resolution has sealed (raw data goes
+  // only once its 5m windows are stored, 5m once its 1h windows are, 1h once
+  // its 1d windows are) or what a pending stale mark still needs, never less
+  // at a coarser level than at a finer one, in whole spans (raw: 1 day, 5m:
+  // 10 days, 1h and 1d: 120 days, so a recomputed span never reads dropped
+  // data), and never backwards. The new cutoffs are durable before the call
+  // returns; reads stop seeing the dropped data at once, and Append rejects
+  // samples older than the raw cutoff from then on. Nothing is decoded: a
+  // RocksDB compaction filter removes the records. Runs on the caller's
+  // thread; one call at a time, alongside writes, reads and Downsample.
+  virtual Status ApplyRetention(const RetentionRequest& request, RetentionStats* stats) = 0;
+  // Level 0 (resolution_ms 0): raw samples before this time are dropped.
+  // 5m, 1h, 1d: windows ending at or before it are. INT64_MIN: nothing is.
+  virtual int64_t RetentionCutoff(int64_t resolution_ms) = 0;
+  // The oldest data a level still holds: the first raw sample (level 0) or
+  // the start of the first rollup span (levels 1..3) at or after the
+  // cutoff; INT64_MAX when there is none. One seek per series: for
+  // size-based retention, not for every request.
+  virtual Status OldestTime(int level, int64_t* out) = 0;
 
   // Checkpoints, flushes every memtable and compacts every column family to
   // the bottom level (slow; for `tsvault compact` and disk-usage figures).

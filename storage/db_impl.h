@@ -29,6 +29,7 @@ class ColumnFamilyHandle;
 class WriteBatch;
 class Status;
 class Iterator;
+class CompactionFilter;
 }  // namespace rocksdb
 
 namespace tsvault::storage {
@@ -80,6 +81,13 @@ class DBImpl final : public DB {
   // head_mutex_ shared per series. REQUIRES: no lock held.
   using DB::Downsample;
   Status Downsample(int64_t seal_until_ms, int64_t redo_marked_before_ms, DownsampleStats* stats) override;
+  // Takes retention_mutex_; reads the rollup watermarks and stale marks,
+  // writes the cutoffs, then compacts. REQUIRES: no lock held.
+  Status ApplyRetention(const RetentionRequest& request, RetentionStats* stats) override;
+  // Needs no lock (atomics).
+  int64_t RetentionCutoff(int64_t resolution_ms) override;
+  // Takes head_mutex_ shared for the head's part. REQUIRES: no lock held.
+  Status OldestTime(int level, int64_t* out) override;
   DBStats Stats() override;
   // Reads RocksDB only (db_inspect.cc). REQUIRES: no lock held.
   Status Inspect(std::vector<ResolutionSummary>* out) override;
@@ -118,11 +126,17 @@ class DBImpl final : public DB {
     uint64_t id;
     Labels labels;
   };
-  // Series matching all matchers with data in [mint, maxt], sorted by labels.
-  // Takes head_mutex_ shared, and reads RocksDB after releasing it.
+  // Series matching all matchers with data in [mint, maxt], sorted by labels:
+  // raw samples after the raw retention cutoff or, where retention dropped
+  // raw samples of the range, rollups up to `max_resolution_ms` (0: raw
+  // only). Takes head_mutex_ shared, and reads RocksDB after releasing it.
   // REQUIRES: head_mutex_ not held.
   Status SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
-                      bool require_selective_matcher, std::vector<SelectedSeries>* out);
+                      bool require_selective_matcher, int64_t max_resolution_ms,
+                      std::vector<SelectedSeries>* out);
+  // Whether a rollup span of the series up to `max_resolution_ms` may hold
+  // windows in [mint, maxt] (span granularity). Needs no lock.
+  bool HasRollupsInRange(uint64_t series_id, int64_t mint, int64_t maxt, int64_t max_resolution_ms);
   // Every chunk of a series overlapping [mint, maxt], from the head and disk.
   // Takes head_mutex_ shared for the head part only; called from
   // DBSeriesSet::Samples on reader threads.
@@ -167,6 +181,15 @@ class DBImpl final : public DB {
                         rocksdb::WriteBatch* batch);
   // Reads the persisted watermarks. Called by OpenImpl only.
   Status LoadRollupWatermarks();
+
+  // --- Retention (db_retention.cc) ---
+  // Reads the persisted cutoffs. Called by OpenImpl only.
+  Status LoadRetentionCutoffs();
+  // The compaction filter of a column family (null if retention never
+  // drops its records); owned by the DB. Called by OpenImpl only.
+  const rocksdb::CompactionFilter* RetentionFilterFor(ColumnFamilyIndex index);
+  // max(mint, raw cutoff): where reads of raw samples start. Needs no lock.
+  int64_t RawReadStart(int64_t mint) const;
 
   // Needs no lock: handles_ is immutable after Open.
   rocksdb::ColumnFamilyHandle* cf(ColumnFamilyIndex index) const { return handles_[index]; }
@@ -240,6 +263,18 @@ class DBImpl final : public DB {
   // (holding head_mutex_ exclusively) before it reads the span, so a later
   // late sample writes a new mark. Cleared when an Append's write fails.
   std::unordered_set<std::string> written_stale_marks_;
+
+  // Retention cutoffs per level (raw, 5m, 1h, 1d); INT64_MIN keeps all.
+  // Atomic; written by ApplyRetention (after the durable write) and
+  // OpenImpl, read by readers, Append and the compaction filters. They only
+  // grow.
+  std::array<std::atomic<int64_t>, kRetentionLevels> retention_cutoff_{};
+  // Serializes ApplyRetention. Taken before no other lock; none is taken
+  // while it is held except RocksDB's own.
+  std::mutex retention_mutex_;
+  // The compaction filters (RetentionFilterFor); they outlive rocks_, which
+  // the destructor closes first.
+  std::array<std::unique_ptr<rocksdb::CompactionFilter>, kRetentionLevels> retention_filters_;
 
   // Written only during OpenImpl; immutable after Open.
   double restart_seconds_ = 0;

@@ -28,6 +28,7 @@ Status DBImpl::Inspect(std::vector<ResolutionSummary>* out) {
   {
     ResolutionSummary raw;
     raw.bytes = FamilyBytes(rocks_, cf(kChunks));
+    raw.retention_cutoff_ms = retention_cutoff_[0].load(std::memory_order_acquire);
     std::unique_ptr<rocksdb::Iterator> it = NewChunkIterator();
     uint64_t last_series = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -35,6 +36,7 @@ Status DBImpl::Inspect(std::vector<ResolutionSummary>* out) {
       if (!DecodeChunkKey(std::string_view(it->key().data(), it->key().size()), &parts)) {
         return Status::Corruption("bad chunk key");
       }
+      if (parts.min_time < raw.retention_cutoff_ms) continue;  // dropped, not compacted away yet
       int64_t max_time;
       std::string_view chunk;
       if (!DecodeChunkValue(std::string_view(it->value().data(), it->value().size()), parts.min_time, &max_time,
@@ -62,6 +64,7 @@ Status DBImpl::Inspect(std::vector<ResolutionSummary>* out) {
     ResolutionSummary rollup;
     rollup.resolution_ms = resolutions[index];
     rollup.sealed_until_ms = rollup_sealed_[index].load(std::memory_order_acquire);
+    rollup.retention_cutoff_ms = retention_cutoff_[index + 1].load(std::memory_order_acquire);
     const ColumnFamilyIndex family = static_cast<ColumnFamilyIndex>(kRollups5m + static_cast<size_t>(index));
     rollup.bytes = FamilyBytes(rocks_, cf(family));
     std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(family)));
@@ -71,6 +74,7 @@ Status DBImpl::Inspect(std::vector<ResolutionSummary>* out) {
       if (it->key().size() != 16 || it->value().size() < 4) return Status::Corruption("bad rollup chunk key or value");
       const uint64_t series_id = DecodeFixed64BE(it->key().data());
       const int64_t span_start = KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8));
+      if (span_start < rollup.retention_cutoff_ms) continue;  // dropped, not compacted away yet
       if (series_id != last_series) ++rollup.series;
       last_series = series_id;
       ++rollup.chunks;

@@ -1,4 +1,5 @@
 // Opening, recovery and closing of the storage engine.
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
@@ -44,7 +45,9 @@ Status DB::Open(const Options& options, std::unique_ptr<DB>* db) {
   return Status::OK();
 }
 
-DBImpl::DBImpl(const Options& options) : options_(options) {}
+DBImpl::DBImpl(const Options& options) : options_(options) {
+  for (auto& cutoff : retention_cutoff_) cutoff.store(std::numeric_limits<int64_t>::min());
+}
 
 namespace {
 
@@ -124,7 +127,9 @@ Status DBImpl::OpenImpl() {
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const ColumnFamilySpec& spec : kColumnFamilies) {
-    descriptors.emplace_back(spec.name, ColumnFamilyOptionsFor(spec.profile, cache));
+    rocksdb::ColumnFamilyOptions cf_options = ColumnFamilyOptionsFor(spec.profile, cache);
+    cf_options.compaction_filter = RetentionFilterFor(spec.index);
+    descriptors.emplace_back(spec.name, cf_options);
   }
   Status s = FromRocks(options_.read_only
                            ? rocksdb::DB::OpenForReadOnly(db_options, options_.data_dir + "/rocksdb", descriptors,
@@ -152,6 +157,7 @@ Status DBImpl::OpenImpl() {
   }
 
   s = LoadRollupWatermarks();
+  if (s.ok()) s = LoadRetentionCutoffs();
   if (!s.ok()) return s;
 
   std::string sequence;

@@ -50,7 +50,15 @@ class DBSeriesSet final : public SeriesSet {
     if (index < 0) return Status::InvalidArgument("no rollups at resolution " + std::to_string(resolution_ms) + " ms");
     const uint64_t id = series_[position_].id;
     int64_t min_time, max_time;
-    if (!db_->SeriesTimeRange(id, &min_time, &max_time)) return Status::OK();
+    const bool has_raw = db_->SeriesTimeRange(id, &min_time, &max_time);
+    const int64_t raw_cutoff = db_->RetentionCutoff(0);
+    if (raw_cutoff != std::numeric_limits<int64_t>::min() && mint_ < raw_cutoff) {
+      // Retention dropped raw samples of the range; rollups still hold them.
+      min_time = std::numeric_limits<int64_t>::min();
+      max_time = has_raw ? std::max(max_time, raw_cutoff) : raw_cutoff;
+    } else if (!has_raw) {
+      return Status::OK();
+    }
     // Only windows that can hold data: clamping also keeps the window
     // arithmetic away from the int64 limits of open-ended selections.
     constexpr int64_t kLimit = model::kRollupTimeLimitMs;
@@ -101,6 +109,11 @@ Status DBImpl::ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t max
 
 Status DBImpl::CollectChunks(uint64_t series_id, int64_t mint, int64_t maxt,
                              rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks) {
+  // Chunks lie in 2-hour windows and the raw cutoff is a whole day: a chunk
+  // is either all before it (dropped, perhaps not yet compacted away) or
+  // all after.
+  mint = RawReadStart(mint);
+  if (mint > maxt) return Status::OK();
   // The head first: a checkpoint running between the two reads moves data
   // from the head to disk, never the other way, so nothing is missed.
   {
@@ -125,8 +138,31 @@ Status DBImpl::CollectChunks(uint64_t series_id, int64_t mint, int64_t maxt,
   return Status::OK();
 }
 
+bool DBImpl::HasRollupsInRange(uint64_t series_id, int64_t mint, int64_t maxt, int64_t max_resolution_ms) {
+  constexpr int64_t kLimit = model::kRollupTimeLimitMs;
+  mint = std::max(mint, -kLimit + 1);
+  maxt = std::min(maxt, kLimit - 1);
+  if (mint > maxt) return false;
+  for (int index = 0; index < 3; ++index) {
+    const int64_t resolution = index == 0 ? model::kResolution5m : index == 1 ? model::kResolution1h : model::kResolution1d;
+    if (resolution > max_resolution_ms) break;
+    const int64_t cutoff = retention_cutoff_[index + 1].load(std::memory_order_acquire);
+    const int64_t low = cutoff == std::numeric_limits<int64_t>::min() ? mint : std::max(mint, cutoff + 1);
+    if (low > maxt) continue;
+    std::unique_ptr<rocksdb::Iterator> it(
+        rocks_->NewIterator(rocksdb::ReadOptions(), cf(static_cast<ColumnFamilyIndex>(kRollups5m + index))));
+    it->Seek(RollupChunkKey(series_id, RollupSpanStart(model::WindowEnd(low, resolution), resolution)));
+    if (it->Valid() && it->key().size() == 16 && DecodeFixed64BE(it->key().data()) == series_id &&
+        KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8)) < maxt) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
-                            bool require_selective_matcher, std::vector<SelectedSeries>* out) {
+                            bool require_selective_matcher, int64_t max_resolution_ms,
+                            std::vector<SelectedSeries>* out) {
   if (require_selective_matcher) {
     bool selective = std::any_of(matchers.begin(), matchers.end(),
                                  [](const LabelMatcher& m) { return !m.MatchesEmpty(); });
@@ -135,6 +171,12 @@ Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t m
           "match[] must contain at least one non-empty matcher");
     }
   }
+  // Where retention dropped raw samples, rollups may still hold the range.
+  const int64_t requested_mint = mint;
+  mint = RawReadStart(mint);
+  const bool probe_rollups = max_resolution_ms > 0 && requested_mint < mint;
+  out->clear();
+  if (mint > maxt && !probe_rollups) return Status::OK();
   std::vector<SelectedSeries> candidates;
   std::vector<bool> in_head;
   {
@@ -157,9 +199,14 @@ Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t m
     if (!full_range && !in_head[i]) {
       if (!iterator) iterator = NewChunkIterator();
       probe.clear();
-      Status s = ReadPersistedChunks(candidates[i].id, mint, maxt, true, iterator.get(), &probe);
-      if (!s.ok()) return s;
-      if (probe.empty()) continue;
+      if (mint <= maxt) {
+        Status s = ReadPersistedChunks(candidates[i].id, mint, maxt, true, iterator.get(), &probe);
+        if (!s.ok()) return s;
+      }
+      if (probe.empty() &&
+          !(probe_rollups && HasRollupsInRange(candidates[i].id, requested_mint, maxt, max_resolution_ms))) {
+        continue;
+      }
     }
     out->push_back(std::move(candidates[i]));
   }
@@ -174,7 +221,7 @@ Status DBImpl::Select(const SelectHints& hints, const std::vector<LabelMatcher>&
   // Only raw samples are stored so far: every hint but the time range is
   // informational until downsampled resolutions exist.
   std::vector<SelectedSeries> selected;
-  Status s = SelectSeries(matchers, hints.start_ms, hints.end_ms, true, &selected);
+  Status s = SelectSeries(matchers, hints.start_ms, hints.end_ms, true, hints.max_resolution_ms, &selected);
   if (!s.ok()) return s;
   *out = std::make_unique<DBSeriesSet>(this, std::move(selected), hints.start_ms, hints.end_ms);
   return Status::OK();
@@ -183,7 +230,7 @@ Status DBImpl::Select(const SelectHints& hints, const std::vector<LabelMatcher>&
 Status DBImpl::Series(const std::vector<LabelMatcher>& matchers, int64_t min_time_ms,
                       int64_t max_time_ms, std::vector<Labels>* out) {
   std::vector<SelectedSeries> selected;
-  Status s = SelectSeries(matchers, min_time_ms, max_time_ms, true, &selected);
+  Status s = SelectSeries(matchers, min_time_ms, max_time_ms, true, model::kResolution1d, &selected);
   if (!s.ok()) return s;
   out->clear();
   out->reserve(selected.size());
@@ -202,7 +249,7 @@ Status DBImpl::CollectLabelStrings(const std::string* name, const std::vector<La
     *out = name ? postings_.LabelValues(*name) : postings_.LabelNames();
   } else {
     std::vector<SelectedSeries> selected;
-    Status s = SelectSeries(matchers, min_time_ms, max_time_ms, false, &selected);
+    Status s = SelectSeries(matchers, min_time_ms, max_time_ms, false, model::kResolution1d, &selected);
     if (!s.ok()) return s;
     std::set<std::string> strings;
     for (const SelectedSeries& series : selected) {
@@ -255,12 +302,12 @@ Status DBImpl::Exemplars(const std::vector<LabelMatcher>& matchers, int64_t min_
   out->clear();
   std::vector<SelectedSeries> selected;
   Status s = SelectSeries(matchers, std::numeric_limits<int64_t>::min(),
-                          std::numeric_limits<int64_t>::max(), true, &selected);
+                          std::numeric_limits<int64_t>::max(), true, 0, &selected);
   if (!s.ok()) return s;
   std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kExemplars)));
   for (SelectedSeries& series : selected) {
     std::vector<Exemplar> exemplars;
-    for (it->Seek(ExemplarKey(series.id, min_time_ms)); it->Valid(); it->Next()) {
+    for (it->Seek(ExemplarKey(series.id, RawReadStart(min_time_ms))); it->Valid(); it->Next()) {
       rocksdb::Slice key = it->key();
       if (key.size() != 16 || DecodeFixed64BE(key.data()) != series.id) break;
       int64_t t = KeyBitsToTimestamp(DecodeFixed64BE(key.data() + 8));

@@ -132,8 +132,16 @@ Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, 
 
 Status DBImpl::ReadWindows(int index, uint64_t series_id, int64_t first_end, int64_t last_end,
                            std::vector<model::FloatWindow>* out) {
-  if (first_end > last_end) return Status::OK();
   const int64_t resolution = kResolutions[index];
+  // Windows ending at or before the level's retention cutoff are dropped
+  // (the cutoff is a multiple of every resolution's span).
+  const int64_t cutoff = retention_cutoff_[index + 1].load(std::memory_order_acquire);
+  if (cutoff != kNoTime) first_end = std::max(first_end, cutoff + resolution);
+  // A stale mark on a span whose finer data retention dropped since (a late
+  // sample that raced with ApplyRetention) cannot be acted on: the stored
+  // windows stay the answer.
+  const int64_t finer_cutoff = retention_cutoff_[index].load(std::memory_order_acquire);
+  if (first_end > last_end) return Status::OK();
   const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
   const int64_t sealed_last = std::min(last_end, sealed);
   if (sealed != kNoTime && first_end <= sealed_last) {
@@ -156,6 +164,7 @@ Status DBImpl::ReadWindows(int index, uint64_t series_id, int64_t first_end, int
           return Status::Corruption("bad stale mark key");
         }
         if (span_start >= sealed_last) break;
+        if (finer_cutoff != kNoTime && span_start < finer_cutoff) continue;
         stale_spans.push_back(span_start);
       }
       Status s = FromRocks(it->status());
@@ -238,7 +247,9 @@ Status DBImpl::RedoStaleSpans(int index, int64_t redo_marked_before_ms, Downsamp
       std::unique_lock<std::shared_mutex> head_lock(head_mutex_);
       written_stale_marks_.erase(key);
     }
-    if (sealed != kNoTime && span_start < sealed) {
+    const int64_t finer_cutoff = retention_cutoff_[index].load(std::memory_order_acquire);
+    const bool finer_dropped = finer_cutoff != kNoTime && span_start < finer_cutoff;  // keep what is stored
+    if (sealed != kNoTime && span_start < sealed && !finer_dropped) {
       // Recompute the sealed part of the span from finer data. The mark is
       // still in place, so ReadWindows of this resolution is not used here.
       std::vector<model::FloatWindow> windows;

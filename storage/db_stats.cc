@@ -32,12 +32,17 @@ DBStats DBImpl::Stats() {
   for (int index = 0; index < 3; ++index) {
     stats.rollup_sealed_until_ms[index] = rollup_sealed_[index].load(std::memory_order_acquire);
   }
+  for (int level = 0; level < kRetentionLevels; ++level) {
+    stats.retention_cutoff_ms[level] = retention_cutoff_[level].load(std::memory_order_acquire);
+  }
   stats.restart_replayed_records = restart_replayed_records_;
   for (const ColumnFamilySpec& spec : kColumnFamilies) {
     uint64_t sst = 0, memtable = 0;
     rocks_->GetIntProperty(cf(spec.index), "rocksdb.total-sst-files-size", &sst);
     rocks_->GetIntProperty(cf(spec.index), "rocksdb.cur-size-all-mem-tables", &memtable);
     stats.column_families.push_back({spec.name, sst + memtable});
+    const int level = static_cast<int>(spec.retention) - static_cast<int>(RetentionClass::kRaw);
+    if (level >= 0 && level < kRetentionLevels) stats.retention_level_bytes[level] += sst + memtable;
   }
   return stats;
 }

@@ -87,8 +87,16 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   auto report = [&](const Labels& labels, int64_t t) {
     ++result->samples_rejected;
     if (result->errors.size() < kMaxReportedErrors) {
-      result->errors.push_back("duplicate sample for timestamp " + std::to_string(t) +
+      result->errors.push_back("duplicate_timestamp: duplicate sample for timestamp " + std::to_string(t) +
                                " with a different value, series " + LabelsToString(labels));
+    }
+  };
+  auto report_too_old = [&](const Labels& labels, int64_t t, int64_t cutoff) {
+    ++result->samples_too_old;
+    if (result->errors.size() < kMaxReportedErrors) {
+      result->errors.push_back("too_old: sample at timestamp " + std::to_string(t) +
+                               " is before the raw retention cutoff " + std::to_string(cutoff) +
+                               " (raw data older than the retention is dropped), series " + LabelsToString(labels));
     }
   };
 
@@ -97,6 +105,9 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     // Read under the lock: Downsample raises the sealing point before it
     // reads a series' samples, so a sample either is in what it reads or
     // gets a stale mark.
+    // Samples before the raw retention cutoff would be dropped at once and
+    // could not be rolled up again (the rest of their span is gone).
+    const int64_t raw_cutoff = retention_cutoff_[0].load(std::memory_order_acquire);
     int64_t max_rollup_sealing = std::numeric_limits<int64_t>::min();
     for (const auto& sealing : rollup_sealing_) {
       max_rollup_sealing = std::max(max_rollup_sealing, sealing.load(std::memory_order_acquire));
@@ -128,6 +139,10 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
       accepted_floats.clear();
       for (const Sample& sample : write.samples) {
+        if (sample.timestamp_ms < raw_cutoff) {
+          report_too_old(series->labels(), sample.timestamp_ms, raw_cutoff);
+          continue;
+        }
         // Duplicates are logged too: if the earlier copy was never made
         // durable (its write failed), this retry makes it so.
         AppendOutcome outcome = ApplyFloat(series, sample);
@@ -142,6 +157,10 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
       accepted_histograms.clear();
       for (const Histogram& histogram : write.histograms) {
+        if (histogram.timestamp_ms < raw_cutoff) {
+          report_too_old(series->labels(), histogram.timestamp_ms, raw_cutoff);
+          continue;
+        }
         AppendOutcome outcome = ApplyHistogram(series, histogram);
         if (outcome == AppendOutcome::kConflict) {
           report(series->labels(), histogram.timestamp_ms);
@@ -165,6 +184,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       }
 
       for (const Exemplar& exemplar : write.exemplars) {
+        if (exemplar.timestamp_ms < raw_cutoff) continue;  // would be dropped at once
         std::string value;
         EncodeExemplar(exemplar, &value);
         batch.Put(cf(kExemplars), ExemplarKey(series->id(), exemplar.timestamp_ms), value);

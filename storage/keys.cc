@@ -147,4 +147,13 @@ std::string RollupWatermarkKey(int resolution_code) {
   }
 }
 
+std::string RetentionCutoffKey(int level) {
+  switch (level) {
+    case 0: return "retention_cutoff_raw";
+    case 1: return "retention_cutoff_5m";
+    case 2: return "retention_cutoff_1h";
+    default: return "retention_cutoff_1d";
+  }
+}
+
 }  // namespace tsvault::storage

@@ -90,4 +90,8 @@ bool DecodeRollupDirtyKey(std::string_view key, int* resolution_code, uint64_t* 
 // window of that resolution ending at or before it is stored (or dirty).
 std::string RollupWatermarkKey(int resolution_code);
 
+// default: "retention_cutoff_<raw|5m|1h|1d>" (level 0..3) -> sign-flipped
+// (8, BE): DB::RetentionCutoff of that level; absent: INT64_MIN.
+std::string RetentionCutoffKey(int level);
+
 }  // namespace tsvault::storage

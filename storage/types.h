@@ -45,14 +45,18 @@ struct WriteInput {
 };
 
 // What an append did. Samples that conflict with stored data (same timestamp,
-// different value) are rejected one by one and described in `errors`; the
-// rest of the input is written.
+// different value) and samples older than the raw retention cutoff are
+// rejected one by one and described in `errors`; the rest of the input is
+// written.
 struct WriteResult {
   uint64_t samples_written = 0;
   uint64_t histograms_written = 0;
   uint64_t exemplars_written = 0;
-  uint64_t samples_rejected = 0;
-  std::vector<std::string> errors;  // at most a few, for the HTTP answer
+  uint64_t samples_rejected = 0;  // conflicts: same timestamp, different value
+  uint64_t samples_too_old = 0;   // floats and histograms before DB::RetentionCutoff(0)
+  // At most a few, for the HTTP answer; each starts with its reason
+  // ("duplicate_timestamp: " or "too_old: ").
+  std::vector<std::string> errors;
   // One per input series, in order: the reference to pass as
   // SeriesWrite::series_ref next time. Valid for the life of the DB object.
   std::vector<uint64_t> series_refs;

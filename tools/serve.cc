@@ -13,6 +13,7 @@
 #include "remote_write/receiver.h"
 #include "storage/db.h"
 #include "tools/commands.h"
+#include "tools/retention_flags.h"
 #include "tools/self_metrics.h"
 
 namespace tsvault::tools {
@@ -35,6 +36,7 @@ struct ServeFlags {
   int query_max_concurrency = 20;
   std::string downsample_grace = "1h";
   std::string downsample_interval = "1m";
+  RetentionFlags retention;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -59,10 +61,14 @@ int RunServe(const ServeFlags& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  compaction::RetentionPolicy retention;
+  Status s = flags.retention.Parse(&retention);
+  if (!s.ok()) Fail(s.message());
+
   SelfMetrics metrics;
   storage::Options options;
   options.data_dir = flags.data_dir;
-  Status s = storage::ParseWalSyncMode(flags.wal_sync, &options.wal_sync);
+  s = storage::ParseWalSyncMode(flags.wal_sync, &options.wal_sync);
   if (!s.ok()) Fail("invalid --storage.wal-sync: " + s.message());
   options.wal_sync_interval = std::chrono::milliseconds(DurationFlag("storage.wal-sync-interval", flags.wal_sync_interval));
   options.head_checkpoint_interval = std::chrono::seconds(
@@ -85,6 +91,7 @@ int RunServe(const ServeFlags& flags) {
   downsampler_options.grace = std::chrono::milliseconds(DurationFlag("downsample.grace", flags.downsample_grace));
   downsampler_options.interval =
       std::chrono::milliseconds(std::max<int64_t>(1000, DurationFlag("downsample.interval", flags.downsample_interval)));
+  downsampler_options.retention = retention;
   auto downsampler = std::make_unique<compaction::Downsampler>(db.get(), downsampler_options, metrics.registry());
   query::ApiOptions api_options{TSVAULT_VERSION, TSVAULT_REVISION, __DATE__};
   api_options.engine.lookback_delta =
@@ -129,8 +136,8 @@ int RunServe(const ServeFlags& flags) {
   s = server.Start();
   if (!s.ok()) Fail("cannot listen on " + flags.listen + ": " + s.ToString());
   downsampler->Start();
-  spdlog::info("tsvault {} listening on http://{} (data in {}, wal-sync={})", TSVAULT_VERSION,
-               flags.listen, flags.data_dir, flags.wal_sync);
+  spdlog::info("tsvault {} listening on http://{} (data in {}, wal-sync={}, retention: {})", TSVAULT_VERSION,
+               flags.listen, flags.data_dir, flags.wal_sync, compaction::DescribeRetentionPolicy(retention));
 
   int received = 0;
   sigwait(&signals, &received);
@@ -183,6 +190,7 @@ void AddServeCommand(CLI::App* app) {
       ->capture_default_str();
   serve->add_option("--downsample.interval", flags->downsample_interval, "How often the downsampler runs")
       ->capture_default_str();
+  flags->retention.AddTo(serve);
   serve->add_option("--query.max-concurrency", flags->query_max_concurrency,
                     "Most queries evaluating at once; more wait, within their timeout")
       ->capture_default_str()

@@ -217,8 +217,11 @@ class Tsvault(Server):
         self.extra_flags = list(extra_flags)
 
     def command(self):
+        # Benchmarks backfill data older than the default raw retention
+        # (30d); keep everything, as Prometheus is told to (retention 10y).
         return [self.binary, "serve", f"--storage.path={self.data_dir}",
-                f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"] + self.extra_flags
+                f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn",
+                "--retention.resolution-raw=0"] + self.extra_flags
 
     def disk_bytes(self):
         """Data directory size without RocksDB's LOG*, OPTIONS-* and LOCK files."""

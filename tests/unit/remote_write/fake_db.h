@@ -64,7 +64,7 @@ class FakeDB : public ::tsvault::testing::WriteOnlyDB {
       result->samples_written -= conflicts;
       result->samples_rejected = conflicts;
       for (uint64_t i = 0; i < conflicts; ++i) {
-        result->errors.push_back("duplicate sample for timestamp (conflict #" + std::to_string(i) + ")");
+        result->errors.push_back("duplicate_timestamp: duplicate sample for timestamp (conflict #" + std::to_string(i) + ")");
       }
     }
     return Status::OK();

@@ -1,0 +1,220 @@
+// Retention: per-level cutoffs (raw, 5m, 1h, 1d) below which data is
+// dropped, the compaction filter that drops it without decoding anything,
+// and the bounds that keep a cutoff from ever dropping data that nothing
+// coarser holds yet. Layout: docs/storage-format.md, "Retention".
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "model/rollup.h"
+#include "storage/coding.h"
+#include "storage/db_impl.h"
+#include "storage/keys.h"
+
+namespace tsvault::storage {
+
+namespace {
+
+constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
+
+// Drops records whose key time (bytes 8..15, sign-flipped) lies before the
+// cutoff it watches. Stateless apart from the atomic, so one instance serves
+// every compaction thread.
+class RetentionFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit RetentionFilter(const std::atomic<int64_t>* cutoff) : cutoff_(cutoff) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& /*existing_value*/,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    if (key.size() < 16) return false;
+    const int64_t cutoff = cutoff_->load(std::memory_order_acquire);
+    return cutoff != kNoTime && KeyBitsToTimestamp(DecodeFixed64BE(key.data() + 8)) < cutoff;
+  }
+  const char* Name() const override { return "tsvault.RetentionFilter"; }
+
+ private:
+  const std::atomic<int64_t>* cutoff_;
+};
+
+// Cutoffs move in whole spans of the next coarser resolution, so that a
+// span that late samples make stale is recomputed from data that is all
+// still there: raw by 1 day (a 5m span), 5m by 10 days (a 1h span), 1h
+// and 1d by 120 days (a 1d span).
+constexpr int64_t kCutoffUnitMs[kRetentionLevels] = {
+    model::kResolution1d, 10 * model::kResolution1d, 120 * model::kResolution1d, 120 * model::kResolution1d};
+
+int64_t FloorToUnit(int64_t t, int64_t unit) {
+  int64_t remainder = t % unit;
+  if (remainder < 0) remainder += unit;
+  return t - remainder;
+}
+
+int RetentionLevelOf(RetentionClass retention) {
+  switch (retention) {
+    case RetentionClass::kKeep: return -1;
+    case RetentionClass::kRaw: return 0;
+    case RetentionClass::k5m: return 1;
+    case RetentionClass::k1h: return 2;
+    case RetentionClass::k1d: return 3;
+  }
+  return -1;
+}
+
+}  // namespace
+
+const rocksdb::CompactionFilter* DBImpl::RetentionFilterFor(ColumnFamilyIndex index) {
+  const int level = RetentionLevelOf(kColumnFamilies[index].retention);
+  if (level < 0) return nullptr;
+  if (!retention_filters_[level]) {
+    retention_filters_[level] = std::make_unique<RetentionFilter>(&retention_cutoff_[level]);
+  }
+  return retention_filters_[level].get();
+}
+
+int64_t DBImpl::RetentionCutoff(int64_t resolution_ms) {
+  const int level = resolution_ms == 0 ? 0 : RollupResolutionIndex(resolution_ms) + 1;
+  if (level < 0) return kNoTime;
+  return retention_cutoff_[level].load(std::memory_order_acquire);
+}
+
+int64_t DBImpl::RawReadStart(int64_t mint) const {
+  return std::max(mint, retention_cutoff_[0].load(std::memory_order_acquire));
+}
+
+Status DBImpl::OldestTime(int level, int64_t* out) {
+  *out = std::numeric_limits<int64_t>::max();
+  if (level < 0 || level >= kRetentionLevels) return Status::InvalidArgument("no retention level " + std::to_string(level));
+  const int64_t cutoff = retention_cutoff_[level].load(std::memory_order_acquire);
+  if (level == 0) {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    if (head_min_time_ >= cutoff) *out = head_min_time_;
+  }
+  const ColumnFamilyIndex family = level == 0 ? kChunks : static_cast<ColumnFamilyIndex>(kRollups5m + level - 1);
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(family)));
+  // Chunk and rollup keys both start with u64be(series) u64be(time flipped):
+  // the first key of each series at or after the cutoff holds its oldest.
+  std::string seek;
+  PutFixed64BE(&seek, 0);
+  PutFixed64BE(&seek, TimestampToKeyBits(cutoff));
+  for (it->Seek(seek); it->Valid();) {
+    if (it->key().size() < 16) return Status::Corruption("bad chunk key");
+    const uint64_t series_id = DecodeFixed64BE(it->key().data());
+    const int64_t time = KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8));
+    if (time < cutoff) {
+      seek.clear();
+      PutFixed64BE(&seek, series_id);
+      PutFixed64BE(&seek, TimestampToKeyBits(cutoff));
+      it->Seek(seek);
+      continue;
+    }
+    *out = std::min(*out, time);
+    if (series_id == std::numeric_limits<uint64_t>::max()) break;
+    seek.clear();
+    PutFixed64BE(&seek, series_id + 1);
+    PutFixed64BE(&seek, TimestampToKeyBits(cutoff));
+    it->Seek(seek);
+  }
+  return FromRocks(it->status());
+}
+
+Status DBImpl::LoadRetentionCutoffs() {
+  for (int level = 0; level < kRetentionLevels; ++level) {
+    std::string value;
+    rocksdb::Status rs = rocks_->Get(rocksdb::ReadOptions(), cf(kDefault), RetentionCutoffKey(level), &value);
+    int64_t cutoff = kNoTime;
+    if (rs.ok()) {
+      if (value.size() != 8) return Status::Corruption("bad retention cutoff");
+      cutoff = KeyBitsToTimestamp(DecodeFixed64BE(value.data()));
+    } else if (!rs.IsNotFound()) {
+      return FromRocks(rs);
+    }
+    retention_cutoff_[level].store(cutoff, std::memory_order_release);
+  }
+  return Status::OK();
+}
+
+Status DBImpl::ApplyRetention(const RetentionRequest& request, RetentionStats* stats) {
+  *stats = RetentionStats();
+  if (options_.read_only) return Status::Unsupported("the database is open read-only");
+  std::lock_guard<std::mutex> lock(retention_mutex_);
+
+  // A span with a pending stale mark is recomputed from the finer data
+  // under it: that data must stay until the downsampler has redone it.
+  int64_t first_marked_span[3] = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max(),
+                                  std::numeric_limits<int64_t>::max()};
+  {
+    std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kRollupDirty)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      int code;
+      uint64_t series_id;
+      int64_t span_start;
+      if (!DecodeRollupDirtyKey(std::string_view(it->key().data(), it->key().size()), &code, &series_id,
+                                &span_start) ||
+          code < 1 || code > 3) {
+        return Status::Corruption("bad stale mark key");
+      }
+      first_marked_span[code - 1] = std::min(first_marked_span[code - 1], span_start);
+    }
+    Status s = FromRocks(it->status());
+    if (!s.ok()) return s;
+  }
+
+  int64_t next[kRetentionLevels];
+  for (int level = 0; level < kRetentionLevels; ++level) {
+    const int64_t old = retention_cutoff_[level].load(std::memory_order_acquire);
+    next[level] = old;
+    int64_t target = request.drop_before_ms[level];
+    if (level < 3) {
+      // Only what the next coarser resolution has stored may go.
+      const int64_t sealed = rollup_sealed_[level].load(std::memory_order_acquire);
+      target = std::min({target, sealed, first_marked_span[level]});
+    }
+    // A coarser level never keeps less than a finer one.
+    if (level > 0) target = std::min(target, next[level - 1]);
+    if (target <= -model::kRollupTimeLimitMs || target >= model::kRollupTimeLimitMs) continue;
+    target = FloorToUnit(target, kCutoffUnitMs[level]);
+    next[level] = std::max(old, target);
+  }
+
+  bool changed = false;
+  rocksdb::WriteBatch batch;
+  for (int level = 0; level < kRetentionLevels; ++level) {
+    if (next[level] == retention_cutoff_[level].load(std::memory_order_acquire)) continue;
+    std::string encoded;
+    PutFixed64BE(&encoded, TimestampToKeyBits(next[level]));
+    batch.Put(cf(kDefault), RetentionCutoffKey(level), encoded);
+    changed = true;
+  }
+  if (changed) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    Status s = FromRocks(rocks_->Write(write_options, &batch));
+    if (!s.ok()) return s;
+    // Durable: from here on readers skip the dropped data, Append rejects
+    // raw samples before the cutoff, and compactions remove the records.
+    for (int level = 0; level < kRetentionLevels; ++level) {
+      retention_cutoff_[level].store(next[level], std::memory_order_release);
+    }
+  }
+
+  for (int level = 0; level < kRetentionLevels; ++level) {
+    stats->cutoff_ms[level] = next[level];
+    if (!request.reclaim[level] || next[level] == kNoTime) continue;
+    for (const ColumnFamilySpec& spec : kColumnFamilies) {
+      if (RetentionLevelOf(spec.retention) != level) continue;
+      rocksdb::CompactRangeOptions compact;
+      compact.exclusive_manual_compaction = false;  // let flushes and other compactions go on
+      compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+      Status s = FromRocks(rocks_->CompactRange(compact, cf(spec.index), nullptr, nullptr));
+      if (!s.ok()) return s;
+    }
+    stats->reclaimed[level] = true;
+  }
+  return Status::OK();
+}
+
+}  // namespace tsvault::storage
