@@ -164,4 +164,13 @@ Status ParseDurationParam(std::string_view text, int64_t* ms) {
   return Status::OK();
 }
 
+std::string FormatRfc3339(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  std::tm utc{};
+  if (gmtime_r(&seconds, &utc) == nullptr) return std::to_string(ms) + "ms";
+  char buffer[64];
+  if (std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc) == 0) return std::to_string(ms) + "ms";
+  return buffer;
+}
+
 }  // namespace tsvault

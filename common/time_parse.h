@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -22,5 +23,9 @@ Status ParseDurationParam(std::string_view text, int64_t* ms);
 
 // Parses a Prometheus duration literal only ("1h30m"); no float seconds.
 Status ParsePromDuration(std::string_view text, int64_t* ms);
+
+// Formats Unix milliseconds as RFC 3339 in UTC to the second
+// ("2026-12-07T00:00:00Z"), for messages and reports.
+std::string FormatRfc3339(int64_t ms);
 
 }  // namespace tsvault

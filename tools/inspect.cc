@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "common/time_parse.h"
 #include "model/rollup.h"
 #include "storage/db.h"
 #include "tools/commands.h"
@@ -25,12 +26,7 @@ namespace {
 // RFC 3339 in UTC, or "-" for "none".
 std::string FormatTime(int64_t ms, bool present) {
   if (!present) return "-";
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
+  return FormatRfc3339(ms);
 }
 
 int RunInspect(const std::string& data_dir, const std::string& format, size_t limit) {

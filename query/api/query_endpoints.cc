@@ -52,13 +52,19 @@ void WriteInvalidParam(const std::string& name, const std::string& message, http
   WriteError(ApiErrorType::kBadData, "invalid parameter \"" + name + "\": " + message, response);
 }
 
-void WriteRawSuccess(const std::string& data, http::Response* response) {
+// {"status":"success","data":<data>} plus, when there are any, Prometheus'
+// "warnings" (why the answer may be partial or approximate).
+void WriteRawSuccess(const std::string& data, const std::vector<std::string>& warnings, http::Response* response) {
   response->status = 200;
   response->SetHeader("Content-Type", "application/json");
   response->body.clear();
   response->body.reserve(data.size() + 32);
   response->body.append("{\"status\":\"success\",\"data\":");
   response->body.append(data);
+  if (!warnings.empty()) {
+    response->body.append(",\"warnings\":");
+    response->body.append(nlohmann::json(warnings).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
   response->body.push_back('}');
 }
 
@@ -135,7 +141,7 @@ void HandleQuery(const Engine* engine, const http::Request& request, http::Respo
   if (!s.ok()) return WriteQueryError(s, response);
   std::string data;
   AppendJsonQueryData(result, &data);
-  WriteRawSuccess(data, response);
+  WriteRawSuccess(data, result.warnings, response);
   SetResolutionsHeader(result, response);
 }
 
@@ -167,7 +173,7 @@ void HandleQueryRange(const Engine* engine, const http::Request& request, http::
   SetResolutionsHeader(result, response);
   std::string data;
   AppendJsonQueryData(result, &data);
-  WriteRawSuccess(data, response);
+  WriteRawSuccess(data, result.warnings, response);
 }
 
 void HandleFormatQuery(const http::Request& request, http::Response* response) {
@@ -177,7 +183,7 @@ void HandleFormatQuery(const http::Request& request, http::Response* response) {
   if (!s.ok()) return WriteInvalidParam("query", s.message(), response);
   std::string data;
   AppendJsonString(PrettifyExpr(*expr), &data);
-  WriteRawSuccess(data, response);
+  WriteRawSuccess(data, {}, response);
 }
 
 void CollectSelectors(const promql::Expr& expr, std::vector<const promql::VectorSelector*>* out) {
@@ -204,7 +210,7 @@ void HandleQueryExemplars(storage::DB* db, const http::Request& request, http::R
   if (!s.ok()) return WriteError(ApiErrorType::kBadData, s.message(), response);
   std::vector<const promql::VectorSelector*> selectors;
   CollectSelectors(*expr, &selectors);
-  if (selectors.empty()) return WriteRawSuccess("null", response);
+  if (selectors.empty()) return WriteRawSuccess("null", {}, response);
   std::map<Labels, std::vector<storage::Exemplar>> by_series;
   for (const promql::VectorSelector* selector : selectors) {
     std::vector<std::pair<Labels, std::vector<storage::Exemplar>>> found;
@@ -233,7 +239,7 @@ void HandleQueryExemplars(storage::DB* db, const http::Request& request, http::R
     data.append("]}");
   }
   data.push_back(']');
-  WriteRawSuccess(data, response);
+  WriteRawSuccess(data, {}, response);
 }
 
 }  // namespace

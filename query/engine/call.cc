@@ -129,6 +129,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
     hints.step_ms = interval_;
     hints.range_ms = source.range_ms;
     hints.function = std::string(name);
+    resolution = ResolutionWithinRetention(state_, name, resolution, first);
     hints.max_resolution_ms = resolution;
     source.set = SelectSeries(state_, selector, hints);
   }
@@ -250,10 +251,20 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
   NodeHelper enh;
   enh.state = state_;
   *series = Series{name == "last_over_time" ? metric : enh.DropMetricName(metric), {}, {}};
+  // Exact answers need range, offset and step times that are multiples of
+  // the resolution (ChooseRollupResolution). When retention forced a
+  // coarser one, the range is approximated by whole windows: it is
+  // stretched to a multiple of the resolution and its end snapped back to
+  // the last window end, and increase/delta are scaled back to the range.
+  const int64_t fold_range = (range_ms + resolution - 1) / resolution * resolution;
+  const double scale = static_cast<double>(range_ms) / static_cast<double>(fold_range);
+  const bool scales = fold_range != range_ms && (name == "increase" || name == "delta");
   size_t next = 0;  // windows before it ended before the current range
   for (int64_t ts = start_; ts <= end_; ts += interval_) {
-    const int64_t window_end = (at_ms ? *at_ms : ts) - offset_ms;
-    const int64_t window_start = window_end - range_ms;
+    const int64_t evaluation_end = (at_ms ? *at_ms : ts) - offset_ms;
+    const int64_t snapped_end = model::WindowEnd(evaluation_end, resolution);
+    const int64_t window_end = snapped_end == evaluation_end ? evaluation_end : snapped_end - resolution;
+    const int64_t window_start = window_end - fold_range;
     while (next < windows->size() && (*windows)[next].end_ms < window_start) ++next;
     // [start, end] = the sample at exactly `start` (the last of the window
     // ending there) plus the windows ending in (start, end].
@@ -275,7 +286,8 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
       }
     }
     double value;
-    if (folded.count == 0 || !EvalRollupFunction(name, folded, range_ms, window_end, &value)) continue;
+    if (folded.count == 0 || !EvalRollupFunction(name, folded, fold_range, window_end, &value)) continue;
+    if (scales) value *= scale;
     if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
     series->floats.push_back({ts, value});
   }

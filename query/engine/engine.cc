@@ -111,6 +111,7 @@ Status Engine::Run(std::string_view query, int64_t start_ms, int64_t end_ms, int
     eval::Matrix matrix = evaluator.Eval(*expr);
     state.CheckInterrupt();
     result->resolutions_used.assign(state.resolutions_used.begin(), state.resolutions_used.end());
+    result->warnings = state.warnings;
     if (options_.resolution_observer) options_.resolution_observer(result->resolutions_used);
     if (!instant) {
       result->type = ResultType::kMatrix;

@@ -116,6 +116,9 @@ struct QueryResult {
   // The resolutions that served the query's selectors, ascending: 0 for
   // raw samples, else the rollup resolution in milliseconds.
   std::vector<int64_t> resolutions_used;
+  // Why the answer may be partial or approximate (data dropped by
+  // retention), as Prometheus' API "warnings".
+  std::vector<std::string> warnings;
 };
 
 class Engine {

@@ -111,6 +111,12 @@ struct QueryState {
   int64_t max_source_resolution_ms = 0;
   // Resolutions that served selectors of this query (0 = raw samples).
   std::set<int64_t> resolutions_used;
+  // Why the answer may be partial or approximate (QueryResult::warnings),
+  // each once, in the order found.
+  std::vector<std::string> warnings;
+  void AddWarning(std::string warning) {
+    if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) warnings.push_back(std::move(warning));
+  }
   int64_t max_samples = 0;
   // Throws on timeout or cancellation.
   void CheckInterrupt() const;
@@ -232,6 +238,14 @@ double ExtrapolationFactor(int64_t first_t, int64_t last_t, size_t samples_minus
 int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution_ms, int64_t range_ms,
                                int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
                                int64_t end_ms, int64_t interval_ms);
+// Where retention dropped what `resolution` (0: raw) holds before
+// `first_ms`, the first timestamp a range selector under `function` needs:
+// the finest coarser rollup resolution (at most the query's
+// max_source_resolution) that still holds it, for functions rollups answer,
+// else `resolution`. Adds a warning saying what was dropped and how the
+// answer is affected.
+int64_t ResolutionWithinRetention(QueryState* state, std::string_view function, int64_t resolution,
+                                  int64_t first_ms);
 // The value of rollup-able `function` for the folded windows of one range
 // (count > 0); false when the function has no value (rate with one sample).
 bool EvalRollupFunction(std::string_view function, const model::FloatWindow& range, int64_t range_ms,

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string_view>
 
+#include "common/time_parse.h"
 #include "query/engine/engine_internal.h"
 
 namespace tsvault::query::eval {
@@ -43,6 +44,36 @@ int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution
     return resolution;
   }
   return 0;
+}
+
+int64_t ResolutionWithinRetention(QueryState* state, std::string_view function, int64_t resolution,
+                                  int64_t first_ms) {
+  // Raw samples at or after the cutoff are kept; a rollup window is kept
+  // when it ends after its level's cutoff (the boundary window ending at
+  // `first_ms` included).
+  auto holds = [&](int64_t candidate) {
+    const int64_t cutoff = state->db->RetentionCutoff(candidate);
+    return cutoff == INT64_MIN || (candidate == 0 ? cutoff <= first_ms : cutoff < first_ms);
+  };
+  if (holds(resolution)) return resolution;
+  const int64_t cutoff = state->db->RetentionCutoff(resolution);
+  const std::string dropped = (resolution == 0 ? std::string("raw samples") : std::string(model::ResolutionName(resolution)) + " rollups") +
+                              " before " + FormatRfc3339(cutoff) + " were dropped by retention";
+  if (IsRollupFunction(function) && state->max_source_resolution_ms > 0) {
+    for (int64_t coarser : {model::kResolution5m, model::kResolution1h, model::kResolution1d}) {
+      if (coarser <= resolution || coarser > state->max_source_resolution_ms || !holds(coarser)) continue;
+      // Coarser than the auto choice: range, step or offset are not
+      // multiples of it, so windows only approximate the range.
+      state->AddWarning(dropped + "; " + std::string(function) + "() is answered from " +
+                        model::ResolutionName(coarser) + " rollups, approximately (range, offset and step are not " +
+                        "multiples of " + model::ResolutionName(coarser) + ")");
+      return coarser;
+    }
+  }
+  if (resolution > 0) {
+    state->AddWarning(dropped + "; " + std::string(function) + "() has no data before then");
+  }
+  return resolution;  // raw reads warn in SelectSeries
 }
 
 bool EvalRollupFunction(std::string_view function, const model::FloatWindow& range, int64_t range_ms,

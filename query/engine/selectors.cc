@@ -3,6 +3,7 @@
 // range vectors, and subquery step alignment.
 #include <bit>
 
+#include "common/time_parse.h"
 #include "query/engine/engine_internal.h"
 
 namespace tsvault::query::eval {
@@ -149,7 +150,17 @@ std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series) {
 
 std::unique_ptr<storage::SeriesSet> SelectSeries(QueryState* state, const promql::VectorSelector& selector,
                                                  const storage::SelectHints& hints) {
-  if (hints.max_resolution_ms == 0) state->resolutions_used.insert(0);
+  if (hints.max_resolution_ms == 0) {
+    state->resolutions_used.insert(0);
+    const int64_t cutoff = state->db->RetentionCutoff(0);
+    if (cutoff != INT64_MIN && hints.start_ms < cutoff) {
+      state->AddWarning("raw samples before " + FormatRfc3339(cutoff) +
+                        " were dropped by retention (--retention.resolution-raw); " +
+                        (hints.function.empty() ? std::string("this selector")
+                                                : hints.function + "() over this range") +
+                        " needs raw samples, so the result has no data before then");
+    }
+  }
   std::unique_ptr<storage::SeriesSet> set;
   Status s = state->db->Select(hints, selector.matchers, &set);
   if (!s.ok()) throw EvalError{s};

@@ -1,0 +1,105 @@
+// Queries over a range that retention dropped: exact rollups keep answering
+// it unchanged; where the exact resolution is gone a coarser one answers
+// approximately, and functions that need raw samples return nothing there;
+// either way the response says so in Prometheus' "warnings".
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "model/rollup.h"
+#include "query/engine/engine.h"
+#include "tests/unit/query/query_test_fixture.h"
+
+namespace tsvault::query {
+namespace {
+
+constexpr int64_t kDay = model::kResolution1d;
+constexpr int64_t kStart = 1'700'000'000'000 / (120 * kDay) * (120 * kDay);
+constexpr int64_t kDays = 40;
+
+class RetentionQueryTest : public QueryApiTest {
+ protected:
+  void SetUp() override {
+    storage::WriteInput input;
+    storage::SeriesWrite counter, gauge;
+    counter.labels = {{"__name__", "reengagement_notifications_sent_total"}};
+    gauge.labels = {{"__name__", "reengagement_campaigns_active"}};
+    double value = 0;
+    for (int64_t t = kStart; t < kStart + kDays * kDay; t += 60'000) {
+      value += 2;
+      counter.samples.push_back({t, value});
+      gauge.samples.push_back({t, static_cast<double>(t / 60'000 % 7)});
+    }
+    input.series = {counter, gauge};
+    ASSERT_NO_FATAL_FAILURE(StartApiWith(input, ApiOptions{"test", "test", "today"}));
+    storage::DownsampleStats stats;
+    ASSERT_TRUE(db_->Downsample(kStart + kDays * kDay, &stats).ok());
+  }
+
+  void DropRawBefore(int64_t cutoff) {
+    storage::RetentionRequest request;
+    request.drop_before_ms[0] = cutoff;
+    storage::RetentionStats stats;
+    ASSERT_TRUE(db_->ApplyRetention(request, &stats).ok());
+    ASSERT_EQ(stats.cutoff_ms[0], cutoff);
+  }
+
+  nlohmann::json Range(const std::string& query, int64_t start, int64_t end, const std::string& step,
+                       const std::string& extra = "") {
+    return Get("/api/v1/query_range?query=" + query + "&start=" + std::to_string(start / 1000) +
+               "&end=" + std::to_string(end / 1000) + "&step=" + step + extra);
+  }
+};
+
+TEST_F(RetentionQueryTest, ExactRollupsAnswerTheDroppedRangeUnchanged) {
+  const std::string query = "sum(increase(reengagement_notifications_sent_total[1d]))";
+  const nlohmann::json before = Range(query, kStart + 2 * kDay, kStart + 25 * kDay, "1d");
+  ASSERT_EQ(before["data"]["result"].size(), 1u);
+  DropRawBefore(kStart + 30 * kDay);
+  const nlohmann::json after = Range(query, kStart + 2 * kDay, kStart + 25 * kDay, "1d");
+  EXPECT_EQ(after["data"], before["data"]);
+  EXPECT_FALSE(after.contains("warnings")) << after.dump();
+}
+
+TEST_F(RetentionQueryTest, ACoarserResolutionAnswersApproximatelyAndSaysSo) {
+  DropRawBefore(kStart + 30 * kDay);
+  // rate over 5m at a 1m step: exact only on raw, which is gone; 5m
+  // rollups answer (one window per step range), with a warning.
+  const nlohmann::json body =
+      Range("rate(reengagement_notifications_sent_total[5m])", kStart + 10 * kDay, kStart + 10 * kDay + 3600'000, "60");
+  ASSERT_TRUE(body.contains("warnings")) << body.dump();
+  const std::string warning = body["warnings"][0];
+  EXPECT_NE(warning.find("raw samples before"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("5m rollups, approximately"), std::string::npos) << warning;
+  ASSERT_EQ(body["data"]["result"].size(), 1u);
+  const auto& values = body["data"]["result"][0]["values"];
+  EXPECT_GE(values.size(), 55u);
+  for (const auto& point : values) {
+    const double rate = std::stod(point[1].get<std::string>());
+    EXPECT_NEAR(rate, 2.0 / 60, 0.1 * 2.0 / 60) << point.dump();
+  }
+}
+
+TEST_F(RetentionQueryTest, FunctionsThatNeedRawSamplesReturnNothingThereWithAWarning) {
+  DropRawBefore(kStart + 30 * kDay);
+  nlohmann::json body = Range("quantile_over_time(0.5,reengagement_campaigns_active[1h])", kStart + 10 * kDay,
+                              kStart + 11 * kDay, "1h");
+  EXPECT_TRUE(body["data"]["result"].empty()) << body.dump();
+  ASSERT_TRUE(body.contains("warnings")) << body.dump();
+  EXPECT_NE(body["warnings"][0].get<std::string>().find("needs raw samples"), std::string::npos) << body.dump();
+
+  // max_source_resolution=raw asks for raw samples only: the same.
+  body = Range("increase(reengagement_notifications_sent_total[1d])", kStart + 10 * kDay, kStart + 12 * kDay, "1d",
+               "&max_source_resolution=raw");
+  EXPECT_TRUE(body["data"]["result"].empty()) << body.dump();
+  EXPECT_TRUE(body.contains("warnings")) << body.dump();
+
+  // Ranges the cutoff does not touch carry no warning.
+  body = Range("quantile_over_time(0.5,reengagement_campaigns_active[1h])", kStart + 35 * kDay,
+               kStart + 36 * kDay, "1h");
+  EXPECT_FALSE(body["data"]["result"].empty());
+  EXPECT_FALSE(body.contains("warnings")) << body.dump();
+}
+
+}  // namespace
+}  // namespace tsvault::query
