@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <cstdint>
 #include <memory>
@@ -74,6 +75,40 @@ TEST_F(IngesterTest, ValidatesCanonicalizesAndAppends) {
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].first, (Labels{{"__name__", "imported"}, {"job", "csv"}}));
   EXPECT_EQ(stored[0].second, (std::vector<int64_t>{1000, 2000}));
+}
+
+TEST_F(IngesterTest, SamplesBeforeTheRawRetentionAreRefusedAsTooOld) {
+  constexpr int64_t kDay = 86'400'000;
+  constexpr int64_t kStart = 20'000 * kDay;
+  storage::WriteInput input;
+  input.series.push_back({{{"__name__", "kept"}}, {{kStart, 1}, {kStart + 3 * kDay, 2}}, {}, {}});
+  storage::WriteResult written;
+  ASSERT_TRUE(db_->Append(input, &written).ok());
+  storage::DownsampleStats sealed;
+  ASSERT_TRUE(db_->Downsample(kStart + 3 * kDay, &sealed).ok());
+  storage::RetentionRequest request;
+  request.drop_before_ms[0] = kStart + 2 * kDay;
+  storage::RetentionStats retention;
+  ASSERT_TRUE(db_->ApplyRetention(request, &retention).ok());
+
+  auto build = [&](const SeriesRefCache*, IngestBatch* batch) {
+    storage::SeriesWrite* series = batch->AddValidatedSeries({{"__name__", "late"}}, ingester_->label_limits());
+    series->samples = {{kStart + kDay, 1.0}, {kStart + 2 * kDay + 5, 2.0}};
+    return Status::OK();
+  };
+  IngestOutcome outcome;
+  ASSERT_TRUE(ingester_->Ingest(build, &outcome).ok());
+  EXPECT_EQ(outcome.result.samples_written, 1u);
+  EXPECT_EQ(outcome.too_old, 1u);
+  EXPECT_NE(outcome.partial_write_text.find("1 samples rejected by storage (older than the raw retention"),
+            std::string::npos)
+      << outcome.partial_write_text;
+  EXPECT_NE(outcome.partial_write_text.find("  - too_old: sample at timestamp " + std::to_string(kStart + kDay)),
+            std::string::npos)
+      << outcome.partial_write_text;
+  const std::string metrics = prometheus::TextSerializer().Serialize(registry_.Collect());
+  EXPECT_NE(metrics.find("tsvault_remote_write_rejected_total{reason=\"too_old\"} 1"), std::string::npos);
+  EXPECT_EQ(Read("late")[0].second, (std::vector<int64_t>{kStart + 2 * kDay + 5}));
 }
 
 TEST_F(IngesterTest, ASourceErrorWritesNothing) {
