@@ -67,6 +67,7 @@ int RunInspect(const std::string& data_dir, const std::string& format, size_t li
       if (r.resolution_ms != 0 && r.sealed_until_ms != INT64_MIN) {
         entry["sealed_until"] = FormatTime(r.sealed_until_ms, true);
       }
+      if (r.retention_cutoff_ms != INT64_MIN) entry["dropped_before"] = FormatTime(r.retention_cutoff_ms, true);
       out["resolutions"].push_back(entry);
     }
     auto pairs = [](const std::vector<std::pair<std::string, uint64_t>>& v) {
@@ -82,15 +83,16 @@ int RunInspect(const std::string& data_dir, const std::string& format, size_t li
 
   std::cout << fmt::format("{} series ({} with samples in the head, {} samples there)\n\n", stats.series_total,
                            stats.head_series, stats.head_samples);
-  std::cout << fmt::format("{:<10} {:<20} {:<20} {:>9} {:>9} {:>13} {:>14} {:>11}  {}\n", "resolution", "from", "to",
-                           "series", "chunks", "points", "bytes", "bytes/point", "sealed until");
+  std::cout << fmt::format("{:<10} {:<20} {:<20} {:>9} {:>9} {:>13} {:>14} {:>11}  {:<20}  {}\n", "resolution", "from",
+                           "to", "series", "chunks", "points", "bytes", "bytes/point", "sealed until", "dropped before");
   for (const storage::ResolutionSummary& r : resolutions) {
     const bool any = r.chunks > 0;
     std::cout << fmt::format(
-        "{:<10} {:<20} {:<20} {:>9} {:>9} {:>13} {:>14} {:>11.2f}  {}\n", model::ResolutionName(r.resolution_ms),
+        "{:<10} {:<20} {:<20} {:>9} {:>9} {:>13} {:>14} {:>11.2f}  {:<20}  {}\n", model::ResolutionName(r.resolution_ms),
         FormatTime(r.min_time_ms, any), FormatTime(r.max_time_ms, any), r.series, r.chunks, r.points, r.bytes,
         any ? static_cast<double>(r.bytes) / static_cast<double>(std::max<uint64_t>(r.points, 1)) : 0.0,
-        r.resolution_ms == 0 ? "" : FormatTime(r.sealed_until_ms, r.sealed_until_ms != INT64_MIN));
+        r.resolution_ms == 0 ? "" : FormatTime(r.sealed_until_ms, r.sealed_until_ms != INT64_MIN),
+        FormatTime(r.retention_cutoff_ms, r.retention_cutoff_ms != INT64_MIN));
   }
   std::cout << "\npoints: samples for raw data, windows for rollups; raw figures cover the chunk store, not the head\n";
   std::cout << fmt::format("\nmetric names with the most series:\n");

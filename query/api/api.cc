@@ -207,6 +207,7 @@ struct Api::Impl {
         entry["maxTime"] = r.max_time_ms;
       }
       if (!raw && r.sealed_until_ms != INT64_MIN) entry["sealedUntil"] = r.sealed_until_ms;
+      if (r.retention_cutoff_ms != INT64_MIN) entry["droppedBefore"] = r.retention_cutoff_ms;
       by_resolution.push_back(std::move(entry));
     }
     auto pairs = [](const std::vector<std::pair<std::string, uint64_t>>& v) {
