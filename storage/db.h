@@ -119,6 +119,15 @@ struct SelectHints {
   int64_t max_resolution_ms = 0;
 };
 
+// What one DB::Delete call did.
+struct DeleteStats {
+  uint64_t series_matched = 0;    // series the matchers selected
+  uint64_t series_removed = 0;    // removed entirely (the whole time range was deleted)
+  uint64_t chunks_deleted = 0;    // raw chunks dropped whole
+  uint64_t chunks_rewritten = 0;  // raw chunks that kept samples outside the range
+  uint64_t spans_rewritten = 0;   // rollup spans recomputed (or trimmed) over the range
+};
+
 // Retention levels (DB::ApplyRetention): index 0 is raw samples, 1..3 the
 // 5m, 1h and 1d rollups.
 inline constexpr int kRetentionLevels = 4;
@@ -283,6 +292,21 @@ class DB {
   // cutoff; INT64_MAX when there is none. One seek per series: for
   // size-based retention, not for every request.
   virtual Status OldestTime(int level, int64_t* out) = 0;
+
+  // Deletes the data of every series matching `matchers` (at least one must
+  // not match the empty string) in [mint, maxt], at every resolution, as
+  // Prometheus' delete_series. With mint <= INT64_MIN / 2 and maxt >=
+  // INT64_MAX / 2 the series go entirely: from every column family, the
+  // index and memory (a later sample with the same labels starts a new
+  // series). Otherwise the samples in the range are cut out of the raw
+  // chunks and the sealed rollup windows over it are recomputed from what is
+  // left; where retention dropped the raw data, the windows that overlap the
+  // range are dropped instead. Durable when it returns (the head is
+  // checkpointed first, so a restart never brings deleted samples back).
+  // Appends wait while the raw data is cut; one call at a time, serialized
+  // with Downsample.
+  virtual Status Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
+                        DeleteStats* stats) = 0;
 
   // Checkpoints, flushes every memtable and compacts every column family to
   // the bottom level (slow; for `tsvault compact` and disk-usage figures).

@@ -19,6 +19,10 @@ Status DBImpl::Checkpoint() {
   // Ingestion pauses for the duration: the snapshot of the head and the WAL
   // truncation must describe the same moment.
   std::unique_lock<std::shared_mutex> lock(head_mutex_);
+  return CheckpointLocked();
+}
+
+Status DBImpl::CheckpointLocked() {
   rocksdb::WriteBatch batch;
   std::vector<ChunkData> chunks;
   std::vector<std::pair<MemSeries*, bool>> touched;  // series, close its open chunk

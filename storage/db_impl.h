@@ -76,11 +76,18 @@ class DBImpl final : public DB {
   // OpenImpl, CompactAll, CheckpointLoop and the destructor.
   // REQUIRES: checkpoint_mutex_ and head_mutex_ not held.
   Status Checkpoint() override;
+  // Checkpoint's body. REQUIRES: checkpoint_mutex_ and head_mutex_ held
+  // exclusively.
+  Status CheckpointLocked();
   Status CompactAll() override;
   // Takes downsample_mutex_; reads like Select and writes rollups, taking
   // head_mutex_ shared per series. REQUIRES: no lock held.
   using DB::Downsample;
   Status Downsample(int64_t seal_until_ms, int64_t redo_marked_before_ms, DownsampleStats* stats) override;
+  // Takes downsample_mutex_, then checkpoint_mutex_ and head_mutex_
+  // (exclusively) for the raw part, then only downsample_mutex_ while it
+  // redoes rollup spans (db_delete.cc). REQUIRES: no lock held.
+  Status Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt, DeleteStats* stats) override;
   // Takes retention_mutex_; reads the rollup watermarks and stale marks,
   // writes the cutoffs, then compacts. REQUIRES: no lock held.
   Status ApplyRetention(const RetentionRequest& request, RetentionStats* stats) override;
@@ -181,6 +188,10 @@ class DBImpl final : public DB {
                         rocksdb::WriteBatch* batch);
   // Reads the persisted watermarks. Called by OpenImpl only.
   Status LoadRollupWatermarks();
+  // Delete's rollup part for one series and resolution: recomputes (or
+  // trims) the sealed spans over [mint, maxt]. REQUIRES: downsample_mutex_
+  // held, head_mutex_ not held.
+  Status CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, DeleteStats* stats);
 
   // --- Retention (db_retention.cc) ---
   // Reads the persisted cutoffs. Called by OpenImpl only.
@@ -209,12 +220,13 @@ class DBImpl final : public DB {
   // Guards series_by_id_, series_index_, postings_, chunk_sequencer_,
   // next_series_id_, encode_buffer_, next_log_sequence_,
   // logged_bytes_since_checkpoint_, head_max_time_, head_min_time_ and the
-  // mutable state of every MemSeries. Writers (Append, Checkpoint) hold it
-  // exclusively; readers hold it shared and call only const methods.
-  // MemSeries objects are never freed or moved while the DB is open, so a
-  // MemSeries* stays valid after the lock is released (its state does not).
-  // Not held during Append's RocksDB write or WAL sync wait, nor during
-  // reads of persisted chunks; held across Checkpoint's RocksDB write.
+  // mutable state of every MemSeries. Writers (Append, Checkpoint, Delete)
+  // hold it exclusively; readers hold it shared and call only const methods.
+  // Delete frees the MemSeries of a removed series, so a MemSeries* is valid
+  // only while the lock is held: after releasing it, look a series up again
+  // by id (a null slot means it was deleted). Not held during Append's
+  // RocksDB write or WAL sync wait, nor during reads of persisted chunks;
+  // held across the RocksDB writes of Checkpoint and Delete.
   mutable std::shared_mutex head_mutex_;
   // Guarded by head_mutex_ (all members down to head_min_time_).
   std::vector<std::unique_ptr<MemSeries>> series_by_id_;  // index = id; [0] unused

@@ -78,7 +78,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   WalRecordBuilder record;
   std::vector<Sample> accepted_floats;
   std::vector<Histogram> accepted_histograms;
-  std::vector<MemSeries*> recorded_series;  // series records put in this batch
+  std::vector<uint64_t> recorded_series;    // ids of the series whose records are in this batch
   std::vector<int64_t> accepted_times;      // of one series, for stale rollup marks
   bool wake_checkpoint = false;
   bool marked_stale_rollups = false;
@@ -134,7 +134,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       // write failed) gets them in this batch.
       if (!series->persisted()) {
         PutSeriesRecords(*series, &batch);
-        recorded_series.push_back(series);
+        recorded_series.push_back(series->id());
       }
 
       accepted_floats.clear();
@@ -227,9 +227,12 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   }
 
   if (!recorded_series.empty()) {
-    // Series records are in RocksDB now (MemSeries objects never move).
+    // Series records are in RocksDB now. Looked up again by id: Delete may
+    // have removed a series since the lock was released.
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
-    for (MemSeries* series : recorded_series) series->set_persisted(true);
+    for (uint64_t id : recorded_series) {
+      if (id < series_by_id_.size() && series_by_id_[id]) series_by_id_[id]->set_persisted(true);
+    }
   }
   if (wake_checkpoint) background_wake_.notify_all();
   if (options_.wal_sync == WalSyncMode::kBatch) return syncer_->WaitDurable();

@@ -43,6 +43,9 @@ class WriteOnlyDB : public storage::DB {
   Status CompactAll() override { return Status::OK(); }
   using storage::DB::Downsample;
   Status Downsample(int64_t, int64_t, storage::DownsampleStats*) override { return Status::OK(); }
+  Status Delete(const std::vector<storage::LabelMatcher>&, int64_t, int64_t, storage::DeleteStats*) override {
+    return Status::OK();
+  }
   Status ApplyRetention(const storage::RetentionRequest&, storage::RetentionStats*) override { return Status::OK(); }
   int64_t RetentionCutoff(int64_t) override { return INT64_MIN; }
   Status OldestTime(int, int64_t* out) override {

@@ -1,0 +1,235 @@
+// Deleting series data (DB::Delete): whole series leave every column family,
+// the index and memory; a time range is cut out of the raw chunks that hold
+// it, and the rollup spans over it are recomputed (or trimmed where the raw
+// data is gone). See docs/storage-format.md, "Deletion".
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "model/rollup.h"
+#include "storage/chunkenc/chunk.h"
+#include "storage/chunkenc/rollup_chunk.h"
+#include "storage/coding.h"
+#include "storage/db_impl.h"
+#include "storage/keys.h"
+
+namespace tsvault::storage {
+
+namespace {
+
+constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
+constexpr int64_t kResolutions[3] = {model::kResolution5m, model::kResolution1h, model::kResolution1d};
+
+// [u64be(id), u64be(id + 1)): every key of a series in a family keyed by id first.
+std::string SeriesPrefixStart(uint64_t id) {
+  std::string key;
+  PutFixed64BE(&key, id);
+  return key;
+}
+
+// Re-encodes the samples of `chunk` outside [mint, maxt]; false when none is left.
+Status CutChunk(std::string_view chunk, int64_t mint, int64_t maxt, std::string* out, int64_t* min_time,
+                int64_t* max_time, bool* any_left) {
+  std::vector<model::Sample> floats;
+  std::vector<model::Histogram> histograms;
+  Status s = DecodeChunk(chunk, &floats, &histograms);
+  if (!s.ok()) return s;
+  *any_left = false;
+  if (!floats.empty()) {
+    XorChunkAppender appender;
+    for (const model::Sample& sample : floats) {
+      if (sample.timestamp_ms >= mint && sample.timestamp_ms <= maxt) continue;
+      appender.Append(sample.timestamp_ms, sample.value);
+    }
+    if (appender.num_samples() == 0) return Status::OK();
+    *out = appender.bytes();
+    *min_time = appender.min_time();
+    *max_time = appender.max_time();
+  } else {
+    HistogramChunkAppender appender;
+    for (const model::Histogram& histogram : histograms) {
+      if (histogram.timestamp_ms >= mint && histogram.timestamp_ms <= maxt) continue;
+      appender.Append(histogram);
+    }
+    if (appender.num_samples() == 0) return Status::OK();
+    *out = appender.bytes();
+    *min_time = appender.min_time();
+    *max_time = appender.max_time();
+  }
+  *any_left = true;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status DBImpl::Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt, DeleteStats* stats) {
+  *stats = DeleteStats();
+  if (options_.read_only) return Status::Unsupported("the database is open read-only");
+  if (std::all_of(matchers.begin(), matchers.end(), [](const LabelMatcher& m) { return m.MatchesEmpty(); })) {
+    return Status::InvalidArgument("match[] must contain at least one non-empty matcher");
+  }
+  if (mint > maxt) return Status::InvalidArgument("end timestamp must not be before start time");
+  const bool whole = mint <= kNoTime / 2 && maxt >= std::numeric_limits<int64_t>::max() / 2;
+
+  // No rollup is written for these series while they are being cut.
+  std::lock_guard<std::mutex> downsample_lock(downsample_mutex_);
+  std::vector<uint64_t> cut_series;  // partial deletes: rollups to redo
+  {
+    std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mutex_);
+    std::unique_lock<std::shared_mutex> lock(head_mutex_);
+    // Everything in the head goes to the chunk store first, and the WAL is
+    // truncated, so the cut below is the only copy to change and a replay
+    // never brings deleted samples back.
+    Status s = CheckpointLocked();
+    if (!s.ok()) return s;
+
+    const SeriesIds ids = postings_.Select(matchers);
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> chunks = NewChunkIterator();
+    std::string value;
+    std::vector<uint64_t> removed;
+    for (uint64_t id : ids) {
+      MemSeries* series = id < series_by_id_.size() ? series_by_id_[id].get() : nullptr;
+      if (series == nullptr) continue;
+      ++stats->series_matched;
+      if (whole) {
+        // Every record of the series, in every family.
+        for (ColumnFamilyIndex family : {kChunks, kExemplars, kRollups5m, kRollups1h, kRollups1d}) {
+          batch.DeleteRange(cf(family), SeriesPrefixStart(id), SeriesPrefixStart(id + 1));
+        }
+        for (int code = 1; code <= 3; ++code) {
+          batch.DeleteRange(cf(kRollupDirty), RollupDirtyKey(code, id, kNoTime),
+                            RollupDirtyKey(code, id + 1, kNoTime));
+        }
+        for (const Label& label : series->labels()) batch.Delete(cf(kPostings), PostingKey(label.name, label.value, id));
+        batch.Delete(cf(kSeries), SeriesKey(id));
+        removed.push_back(id);
+        continue;
+      }
+      // The head holds nothing unpersisted now; release its open chunk so
+      // reads take the cut chunks from disk only.
+      series->CheckpointDone(/*close_open_chunk=*/true);
+      for (chunks->Seek(ChunkSeekKey(id, WindowSeekStart(mint))); chunks->Valid(); chunks->Next()) {
+        ChunkKeyParts parts;
+        if (!DecodeChunkKey(std::string_view(chunks->key().data(), chunks->key().size()), &parts)) {
+          return Status::Corruption("bad chunk key");
+        }
+        if (parts.series_id != id || parts.min_time > maxt) break;
+        int64_t chunk_max;
+        std::string_view chunk;
+        if (!DecodeChunkValue(std::string_view(chunks->value().data(), chunks->value().size()), parts.min_time,
+                              &chunk_max, &chunk)) {
+          return Status::Corruption("bad chunk value for series " + std::to_string(id));
+        }
+        if (chunk_max < mint) continue;
+        batch.Delete(cf(kChunks), chunks->key());
+        if (parts.min_time >= mint && chunk_max <= maxt) {
+          ++stats->chunks_deleted;
+          continue;
+        }
+        std::string cut;
+        int64_t cut_min = 0, cut_max = 0;
+        bool any_left = false;
+        s = CutChunk(chunk, mint, maxt, &cut, &cut_min, &cut_max, &any_left);
+        if (!s.ok()) return Status::Corruption("series " + std::to_string(id) + ": " + s.message());
+        if (!any_left) {
+          ++stats->chunks_deleted;
+          continue;
+        }
+        // The same sequence: conflicting samples still resolve as before.
+        value.clear();
+        EncodeChunkValue(cut_min, cut_max, cut, &value);
+        batch.Put(cf(kChunks), ChunkKey(id, cut_min, parts.chunk_sequence), value);
+        ++stats->chunks_rewritten;
+      }
+      s = FromRocks(chunks->status());
+      if (!s.ok()) return s;
+      batch.DeleteRange(cf(kExemplars), ExemplarKey(id, mint),
+                        maxt == std::numeric_limits<int64_t>::max() ? SeriesPrefixStart(id + 1)
+                                                                    : ExemplarKey(id, maxt + 1));
+      cut_series.push_back(id);
+    }
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    s = FromRocks(rocks_->Write(write_options, &batch));
+    if (!s.ok()) return s;
+    // Durable: the series leave the index and memory.
+    for (uint64_t id : removed) {
+      MemSeries* series = series_by_id_[id].get();
+      postings_.Delete(id, series->labels());
+      series_index_.Erase(series);
+      series_by_id_[id].reset();
+      ++stats->series_removed;
+    }
+  }
+
+  // Rollup spans over the range: recomputed from the cut raw data, 5m first
+  // (1h reads 5m, 1d reads 1h). Where the finer data is gone (retention),
+  // the windows overlapping the range are dropped instead.
+  for (uint64_t id : cut_series) {
+    for (int index = 0; index < 3; ++index) {
+      Status s = CutRollupSpans(index, id, mint, maxt, stats);
+      if (!s.ok()) return s;
+    }
+  }
+  return Status::OK();
+}
+
+Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, DeleteStats* stats) {
+  const int64_t resolution = kResolutions[index];
+  const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
+  if (sealed == kNoTime) return Status::OK();
+  constexpr int64_t kLimit = model::kRollupTimeLimitMs;
+  const int64_t low = std::max(mint, -kLimit + 1), high = std::min(maxt, kLimit - 1);
+  if (low > high) return Status::OK();
+  // Windows (end - res, end] that hold a time in [low, high].
+  const int64_t first_end = model::WindowEnd(low, resolution);
+  const int64_t last_end = std::min(model::WindowEnd(high, resolution), sealed);
+  if (first_end > last_end) return Status::OK();
+  const int64_t span = RollupSpanMs(resolution);
+  const int64_t finer_cutoff = retention_cutoff_[index].load(std::memory_order_acquire);
+  std::vector<int64_t> span_starts;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        rocks_->NewIterator(rocksdb::ReadOptions(), cf(static_cast<ColumnFamilyIndex>(kRollups5m + index))));
+    const int64_t last_span = RollupSpanStart(last_end, resolution);
+    for (it->Seek(RollupChunkKey(series_id, RollupSpanStart(first_end, resolution))); it->Valid(); it->Next()) {
+      if (it->key().size() != 16 || DecodeFixed64BE(it->key().data()) != series_id) break;
+      const int64_t span_start = KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8));
+      if (span_start > last_span) break;
+      span_starts.push_back(span_start);
+    }
+    Status s = FromRocks(it->status());
+    if (!s.ok()) return s;
+  }
+  std::vector<model::FloatWindow> windows;
+  std::string value;
+  for (int64_t span_start : span_starts) {
+    windows.clear();
+    const int64_t span_last = std::min(span_start + span, sealed);
+    if (finer_cutoff == kNoTime || span_start >= finer_cutoff) {
+      Status s = ComputeWindows(index, series_id, span_start + resolution, span_last, &windows);
+      if (!s.ok()) return s;
+    } else {
+      rocksdb::Status rs = rocks_->Get(rocksdb::ReadOptions(), cf(static_cast<ColumnFamilyIndex>(kRollups5m + index)),
+                                       RollupChunkKey(series_id, span_start), &value);
+      if (!rs.ok()) return FromRocks(rs);
+      int64_t chunk_resolution;
+      std::vector<model::FloatWindow> stored;
+      Status s = DecodeRollupChunk(value, &chunk_resolution, &stored);
+      if (!s.ok()) return s;
+      for (const model::FloatWindow& window : stored) {
+        if (window.end_ms >= first_end && window.end_ms <= last_end) continue;  // overlaps the range
+        windows.push_back(window);
+      }
+    }
+    Status s = WriteSpan(index, series_id, span_start, windows);
+    if (!s.ok()) return s;
+    ++stats->spans_rewritten;
+  }
+  return Status::OK();
+}
+
+}  // namespace tsvault::storage
