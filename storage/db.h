@@ -308,6 +308,13 @@ class DB {
   virtual Status Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
                         DeleteStats* stats) = 0;
 
+  // Writes a consistent copy of the database, as of the call, into
+  // `directory` (created; it must not exist yet), which DB::Open with
+  // data_dir = `directory` opens like the original: samples not yet
+  // checkpointed come along in the write-ahead log. Files are hard links
+  // where the file system allows, so it is quick and small at first.
+  virtual Status Snapshot(const std::string& directory) = 0;
+
   // Checkpoints, flushes every memtable and compacts every column family to
   // the bottom level (slow; for `tsvault compact` and disk-usage figures).
   virtual Status CompactAll() = 0;

@@ -1,7 +1,10 @@
 // Head checkpoints: persist the head's chunks and truncate the WAL.
 #include <rocksdb/db.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
 
 #include "storage/coding.h"
 #include "storage/db_impl.h"
@@ -92,6 +95,19 @@ Status DBImpl::CompactAll() {
     if (!s.ok()) return s;
   }
   return Status::OK();
+}
+
+Status DBImpl::Snapshot(const std::string& directory) {
+  std::error_code ec;
+  if (std::filesystem::exists(directory, ec)) return Status::InvalidArgument("snapshot directory " + directory + " exists");
+  std::filesystem::create_directories(directory, ec);
+  if (ec) return Status::IOError("cannot create snapshot directory " + directory + ": " + ec.message());
+  rocksdb::Checkpoint* checkpoint = nullptr;
+  Status s = FromRocks(rocksdb::Checkpoint::Create(rocks_, &checkpoint));
+  if (!s.ok()) return s;
+  std::unique_ptr<rocksdb::Checkpoint> owned(checkpoint);
+  // The same layout as a data directory: <directory>/rocksdb.
+  return FromRocks(owned->CreateCheckpoint(directory + "/rocksdb"));
 }
 
 void DBImpl::CheckpointLoop() {

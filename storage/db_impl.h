@@ -80,6 +80,8 @@ class DBImpl final : public DB {
   // exclusively.
   Status CheckpointLocked();
   Status CompactAll() override;
+  // RocksDB's Checkpoint (db_checkpoint.cc). Needs no lock of ours.
+  Status Snapshot(const std::string& directory) override;
   // Takes downsample_mutex_; reads like Select and writes rollups, taking
   // head_mutex_ shared per series. REQUIRES: no lock held.
   using DB::Downsample;

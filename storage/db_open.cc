@@ -185,7 +185,7 @@ Status DBImpl::OpenImpl() {
   restart_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   spdlog::info("storage opened at {} in {:.3f}s: {} series, {} WAL records replayed",
-               options_.data_dir, restart_seconds_, next_series_id_ - 1,
+               options_.data_dir, restart_seconds_, series_index_.size(),
                restart_replayed_records_);
 
   opened_ = true;

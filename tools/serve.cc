@@ -37,6 +37,7 @@ struct ServeFlags {
   std::string downsample_grace = "1h";
   std::string downsample_interval = "1m";
   RetentionFlags retention;
+  bool enable_admin_api = false;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -102,6 +103,8 @@ int RunServe(const ServeFlags& flags) {
   api_options.engine.resolution_observer = [&metrics](const std::vector<int64_t>& resolutions) {
     metrics.ObserveQueryResolutions(resolutions);
   };
+  api_options.enable_admin_api = flags.enable_admin_api;
+  api_options.snapshot_directory = flags.data_dir + "/snapshots";
   query::Api api(db.get(), api_options);
 
   http::ServerOptions server_options;
@@ -191,6 +194,8 @@ void AddServeCommand(CLI::App* app) {
   serve->add_option("--downsample.interval", flags->downsample_interval, "How often the downsampler runs")
       ->capture_default_str();
   flags->retention.AddTo(serve);
+  serve->add_flag("--web.enable-admin-api", flags->enable_admin_api,
+                  "Enable the admin API (/api/v1/admin/tsdb/delete_series, clean_tombstones, snapshot)");
   serve->add_option("--query.max-concurrency", flags->query_max_concurrency,
                     "Most queries evaluating at once; more wait, within their timeout")
       ->capture_default_str()

@@ -3,8 +3,9 @@
 // the PromQL endpoints (/api/v1/query, /query_range, /format_query,
 // /query_exemplars; queries run on an Engine the Api owns), and series,
 // labels, label values, metadata, build info and TSDB status, all in
-// Prometheus' JSON envelope. ApiOptions carries the build info and the
-// EngineOptions (PromQL limits).
+// Prometheus' JSON envelope; and, when enabled, the admin API. ApiOptions
+// carries the build info, the EngineOptions (PromQL limits) and the admin
+// switch.
 // See docs/query-api.md.
 #pragma once
 
@@ -28,6 +29,12 @@ struct ApiOptions {
   std::string revision;
   std::string build_date;
   EngineOptions engine;  // PromQL limits: lookback, timeout, max samples
+  // The admin API (/api/v1/admin/tsdb/*: delete_series, clean_tombstones,
+  // snapshot; --web.enable-admin-api). Off: every admin call answers 503
+  // "admin APIs disabled", as Prometheus.
+  bool enable_admin_api = false;
+  // Where snapshots go: <storage.path>/snapshots.
+  std::string snapshot_directory;
 };
 
 // Registers the read endpoints on a server. Thread-safe.

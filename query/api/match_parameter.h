@@ -1,4 +1,5 @@
-// The `match[]` parameter of /api/v1/series, /labels and /label/<name>/values.
+// The `match[]` parameter of /api/v1/series, /labels, /label/<name>/values
+// and admin/tsdb/delete_series, and `tsvault delete --match`.
 #pragma once
 
 #include <string>

@@ -11,6 +11,7 @@ const char* TypeName(ApiErrorType type) {
     case ApiErrorType::kCanceled: return "canceled";
     case ApiErrorType::kInternal: return "internal";
     case ApiErrorType::kNotFound: return "not_found";
+    case ApiErrorType::kUnavailable: return "unavailable";
   }
   return "internal";
 }
@@ -23,6 +24,7 @@ int HttpCode(ApiErrorType type) {
     case ApiErrorType::kCanceled: return 499;
     case ApiErrorType::kInternal: return 500;
     case ApiErrorType::kNotFound: return 404;
+    case ApiErrorType::kUnavailable: return 503;
   }
   return 500;
 }

@@ -10,7 +10,7 @@
 namespace tsvault::query {
 
 // Prometheus' errorType values and their HTTP status codes.
-enum class ApiErrorType { kBadData, kExecution, kTimeout, kCanceled, kInternal, kNotFound };
+enum class ApiErrorType { kBadData, kExecution, kTimeout, kCanceled, kInternal, kNotFound, kUnavailable };
 
 // {"status":"success","data":...}
 void WriteSuccess(const nlohmann::json& data, http::Response* response);

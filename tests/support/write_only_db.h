@@ -40,6 +40,7 @@ class WriteOnlyDB : public storage::DB {
     return Status::OK();
   }
   Status Checkpoint() override { return Status::OK(); }
+  Status Snapshot(const std::string&) override { return Status::OK(); }
   Status CompactAll() override { return Status::OK(); }
   using storage::DB::Downsample;
   Status Downsample(int64_t, int64_t, storage::DownsampleStats*) override { return Status::OK(); }
