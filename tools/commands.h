@@ -15,5 +15,7 @@ void AddLoadgenCommand(CLI::App* app);
 void AddCompactCommand(CLI::App* app);
 // `tsvault inspect` (tools/inspect.cc).
 void AddInspectCommand(CLI::App* app);
+// `tsvault delete` (tools/delete.cc).
+void AddDeleteCommand(CLI::App* app);
 
 }  // namespace tsvault::tools

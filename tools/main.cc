@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   tsvault::tools::AddLoadgenCommand(&app);
   tsvault::tools::AddCompactCommand(&app);
   tsvault::tools::AddInspectCommand(&app);
+  tsvault::tools::AddDeleteCommand(&app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

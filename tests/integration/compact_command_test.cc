@@ -15,6 +15,7 @@
 
 #include "http/client.h"
 #include "tests/support/ports.h"
+#include "tests/support/test_db.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tsvault_server.h"
 
@@ -123,6 +124,80 @@ TEST(CompactCommandTest, CompactsAStoppedNodeAndRefusesARunningOne) {
   EXPECT_EQ(resolutions[1]["resolution"], "5m");
   EXPECT_EQ(resolutions[1]["numWindows"], report["resolutions"][1]["windows"]);
   EXPECT_TRUE(resolutions[1].contains("sealedUntil")) << status.body;
+}
+
+// `tsvault delete` and the retention flags of `tsvault compact` on a
+// stopped node; the restarted server then refuses samples older than the
+// raw retention and says so.
+TEST(CompactCommandTest, DeleteAndRetentionOnAStoppedNode) {
+  testing::TempDir dir;
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir.path() + "/data";
+  options.log_path = dir.path() + "/tsvault.log";
+  options.extra_args = {"--downsample.grace=2400h"};
+  testing::TsvaultServer server(options);
+  ASSERT_TRUE(server.Start().ok()) << server.LogTail();
+  const std::string log = dir.path() + "/commands.log";
+  ASSERT_EQ(RunTsvault({"loadgen", "--url", server.base_url() + "/api/v1/write", "--scale", "0.2", "--backfill",
+                        "--from", "-4d", "--to", "now", "--interval", "5m", "--metric-filter", "reengagement_.*",
+                        "--concurrency", "2"},
+                       log),
+            0)
+      << testing::ReadLogTail(log);
+  ASSERT_TRUE(server.Stop().ok()) << server.LogTail();
+
+  // Bad input: a clear error and exit code 2; nothing changes.
+  EXPECT_EQ(RunTsvault({"delete", "--storage.path=" + options.data_dir, "--match", "{job="}, log), 2 << 8);
+  EXPECT_NE(testing::ReadLogTail(log).find("parse error"), std::string::npos) << testing::ReadLogTail(log);
+  EXPECT_EQ(RunTsvault({"delete", "--storage.path=" + dir.path() + "/nothing", "--match", "up"}, log), 1 << 8);
+  EXPECT_EQ(RunTsvault({"compact", "--storage.path=" + options.data_dir, "--retention.resolution-raw=2 days"}, log),
+            2 << 8);
+  EXPECT_NE(testing::ReadLogTail(log).find("--retention.resolution-raw"), std::string::npos);
+
+  std::remove(log.c_str());
+  ASSERT_EQ(RunTsvault({"delete", "--storage.path=" + options.data_dir, "--match",
+                        "{__name__=\"reengagement_campaigns_active\"}"},
+                       log),
+            0)
+      << testing::ReadLogTail(log);
+  EXPECT_NE(testing::ReadLogTail(log).find("removed entirely"), std::string::npos) << testing::ReadLogTail(log);
+  ASSERT_EQ(RunTsvault({"compact", "--storage.path=" + options.data_dir, "--downsample.grace=0s",
+                        "--retention.resolution-raw=1d"},
+                       log),
+            0)
+      << testing::ReadLogTail(log);
+  EXPECT_NE(testing::ReadLogTail(log).find("retention: raw data before"), std::string::npos)
+      << testing::ReadLogTail(log);
+
+  options.extra_args = {"--retention.resolution-raw=1d"};
+  ASSERT_TRUE(server.Start().ok()) << server.LogTail();
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(server.base_url(), &client).ok());
+  http::Response response;
+  ASSERT_TRUE(client->Get("/api/v1/series?match[]=%7B__name__%3D~%22reengagement_.*%22%7D", &response).ok());
+  EXPECT_EQ(response.body.find("reengagement_campaigns_active"), std::string::npos);
+  EXPECT_NE(response.body.find("reengagement_notifications_sent_total"), std::string::npos) << response.body;
+  ASSERT_TRUE(client->Get("/api/v1/status/tsdb", &response).ok());
+  const nlohmann::json tsdb = nlohmann::json::parse(response.body, nullptr, false);
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  const int64_t cutoff = tsdb["data"]["resolutions"][0]["droppedBefore"];
+  EXPECT_EQ(cutoff, (now_ms - 86'400'000) / 86'400'000 * 86'400'000) << response.body;
+  EXPECT_GE(tsdb["data"]["resolutions"][0]["minTime"].get<int64_t>(), cutoff) << response.body;
+
+  // A sample older than the raw retention is refused, naming why.
+  storage::WriteInput late;
+  late.series.push_back({{{"__name__", "reengagement_notifications_sent_total"}, {"level", "late"}},
+                         {{cutoff - 3'600'000, 1}, {now_ms - 1000, 2}},
+                         {},
+                         {}});
+  const Status written = testing::PostRemoteWrite(client.get(), late);
+  EXPECT_NE(written.message().find("write answered 400"), std::string::npos) << written.message();
+  EXPECT_NE(written.message().find("too_old: sample at timestamp " + std::to_string(cutoff - 3'600'000)),
+            std::string::npos)
+      << written.message();
 }
 
 }  // namespace
