@@ -177,6 +177,9 @@ Status RetentionEnforcer::RunOnce(int64_t now_ms, bool reclaim_space, storage::R
       Status s = db_->OldestTime(level, &oldest);
       if (!s.ok()) return s;
       if (oldest == std::numeric_limits<int64_t>::max() || oldest >= now_ms) continue;
+      // Rollups and cutoffs live within +-2^62 ms; older raw samples are
+      // dropped with the first cutoff past that.
+      oldest = std::max(oldest, -model::kRollupTimeLimitMs + 1);
       const double share = std::min(1.0, static_cast<double>(excess) / static_cast<double>(bytes));
       // Plus a day: cutoffs move in whole days at least, and each run must
       // make progress.
@@ -193,7 +196,9 @@ Status RetentionEnforcer::RunOnce(int64_t now_ms, bool reclaim_space, storage::R
     // accumulated: compacting a level rewrites all of it.
     bool again = false;
     for (int level = 0; level < kLevels; ++level) {
-      if (request.reclaim[level] || stats->cutoff_ms[level] == std::numeric_limits<int64_t>::min()) continue;
+      if (stats->reclaimed[level]) reclaimed_cutoff_[level] = stats->cutoff_ms[level];
+      request.reclaim[level] = false;  // what this run compacted is not compacted again
+      if (stats->reclaimed[level] || stats->cutoff_ms[level] == std::numeric_limits<int64_t>::min()) continue;
       const int64_t step = std::max<int64_t>(kDayMs, policy_.keep[level].count() / 10);
       const int64_t previous = reclaimed_cutoff_[level];
       if (previous == std::numeric_limits<int64_t>::min() || stats->cutoff_ms[level] - previous >= step) {
@@ -201,7 +206,11 @@ Status RetentionEnforcer::RunOnce(int64_t now_ms, bool reclaim_space, storage::R
         again = true;
       }
     }
-    if (again) s = db_->ApplyRetention(request, stats);
+    if (again) {
+      const storage::RetentionStats first = *stats;
+      s = db_->ApplyRetention(request, stats);
+      for (int level = 0; level < kLevels; ++level) stats->reclaimed[level] |= first.reclaimed[level];
+    }
   }
   if (s.ok()) {
     for (int level = 0; level < kLevels; ++level) {

@@ -56,6 +56,10 @@ struct Options {
   // Receives the duration in seconds of every group WAL fsync (kBatch); for
   // the /metrics histogram. May be empty.
   std::function<void(double)> wal_sync_observer;
+  // Tests only: called by Append after it released the head lock and
+  // before its RocksDB write, to widen that window in race tests. Empty in
+  // production.
+  std::function<void()> append_write_hook;
 };
 
 // Iterates the samples of one series in timestamp order. A series may mix
@@ -125,7 +129,8 @@ struct DeleteStats {
   uint64_t series_removed = 0;    // removed entirely (the whole time range was deleted)
   uint64_t chunks_deleted = 0;    // raw chunks dropped whole
   uint64_t chunks_rewritten = 0;  // raw chunks that kept samples outside the range
-  uint64_t spans_rewritten = 0;   // rollup spans recomputed (or trimmed) over the range
+  uint64_t spans_marked = 0;      // rollup spans over the range marked stale: the downsampler redoes them
+  uint64_t spans_trimmed = 0;     // rollup spans whose windows over the range were dropped (raw data gone)
 };
 
 // Retention levels (DB::ApplyRetention): index 0 is raw samples, 1..3 the
@@ -280,7 +285,7 @@ class DB {
   // 10 days, 1h and 1d: 120 days, so a recomputed span never reads dropped
   // data), and never backwards. The new cutoffs are durable before the call
   // returns; reads stop seeing the dropped data at once, and Append rejects
-  // samples older than the raw cutoff from then on. Nothing is decoded: a
+  // samples at or before the raw cutoff from then on. Nothing is decoded: a
   // RocksDB compaction filter removes the records. Runs on the caller's
   // thread; one call at a time, alongside writes, reads and Downsample.
   virtual Status ApplyRetention(const RetentionRequest& request, RetentionStats* stats) = 0;
@@ -299,12 +304,14 @@ class DB {
   // INT64_MAX / 2 the series go entirely: from every column family, the
   // index and memory (a later sample with the same labels starts a new
   // series). Otherwise the samples in the range are cut out of the raw
-  // chunks and the sealed rollup windows over it are recomputed from what is
-  // left; where retention dropped the raw data, the windows that overlap the
-  // range are dropped instead. Durable when it returns (the head is
+  // chunks, and the sealed rollup spans over it are marked stale: reads
+  // compute them from what is left, and the next Downsample redoes them
+  // (call Downsample at the current watermark to redo them at once). Where
+  // retention dropped the finer data, the windows that overlap the range
+  // are dropped instead. Atomic and durable when it returns (the head is
   // checkpointed first, so a restart never brings deleted samples back).
-  // Appends wait while the raw data is cut; one call at a time, serialized
-  // with Downsample.
+  // Appends wait for the duration; one call at a time, serialized with
+  // Downsample and ApplyRetention.
   virtual Status Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
                         DeleteStats* stats) = 0;
 

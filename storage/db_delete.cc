@@ -73,111 +73,110 @@ Status DBImpl::Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, i
   if (mint > maxt) return Status::InvalidArgument("end timestamp must not be before start time");
   const bool whole = mint <= kNoTime / 2 && maxt >= std::numeric_limits<int64_t>::max() / 2;
 
-  // No rollup is written for these series while they are being cut.
+  // No rollup is written and no retention cutoff moves while the series are
+  // cut; appends wait, and those already past the head lock finish their
+  // writes first (BlockAppends), so nothing accepted lands after the cut.
   std::lock_guard<std::mutex> downsample_lock(downsample_mutex_);
-  std::vector<uint64_t> cut_series;  // partial deletes: rollups to redo
-  {
-    std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mutex_);
-    std::unique_lock<std::shared_mutex> lock(head_mutex_);
-    // Everything in the head goes to the chunk store first, and the WAL is
-    // truncated, so the cut below is the only copy to change and a replay
-    // never brings deleted samples back.
-    Status s = CheckpointLocked();
-    if (!s.ok()) return s;
+  std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mutex_);
+  std::unique_lock<std::shared_mutex> lock(head_mutex_);
+  BlockAppends(&lock);
+  struct Unblock {
+    DBImpl* db;
+    ~Unblock() { db->UnblockAppends(); }
+  } unblock{this};
+  // Everything in the head goes to the chunk store first, and the WAL is
+  // truncated, so the cut below is the only copy to change and a replay
+  // never brings deleted samples back.
+  Status s = CheckpointLocked();
+  if (!s.ok()) return s;
 
-    const SeriesIds ids = postings_.Select(matchers);
-    rocksdb::WriteBatch batch;
-    std::unique_ptr<rocksdb::Iterator> chunks = NewChunkIterator();
-    std::string value;
-    std::vector<uint64_t> removed;
-    for (uint64_t id : ids) {
-      MemSeries* series = id < series_by_id_.size() ? series_by_id_[id].get() : nullptr;
-      if (series == nullptr) continue;
-      ++stats->series_matched;
-      if (whole) {
-        // Every record of the series, in every family.
-        for (ColumnFamilyIndex family : {kChunks, kExemplars, kRollups5m, kRollups1h, kRollups1d}) {
-          batch.DeleteRange(cf(family), SeriesPrefixStart(id), SeriesPrefixStart(id + 1));
-        }
-        for (int code = 1; code <= 3; ++code) {
-          batch.DeleteRange(cf(kRollupDirty), RollupDirtyKey(code, id, kNoTime),
-                            RollupDirtyKey(code, id + 1, kNoTime));
-        }
-        for (const Label& label : series->labels()) batch.Delete(cf(kPostings), PostingKey(label.name, label.value, id));
-        batch.Delete(cf(kSeries), SeriesKey(id));
-        removed.push_back(id);
+  const SeriesIds ids = postings_.Select(matchers);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> chunks = NewChunkIterator();
+  std::string value;
+  std::vector<uint64_t> removed;
+  for (uint64_t id : ids) {
+    MemSeries* series = id < series_by_id_.size() ? series_by_id_[id].get() : nullptr;
+    if (series == nullptr) continue;
+    ++stats->series_matched;
+    if (whole) {
+      // Every record of the series, in every family.
+      for (ColumnFamilyIndex family : {kChunks, kExemplars, kRollups5m, kRollups1h, kRollups1d}) {
+        batch.DeleteRange(cf(family), SeriesPrefixStart(id), SeriesPrefixStart(id + 1));
+      }
+      for (int code = 1; code <= 3; ++code) {
+        batch.DeleteRange(cf(kRollupDirty), RollupDirtyKey(code, id, kNoTime), RollupDirtyKey(code, id + 1, kNoTime));
+      }
+      for (const Label& label : series->labels()) batch.Delete(cf(kPostings), PostingKey(label.name, label.value, id));
+      batch.Delete(cf(kSeries), SeriesKey(id));
+      removed.push_back(id);
+      continue;
+    }
+    // The head holds nothing unpersisted now; release its open chunk so
+    // reads take the cut chunks from disk only.
+    series->CheckpointDone(/*close_open_chunk=*/true);
+    for (chunks->Seek(ChunkSeekKey(id, WindowSeekStart(mint))); chunks->Valid(); chunks->Next()) {
+      ChunkKeyParts parts;
+      if (!DecodeChunkKey(std::string_view(chunks->key().data(), chunks->key().size()), &parts)) {
+        return Status::Corruption("bad chunk key");
+      }
+      if (parts.series_id != id || parts.min_time > maxt) break;
+      int64_t chunk_max;
+      std::string_view chunk;
+      if (!DecodeChunkValue(std::string_view(chunks->value().data(), chunks->value().size()), parts.min_time,
+                            &chunk_max, &chunk)) {
+        return Status::Corruption("bad chunk value for series " + std::to_string(id));
+      }
+      if (chunk_max < mint) continue;
+      batch.Delete(cf(kChunks), chunks->key());
+      if (parts.min_time >= mint && chunk_max <= maxt) {
+        ++stats->chunks_deleted;
         continue;
       }
-      // The head holds nothing unpersisted now; release its open chunk so
-      // reads take the cut chunks from disk only.
-      series->CheckpointDone(/*close_open_chunk=*/true);
-      for (chunks->Seek(ChunkSeekKey(id, WindowSeekStart(mint))); chunks->Valid(); chunks->Next()) {
-        ChunkKeyParts parts;
-        if (!DecodeChunkKey(std::string_view(chunks->key().data(), chunks->key().size()), &parts)) {
-          return Status::Corruption("bad chunk key");
-        }
-        if (parts.series_id != id || parts.min_time > maxt) break;
-        int64_t chunk_max;
-        std::string_view chunk;
-        if (!DecodeChunkValue(std::string_view(chunks->value().data(), chunks->value().size()), parts.min_time,
-                              &chunk_max, &chunk)) {
-          return Status::Corruption("bad chunk value for series " + std::to_string(id));
-        }
-        if (chunk_max < mint) continue;
-        batch.Delete(cf(kChunks), chunks->key());
-        if (parts.min_time >= mint && chunk_max <= maxt) {
-          ++stats->chunks_deleted;
-          continue;
-        }
-        std::string cut;
-        int64_t cut_min = 0, cut_max = 0;
-        bool any_left = false;
-        s = CutChunk(chunk, mint, maxt, &cut, &cut_min, &cut_max, &any_left);
-        if (!s.ok()) return Status::Corruption("series " + std::to_string(id) + ": " + s.message());
-        if (!any_left) {
-          ++stats->chunks_deleted;
-          continue;
-        }
-        // The same sequence: conflicting samples still resolve as before.
-        value.clear();
-        EncodeChunkValue(cut_min, cut_max, cut, &value);
-        batch.Put(cf(kChunks), ChunkKey(id, cut_min, parts.chunk_sequence), value);
-        ++stats->chunks_rewritten;
+      std::string cut;
+      int64_t cut_min = 0, cut_max = 0;
+      bool any_left = false;
+      s = CutChunk(chunk, mint, maxt, &cut, &cut_min, &cut_max, &any_left);
+      if (!s.ok()) return Status::Corruption("series " + std::to_string(id) + ": " + s.message());
+      if (!any_left) {
+        ++stats->chunks_deleted;
+        continue;
       }
-      s = FromRocks(chunks->status());
-      if (!s.ok()) return s;
-      batch.DeleteRange(cf(kExemplars), ExemplarKey(id, mint),
-                        maxt == std::numeric_limits<int64_t>::max() ? SeriesPrefixStart(id + 1)
-                                                                    : ExemplarKey(id, maxt + 1));
-      cut_series.push_back(id);
+      // The same sequence: conflicting samples still resolve as before.
+      value.clear();
+      EncodeChunkValue(cut_min, cut_max, cut, &value);
+      batch.Put(cf(kChunks), ChunkKey(id, cut_min, parts.chunk_sequence), value);
+      ++stats->chunks_rewritten;
     }
-    rocksdb::WriteOptions write_options;
-    write_options.sync = true;
-    s = FromRocks(rocks_->Write(write_options, &batch));
+    s = FromRocks(chunks->status());
     if (!s.ok()) return s;
-    // Durable: the series leave the index and memory.
-    for (uint64_t id : removed) {
-      MemSeries* series = series_by_id_[id].get();
-      postings_.Delete(id, series->labels());
-      series_index_.Erase(series);
-      series_by_id_[id].reset();
-      ++stats->series_removed;
+    batch.DeleteRange(cf(kExemplars), ExemplarKey(id, mint),
+                      maxt == std::numeric_limits<int64_t>::max() ? SeriesPrefixStart(id + 1)
+                                                                  : ExemplarKey(id, maxt + 1));
+    for (int index = 0; index < 3; ++index) {
+      s = CutRollupSpans(index, id, mint, maxt, &batch, stats);
+      if (!s.ok()) return s;
     }
   }
-
-  // Rollup spans over the range: recomputed from the cut raw data, 5m first
-  // (1h reads 5m, 1d reads 1h). Where the finer data is gone (retention),
-  // the windows overlapping the range are dropped instead.
-  for (uint64_t id : cut_series) {
-    for (int index = 0; index < 3; ++index) {
-      Status s = CutRollupSpans(index, id, mint, maxt, stats);
-      if (!s.ok()) return s;
-    }
+  // One synced batch: after a crash the delete happened entirely or not at
+  // all (the stale marks in it make the downsampler redo the rollups).
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  s = FromRocks(rocks_->Write(write_options, &batch));
+  if (!s.ok()) return s;
+  // Durable: the series leave the index and memory.
+  for (uint64_t id : removed) {
+    MemSeries* series = series_by_id_[id].get();
+    postings_.Delete(id, series->labels());
+    series_index_.Erase(series);
+    series_by_id_[id].reset();
+    ++stats->series_removed;
   }
   return Status::OK();
 }
 
-Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, DeleteStats* stats) {
+Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, rocksdb::WriteBatch* batch,
+                              DeleteStats* stats) {
   const int64_t resolution = kResolutions[index];
   const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
   if (sealed == kNoTime) return Status::OK();
@@ -188,48 +187,45 @@ Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64
   const int64_t first_end = model::WindowEnd(low, resolution);
   const int64_t last_end = std::min(model::WindowEnd(high, resolution), sealed);
   if (first_end > last_end) return Status::OK();
-  const int64_t span = RollupSpanMs(resolution);
   const int64_t finer_cutoff = retention_cutoff_[index].load(std::memory_order_acquire);
-  std::vector<int64_t> span_starts;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(
-        rocks_->NewIterator(rocksdb::ReadOptions(), cf(static_cast<ColumnFamilyIndex>(kRollups5m + index))));
-    const int64_t last_span = RollupSpanStart(last_end, resolution);
-    for (it->Seek(RollupChunkKey(series_id, RollupSpanStart(first_end, resolution))); it->Valid(); it->Next()) {
-      if (it->key().size() != 16 || DecodeFixed64BE(it->key().data()) != series_id) break;
-      const int64_t span_start = KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8));
-      if (span_start > last_span) break;
-      span_starts.push_back(span_start);
-    }
-    Status s = FromRocks(it->status());
-    if (!s.ok()) return s;
-  }
-  std::vector<model::FloatWindow> windows;
-  std::string value;
-  for (int64_t span_start : span_starts) {
-    windows.clear();
-    const int64_t span_last = std::min(span_start + span, sealed);
+  const ColumnFamilyIndex family = static_cast<ColumnFamilyIndex>(kRollups5m + index);
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(family)));
+  const int64_t last_span = RollupSpanStart(last_end, resolution);
+  std::vector<model::FloatWindow> stored, kept;
+  for (it->Seek(RollupChunkKey(series_id, RollupSpanStart(first_end, resolution))); it->Valid(); it->Next()) {
+    if (it->key().size() != 16 || DecodeFixed64BE(it->key().data()) != series_id) break;
+    const int64_t span_start = KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8));
+    if (span_start > last_span) break;
     if (finer_cutoff == kNoTime || span_start >= finer_cutoff) {
-      Status s = ComputeWindows(index, series_id, span_start + resolution, span_last, &windows);
-      if (!s.ok()) return s;
-    } else {
-      rocksdb::Status rs = rocks_->Get(rocksdb::ReadOptions(), cf(static_cast<ColumnFamilyIndex>(kRollups5m + index)),
-                                       RollupChunkKey(series_id, span_start), &value);
-      if (!rs.ok()) return FromRocks(rs);
-      int64_t chunk_resolution;
-      std::vector<model::FloatWindow> stored;
-      Status s = DecodeRollupChunk(value, &chunk_resolution, &stored);
-      if (!s.ok()) return s;
-      for (const model::FloatWindow& window : stored) {
-        if (window.end_ms >= first_end && window.end_ms <= last_end) continue;  // overlaps the range
-        windows.push_back(window);
-      }
+      // Recomputable from the (cut) finer data: a stale mark, with the
+      // wall clock 0 so the next downsampling run redoes it; readers
+      // compute it from the finer data until then.
+      std::string mark;
+      PutFixed64BE(&mark, rollup_mark_sequence_.fetch_add(1, std::memory_order_relaxed));
+      PutFixed64BE(&mark, 0);
+      batch->Put(cf(kRollupDirty), RollupDirtyKey(index + 1, series_id, span_start), mark);
+      ++stats->spans_marked;
+      continue;
     }
-    Status s = WriteSpan(index, series_id, span_start, windows);
-    if (!s.ok()) return s;
-    ++stats->spans_rewritten;
+    // The finer data is gone: drop the windows that overlap the range.
+    int64_t chunk_resolution;
+    Status s = DecodeRollupChunk(std::string_view(it->value().data(), it->value().size()), &chunk_resolution, &stored);
+    if (!s.ok()) return Status::Corruption("series " + std::to_string(series_id) + ": " + s.message());
+    kept.clear();
+    for (const model::FloatWindow& window : stored) {
+      if (window.end_ms < first_end || window.end_ms > last_end) kept.push_back(window);
+    }
+    if (kept.empty()) {
+      batch->Delete(cf(family), it->key());
+    } else {
+      std::string chunk;
+      s = EncodeRollupChunk(resolution, kept, &chunk);
+      if (!s.ok()) return s;
+      batch->Put(cf(family), it->key(), chunk);
+    }
+    ++stats->spans_trimmed;
   }
-  return Status::OK();
+  return FromRocks(it->status());
 }
 
 }  // namespace tsvault::storage

@@ -40,9 +40,10 @@ Status FromRocks(const rocksdb::Status& status);
 // 0, 1, 2 for the 5m, 1h and 1d resolutions; -1 for anything else.
 int RollupResolutionIndex(int64_t resolution_ms);
 
-// Locking (details on each member below). Lock order: checkpoint_mutex_
-// before head_mutex_; background_mutex_ before head_mutex_. No other lock
-// is taken while head_mutex_ is held, and none of the three is recursive.
+// Locking (details on each member below). Lock order: retention_mutex_,
+// then downsample_mutex_, then checkpoint_mutex_ or background_mutex_, then
+// head_mutex_; rollup_stale_mutex_ only with head_mutex_ released. No other
+// lock is taken while head_mutex_ is held, and none is recursive.
 class DBImpl final : public DB {
  public:
   explicit DBImpl(const Options& options);
@@ -86,12 +87,14 @@ class DBImpl final : public DB {
   // head_mutex_ shared per series. REQUIRES: no lock held.
   using DB::Downsample;
   Status Downsample(int64_t seal_until_ms, int64_t redo_marked_before_ms, DownsampleStats* stats) override;
-  // Takes downsample_mutex_, then checkpoint_mutex_ and head_mutex_
-  // (exclusively) for the raw part, then only downsample_mutex_ while it
-  // redoes rollup spans (db_delete.cc). REQUIRES: no lock held.
+  // Takes downsample_mutex_, checkpoint_mutex_ and head_mutex_
+  // (exclusively, appends blocked) for the whole call (db_delete.cc).
+  // REQUIRES: no lock held.
   Status Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt, DeleteStats* stats) override;
-  // Takes retention_mutex_; reads the rollup watermarks and stale marks,
-  // writes the cutoffs, then compacts. REQUIRES: no lock held.
+  // Takes retention_mutex_, downsample_mutex_ and head_mutex_ (with
+  // appends blocked) while it reads the watermarks and stale marks and
+  // writes the cutoffs; then only retention_mutex_ while it compacts.
+  // REQUIRES: no lock held.
   Status ApplyRetention(const RetentionRequest& request, RetentionStats* stats) override;
   // Needs no lock (atomics).
   int64_t RetentionCutoff(int64_t resolution_ms) override;
@@ -120,6 +123,14 @@ class DBImpl final : public DB {
   void CheckpointLoop();
 
   // --- write (db_write.cc) ---
+  // Stops new appends at the head lock and waits until every append that
+  // passed it has written its batch (its WAL record, series records and
+  // stale marks are in RocksDB), so the caller sees everything accepted so
+  // far. The wait releases the lock in between. Called by Delete and
+  // ApplyRetention. REQUIRES: head_mutex_ held exclusively through `lock`.
+  void BlockAppends(std::unique_lock<std::shared_mutex>* lock);
+  // Lets appends go on again. REQUIRES: head_mutex_ held exclusively.
+  void UnblockAppends();
   // REQUIRES: head_mutex_ held exclusively.
   MemSeries* GetOrCreateSeries(const Labels& labels, bool* created);
   // Reads only the immutable fields of `series`; callers hold head_mutex_
@@ -190,10 +201,12 @@ class DBImpl final : public DB {
                         rocksdb::WriteBatch* batch);
   // Reads the persisted watermarks. Called by OpenImpl only.
   Status LoadRollupWatermarks();
-  // Delete's rollup part for one series and resolution: recomputes (or
-  // trims) the sealed spans over [mint, maxt]. REQUIRES: downsample_mutex_
-  // held, head_mutex_ not held.
-  Status CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, DeleteStats* stats);
+  // Delete's rollup part for one series and resolution, into `batch`: a
+  // stale mark for each sealed span over [mint, maxt] that can be redone
+  // from finer data; where retention dropped that, the span without the
+  // windows that overlap the range. REQUIRES: downsample_mutex_ held.
+  Status CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, rocksdb::WriteBatch* batch,
+                        DeleteStats* stats);
 
   // --- Retention (db_retention.cc) ---
   // Reads the persisted cutoffs. Called by OpenImpl only.
@@ -201,6 +214,10 @@ class DBImpl final : public DB {
   // The compaction filter of a column family (null if retention never
   // drops its records); owned by the DB. Called by OpenImpl only.
   const rocksdb::CompactionFilter* RetentionFilterFor(ColumnFamilyIndex index);
+  // ApplyRetention's decision and durable write of the new cutoffs into
+  // next[]. REQUIRES: retention_mutex_, downsample_mutex_ and head_mutex_
+  // (exclusively, appends blocked) held.
+  Status MoveCutoffs(const RetentionRequest& request, int64_t next[kRetentionLevels]);
   // max(mint, raw cutoff): where reads of raw samples start. Needs no lock.
   int64_t RawReadStart(int64_t mint) const;
 
@@ -283,9 +300,18 @@ class DBImpl final : public DB {
   // OpenImpl, read by readers, Append and the compaction filters. They only
   // grow.
   std::array<std::atomic<int64_t>, kRetentionLevels> retention_cutoff_{};
-  // Serializes ApplyRetention. Taken before no other lock; none is taken
-  // while it is held except RocksDB's own.
+  // Serializes ApplyRetention. Taken before downsample_mutex_ (which
+  // ApplyRetention takes while it moves the cutoffs, so they never move
+  // under a Delete or a Downsample).
   std::mutex retention_mutex_;
+
+  // The append gate (BlockAppends). appends_blocked_ is guarded by
+  // head_mutex_; appends_in_flight_ is atomic (incremented under
+  // head_mutex_, decremented after the append's RocksDB write, with a
+  // notify; waiters poll every few ms, so a missed notify only delays).
+  int appends_blocked_ = 0;
+  std::atomic<int> appends_in_flight_{0};
+  std::condition_variable_any append_gate_;
   // The compaction filters (RetentionFilterFor); they outlive rocks_, which
   // the destructor closes first.
   std::array<std::unique_ptr<rocksdb::CompactionFilter>, kRetentionLevels> retention_filters_;

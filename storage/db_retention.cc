@@ -137,11 +137,7 @@ Status DBImpl::LoadRetentionCutoffs() {
   return Status::OK();
 }
 
-Status DBImpl::ApplyRetention(const RetentionRequest& request, RetentionStats* stats) {
-  *stats = RetentionStats();
-  if (options_.read_only) return Status::Unsupported("the database is open read-only");
-  std::lock_guard<std::mutex> lock(retention_mutex_);
-
+Status DBImpl::MoveCutoffs(const RetentionRequest& request, int64_t next[kRetentionLevels]) {
   // A span with a pending stale mark is recomputed from the finer data
   // under it: that data must stay until the downsampler has redone it.
   int64_t first_marked_span[3] = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max(),
@@ -163,7 +159,6 @@ Status DBImpl::ApplyRetention(const RetentionRequest& request, RetentionStats* s
     if (!s.ok()) return s;
   }
 
-  int64_t next[kRetentionLevels];
   for (int level = 0; level < kRetentionLevels; ++level) {
     const int64_t old = retention_cutoff_[level].load(std::memory_order_acquire);
     next[level] = old;
@@ -189,18 +184,35 @@ Status DBImpl::ApplyRetention(const RetentionRequest& request, RetentionStats* s
     batch.Put(cf(kDefault), RetentionCutoffKey(level), encoded);
     changed = true;
   }
-  if (changed) {
-    rocksdb::WriteOptions write_options;
-    write_options.sync = true;
-    Status s = FromRocks(rocks_->Write(write_options, &batch));
-    if (!s.ok()) return s;
-    // Durable: from here on readers skip the dropped data, Append rejects
-    // raw samples before the cutoff, and compactions remove the records.
-    for (int level = 0; level < kRetentionLevels; ++level) {
-      retention_cutoff_[level].store(next[level], std::memory_order_release);
-    }
+  if (!changed) return Status::OK();
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  Status s = FromRocks(rocks_->Write(write_options, &batch));
+  if (!s.ok()) return s;
+  // Durable: from here on readers skip the dropped data, Append rejects raw
+  // samples at or before the cutoff, and compactions remove the records.
+  for (int level = 0; level < kRetentionLevels; ++level) {
+    retention_cutoff_[level].store(next[level], std::memory_order_release);
   }
+  return Status::OK();
+}
 
+Status DBImpl::ApplyRetention(const RetentionRequest& request, RetentionStats* stats) {
+  *stats = RetentionStats();
+  if (options_.read_only) return Status::Unsupported("the database is open read-only");
+  std::lock_guard<std::mutex> lock(retention_mutex_);
+  int64_t next[kRetentionLevels];
+  {
+    // The cutoffs never move under a Delete or a Downsample recomputing a
+    // span, nor under an append that checked the old raw cutoff and has not
+    // written its stale marks yet.
+    std::lock_guard<std::mutex> downsample_lock(downsample_mutex_);
+    std::unique_lock<std::shared_mutex> head_lock(head_mutex_);
+    BlockAppends(&head_lock);
+    Status s = MoveCutoffs(request, next);
+    UnblockAppends();
+    if (!s.ok()) return s;
+  }
   for (int level = 0; level < kRetentionLevels; ++level) {
     stats->cutoff_ms[level] = next[level];
     if (!request.reclaim[level] || next[level] == kNoTime) continue;

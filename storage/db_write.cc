@@ -3,7 +3,10 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <limits>
+#include <optional>
 
 #include "storage/coding.h"
 #include "storage/db_impl.h"
@@ -14,6 +17,29 @@ namespace tsvault::storage {
 
 namespace {
 constexpr size_t kMaxReportedErrors = 5;
+constexpr auto kGatePoll = std::chrono::milliseconds(5);
+
+// Counts one append between the head lock and the end of its RocksDB write
+// (DBImpl::BlockAppends waits for these).
+class InFlightAppend {
+ public:
+  InFlightAppend(std::atomic<int>* counter, std::condition_variable_any* gate) : counter_(counter), gate_(gate) {
+    counter_->fetch_add(1, std::memory_order_acq_rel);
+  }
+  ~InFlightAppend() { Done(); }
+  InFlightAppend(const InFlightAppend&) = delete;
+  InFlightAppend& operator=(const InFlightAppend&) = delete;
+  void Done() {
+    if (counter_ == nullptr) return;
+    counter_->fetch_sub(1, std::memory_order_acq_rel);
+    counter_ = nullptr;
+    gate_->notify_all();
+  }
+
+ private:
+  std::atomic<int>* counter_;
+  std::condition_variable_any* gate_;
+};
 
 void EncodeExemplar(const Exemplar& exemplar, std::string* out) {
   EncodeLabels(exemplar.labels, out);
@@ -71,6 +97,16 @@ AppendOutcome DBImpl::ApplyHistogram(MemSeries* series, const Histogram& histogr
   return outcome;
 }
 
+void DBImpl::BlockAppends(std::unique_lock<std::shared_mutex>* lock) {
+  ++appends_blocked_;
+  while (appends_in_flight_.load(std::memory_order_acquire) > 0) append_gate_.wait_for(*lock, kGatePoll);
+}
+
+void DBImpl::UnblockAppends() {
+  --appends_blocked_;
+  append_gate_.notify_all();
+}
+
 Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   *result = WriteResult();
   if (options_.read_only) return Status::Unsupported("the database is open read-only");
@@ -95,19 +131,27 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     ++result->samples_too_old;
     if (result->errors.size() < kMaxReportedErrors) {
       result->errors.push_back("too_old: sample at timestamp " + std::to_string(t) +
-                               " is before the raw retention cutoff " + std::to_string(cutoff) +
+                               " is not after the raw retention cutoff " + std::to_string(cutoff) +
                                " (raw data older than the retention is dropped), series " + LabelsToString(labels));
     }
   };
 
+  std::optional<InFlightAppend> in_flight;
   {
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
+    while (appends_blocked_ > 0) append_gate_.wait_for(lock, kGatePoll);
+    in_flight.emplace(&appends_in_flight_, &append_gate_);
     // Read under the lock: Downsample raises the sealing point before it
     // reads a series' samples, so a sample either is in what it reads or
     // gets a stale mark.
-    // Samples before the raw retention cutoff would be dropped at once and
-    // could not be rolled up again (the rest of their span is gone).
+    // Samples at or before the raw retention cutoff C are refused: before
+    // it they would be dropped at once, and at C (the end of a 5m window
+    // whose span lies before C) their window could not be rolled up again,
+    // since the rest of its span is gone. INT64_MIN: no cutoff.
     const int64_t raw_cutoff = retention_cutoff_[0].load(std::memory_order_acquire);
+    auto too_old = [raw_cutoff](int64_t t) {
+      return raw_cutoff != std::numeric_limits<int64_t>::min() && t <= raw_cutoff;
+    };
     int64_t max_rollup_sealing = std::numeric_limits<int64_t>::min();
     for (const auto& sealing : rollup_sealing_) {
       max_rollup_sealing = std::max(max_rollup_sealing, sealing.load(std::memory_order_acquire));
@@ -139,7 +183,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
       accepted_floats.clear();
       for (const Sample& sample : write.samples) {
-        if (sample.timestamp_ms < raw_cutoff) {
+        if (too_old(sample.timestamp_ms)) {
           report_too_old(series->labels(), sample.timestamp_ms, raw_cutoff);
           continue;
         }
@@ -157,7 +201,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
       accepted_histograms.clear();
       for (const Histogram& histogram : write.histograms) {
-        if (histogram.timestamp_ms < raw_cutoff) {
+        if (too_old(histogram.timestamp_ms)) {
           report_too_old(series->labels(), histogram.timestamp_ms, raw_cutoff);
           continue;
         }
@@ -184,7 +228,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       }
 
       for (const Exemplar& exemplar : write.exemplars) {
-        if (exemplar.timestamp_ms < raw_cutoff) continue;  // would be dropped at once
+        if (too_old(exemplar.timestamp_ms)) continue;  // would be dropped at once
         std::string value;
         EncodeExemplar(exemplar, &value);
         batch.Put(cf(kExemplars), ExemplarKey(series->id(), exemplar.timestamp_ms), value);
@@ -203,8 +247,9 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     EncodeMetadata(metadata, &value);
     batch.Put(cf(kMetadata), metadata.metric_family_name, value);
   }
-  if (batch.Count() == 0) return Status::OK();
+  if (batch.Count() == 0) return Status::OK();  // in_flight ends here
 
+  if (options_.append_write_hook) options_.append_write_hook();
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.wal_sync == WalSyncMode::kAlways;
   Status s;
@@ -215,6 +260,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   } else {
     s = FromRocks(rocks_->Write(write_options, &batch));
   }
+  in_flight->Done();
   if (!s.ok()) {
     if (marked_stale_rollups) {
       // The marks of this batch may not exist: let the next late samples

@@ -68,10 +68,24 @@ int RunDelete(const DeleteFlags& flags) {
       spdlog::critical("delete: {}: {}", flags.matches[i], s.ToString());
       return 1;
     }
-    spdlog::info("delete: {}: {} series, {} removed entirely, {} chunks dropped, {} cut, {} rollup spans redone",
+    spdlog::info("delete: {}: {} series, {} removed entirely, {} chunks dropped, {} cut, {} rollup spans to redo, "
+                 "{} trimmed",
                  flags.matches[i], stats.series_matched, stats.series_removed, stats.chunks_deleted,
-                 stats.chunks_rewritten, stats.spans_rewritten);
+                 stats.chunks_rewritten, stats.spans_marked, stats.spans_trimmed);
     total.series_matched += stats.series_matched;
+    total.spans_marked += stats.spans_marked;
+  }
+  if (total.spans_marked > 0) {
+    // No server runs the downsampler here: redo the marked spans now (at
+    // the current watermark, so nothing new is sealed).
+    const storage::DBStats db_stats = db->Stats();
+    storage::DownsampleStats redone;
+    s = db->Downsample(db_stats.rollup_sealed_until_ms[0], &redone);
+    if (!s.ok()) {
+      spdlog::critical("delete: redoing rollups: {}", s.ToString());
+      return 1;
+    }
+    spdlog::info("delete: {} rollup spans redone", redone.stale_spans_redone);
   }
   if (total.series_matched == 0) spdlog::warn("delete: no series matched");
   return 0;

@@ -129,7 +129,9 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
     hints.step_ms = interval_;
     hints.range_ms = source.range_ms;
     hints.function = std::string(name);
-    resolution = ResolutionWithinRetention(state_, name, resolution, first);
+    if (RollupTimesInRange(source.range_ms, source.offset_ms, source.at_ms, start_, end_)) {
+      resolution = ResolutionWithinRetention(state_, name, resolution, first);
+    }
     hints.max_resolution_ms = resolution;
     source.set = SelectSeries(state_, selector, hints);
   }

@@ -238,6 +238,10 @@ double ExtrapolationFactor(int64_t first_t, int64_t last_t, size_t samples_minus
 int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution_ms, int64_t range_ms,
                                int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
                                int64_t end_ms, int64_t interval_ms);
+// Whether a range selector's times (range, offset, @ or the evaluation
+// range) stay far enough from the int64 limits for rollup windows.
+bool RollupTimesInRange(int64_t range_ms, int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
+                        int64_t end_ms);
 // Where retention dropped what `resolution` (0: raw) holds before
 // `first_ms`, the first timestamp a range selector under `function` needs:
 // the finest coarser rollup resolution (at most the query's

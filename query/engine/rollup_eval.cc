@@ -24,15 +24,21 @@ bool Divides(int64_t resolution, int64_t value) { return value % resolution == 0
 
 }  // namespace
 
+bool RollupTimesInRange(int64_t range_ms, int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
+                        int64_t end_ms) {
+  // Windows, ranges and offsets must stay inside what rollups cover, far
+  // from the int64 limits.
+  constexpr int64_t kLimit = model::kRollupTimeLimitMs / 2;
+  const int64_t first = at_ms ? *at_ms : start_ms, last = at_ms ? *at_ms : end_ms;
+  return range_ms > 0 && first >= -kLimit && last <= kLimit && range_ms <= kLimit && offset_ms <= kLimit &&
+         offset_ms >= -kLimit;
+}
+
 int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution_ms, int64_t range_ms,
                                int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
                                int64_t end_ms, int64_t interval_ms) {
-  if (max_resolution_ms <= 0 || !IsRollupFunction(function) || range_ms <= 0) return 0;
-  // Stay on raw samples near the int64 limits (windows, ranges and offsets
-  // must stay inside what rollups cover).
-  constexpr int64_t kLimit = model::kRollupTimeLimitMs / 2;
-  const int64_t first = at_ms ? *at_ms : start_ms, last = at_ms ? *at_ms : end_ms;
-  if (first < -kLimit || last > kLimit || range_ms > kLimit || offset_ms > kLimit || offset_ms < -kLimit) return 0;
+  if (max_resolution_ms <= 0 || !IsRollupFunction(function)) return 0;
+  if (!RollupTimesInRange(range_ms, offset_ms, at_ms, start_ms, end_ms)) return 0;
   for (int64_t resolution : {model::kResolution1d, model::kResolution1h, model::kResolution5m}) {
     if (resolution > max_resolution_ms) continue;
     if (!Divides(resolution, range_ms) || !Divides(resolution, offset_ms)) continue;

@@ -162,11 +162,13 @@ TEST_F(RetentionTest, RawGoesOnlyUpToTheSealed5mWindowsAndReadsSkipIt) {
   EXPECT_TRUE(found) << "a series whose range only rollups hold must still be selected";
 
   // Samples before the cutoff are refused; the rest of the request lands.
-  const WriteResult result =
-      Write(testing::L({{"__name__", "counter"}}), {{kStart + 5 * kDay, 1}, {cutoff + 30, 7}, {cutoff - 1, 2}});
-  EXPECT_EQ(result.samples_too_old, 2u);
+  // So is one exactly at the cutoff: its 5m window ends there, in a span
+  // whose raw data is gone, so it could not be rolled up again.
+  const WriteResult result = Write(testing::L({{"__name__", "counter"}}),
+                                   {{kStart + 5 * kDay, 1}, {cutoff + 30, 7}, {cutoff - 1, 2}, {cutoff, 3}});
+  EXPECT_EQ(result.samples_too_old, 3u);
   EXPECT_EQ(result.samples_written, 1u);
-  ASSERT_EQ(result.errors.size(), 2u);
+  ASSERT_EQ(result.errors.size(), 3u);
   EXPECT_EQ(result.errors[0].rfind("too_old: ", 0), 0u) << result.errors[0];
   EXPECT_NE(result.errors[0].find(std::to_string(cutoff)), std::string::npos) << result.errors[0];
 
