@@ -44,13 +44,13 @@ bool DBImpl::SeriesTimeRange(uint64_t series_id, int64_t* min_time, int64_t* max
   *min_time = std::numeric_limits<int64_t>::max();
   *max_time = std::numeric_limits<int64_t>::min();
   {
+    // The head keeps the bounds of what it holds (no chunk copies).
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
     if (series_id < series_by_id_.size() && series_by_id_[series_id]) {
-      std::vector<ChunkData> chunks;
-      series_by_id_[series_id]->SnapshotChunks(kNoTime, std::numeric_limits<int64_t>::max(), &chunks);
-      for (const ChunkData& chunk : chunks) {
-        *min_time = std::min(*min_time, chunk.min_time);
-        *max_time = std::max(*max_time, chunk.max_time);
+      const MemSeries& series = *series_by_id_[series_id];
+      if (series.min_time() <= series.max_time()) {
+        *min_time = series.min_time();
+        *max_time = series.max_time();
         found = true;
       }
     }
