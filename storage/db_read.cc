@@ -190,7 +190,9 @@ Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t m
       in_head.push_back(series->min_time() <= maxt && series->max_time() >= mint);
     }
   }
-  const bool full_range = IsFullRange(mint, maxt);
+  // A request for all time lists every series known (as Prometheus lists
+  // every series of its blocks), whatever retention dropped of its data.
+  const bool full_range = IsFullRange(requested_mint, maxt);
   std::unique_ptr<rocksdb::Iterator> iterator;
   out->clear();
   out->reserve(candidates.size());

@@ -26,6 +26,7 @@ import compose  # noqa: E402
 import queries  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
+import trend  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LONG_FILTER = "reengagement_notifications_sent_total"
@@ -54,9 +55,21 @@ def parse_args(argv):
     p.add_argument("--prometheus-binary", default=shutil.which("prometheus") or "/usr/bin/prometheus")
     p.add_argument("--promtool-binary", default=shutil.which("promtool") or "/usr/bin/promtool")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p.add_argument("--trend-days", type=float, default=365, help="days of the trend data set (one year)")
+    p.add_argument("--trend-interval", default="300s", help="scrape interval of the trend data set (seconds)")
+    p.add_argument("--trend-scale", type=float, default=0.5, help="seed workload scale of the trend data set")
+    p.add_argument("--phases", default="main,long,trend",
+                   help="comma-separated phases: main (ingest, disk, dashboard pack), long (30-day query), "
+                        "trend (one-year trend queries); --write-results needs main and long")
     args = p.parse_args(argv)
+    args.phases = set(args.phases.split(","))
+    if not args.phases <= {"main", "long", "trend"}:
+        p.error(f"--phases: unknown phase in {sorted(args.phases)}")
+    if args.write_results and not {"main", "long"} <= args.phases:
+        p.error("--write-results needs the main and long phases")
     if args.smoke:
         args.scale, args.hours, args.long_days, args.runs = 0.05, 10 / 60, 1, 1
+        args.trend_days, args.trend_scale = 70, 0.05
         args.settle_max = min(args.settle_max, 3)
     return args
 
@@ -292,6 +305,13 @@ def main(argv):
     began = time.monotonic()
     ok = False
     try:
+        trend_text = ""
+        if "trend" in args.phases:
+            trend_text = trend.markdown(args, trend.trend_phase(run))
+        if not {"main", "long"} <= args.phases:
+            print(trend_text)
+            ok = True
+            return 1 if args.strict and run.warnings else 0
         step = duration_seconds(args.interval)
         end = int(time.time() // step * step)
         start = end - int(args.hours * 3600)
@@ -313,6 +333,8 @@ def main(argv):
         elapsed = time.monotonic() - began
         section, all_met = compose.section(args, command, run, tsv_fig, prom_fig, long_results, long_details,
                                            comparisons, window, query_window, elapsed)
+        if trend_text:
+            section = section.rstrip("\n") + "\n\n" + trend_text + "\n"
         print(section)
         if args.write_results:
             report.write_results(args.results_file, section)

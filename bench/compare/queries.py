@@ -55,13 +55,14 @@ class QueryError(RuntimeError):
     pass
 
 
-def timed_query_range(base_url, expr, start, end, step, timeout=600):
+def timed_query_range(base_url, expr, start, end, step, timeout=600, extra=None):
     """Runs one query_range; returns (seconds until the whole body arrived, decoded answer).
 
-    JSON decoding on the client side is not part of the time.
+    JSON decoding on the client side is not part of the time. `extra` adds
+    parameters (e.g. max_source_resolution).
     """
     params = urllib.parse.urlencode({"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}",
-                                     "step": f"{step:g}"})
+                                     "step": f"{step:g}", **(extra or {})})
     url = f"{base_url}/api/v1/query_range?{params}"
     began = time.perf_counter()
     try:
@@ -76,12 +77,12 @@ def timed_query_range(base_url, expr, start, end, step, timeout=600):
     return seconds, answer
 
 
-def measure(base_url, expr, start, end, step, runs):
+def measure(base_url, expr, start, end, step, runs, extra=None):
     """One warm-up run, then `runs` timed runs. Returns (median seconds, every time, last answer)."""
-    _, answer = timed_query_range(base_url, expr, start, end, step)
+    _, answer = timed_query_range(base_url, expr, start, end, step, extra=extra)
     times = []
     for _ in range(runs):
-        seconds, answer = timed_query_range(base_url, expr, start, end, step)
+        seconds, answer = timed_query_range(base_url, expr, start, end, step, extra=extra)
         times.append(seconds)
     return statistics.median(times), times, answer
 
