@@ -152,8 +152,15 @@ Status DBImpl::ReadWindows(int index, uint64_t series_id, int64_t first_end, int
     const int64_t first_span = RollupSpanStart(first_end, resolution);
     std::vector<int64_t> stale_spans;
     {
-      std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kRollupDirty)));
+      // Bounded to this series' marks: redone marks leave deletion records
+      // behind, and an unbounded seek past a series without live marks would
+      // step over every deletion record that follows it.
       const std::string prefix = RollupDirtyKey(code, series_id, 0).substr(0, 9);
+      const std::string bound = RollupDirtyKey(code, series_id + 1, kNoTime);
+      const rocksdb::Slice upper(bound);
+      rocksdb::ReadOptions read_options;
+      read_options.iterate_upper_bound = &upper;
+      std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(read_options, cf(kRollupDirty)));
       for (it->Seek(RollupDirtyKey(code, series_id, first_span)); it->Valid() && it->key().starts_with(prefix);
            it->Next()) {
         int key_code;
@@ -228,8 +235,12 @@ Status DBImpl::RedoStaleSpans(int index, int64_t redo_marked_before_ms, Downsamp
   const int code = index + 1;
   const int64_t resolution = kResolutions[index];
   const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
-  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kRollupDirty)));
   const std::string prefix(1, static_cast<char>(code));
+  const std::string bound(1, static_cast<char>(code + 1));
+  const rocksdb::Slice upper(bound);
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_upper_bound = &upper;  // not across the next code's deletion records
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(read_options, cf(kRollupDirty)));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     int key_code;
     uint64_t series_id;
