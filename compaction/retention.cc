@@ -237,8 +237,8 @@ Status RetentionEnforcer::RunOnce(int64_t now_ms, bool reclaim_space, storage::R
   }
   for (int level = 0; level < kLevels; ++level) {
     if (stats->cutoff_ms[level] != before.retention_cutoff_ms[level] || stats->reclaimed[level]) {
-      spdlog::info("retention: {} data before {} ms dropped{}", kLevelNames[level], stats->cutoff_ms[level],
-                   stats->reclaimed[level] ? ", space reclaimed" : "");
+      spdlog::info("retention: {} data before {} is dropped{}", kLevelNames[level],
+                   FormatRfc3339(stats->cutoff_ms[level]), stats->reclaimed[level] ? " (space reclaimed)" : "");
     }
   }
   if (over_size) {

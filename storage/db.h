@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/labels.h"
@@ -56,6 +57,11 @@ struct Options {
   // Receives the duration in seconds of every group WAL fsync (kBatch); for
   // the /metrics histogram. May be empty.
   std::function<void(double)> wal_sync_observer;
+  // Receives the progress of long maintenance calls (Downsample,
+  // CompactAll), for `tsvault compact`'s progress bar: a stage name, the
+  // units done and their total (0 when unknown). Called on the caller's
+  // thread, at most every few thousand units. May be empty.
+  std::function<void(std::string_view stage, uint64_t done, uint64_t total)> progress_observer;
   // Tests only: called by Append after it released the head lock and
   // before its RocksDB write, to widen that window in race tests. Empty in
   // production.

@@ -90,10 +90,12 @@ Status DBImpl::CompactAll() {
   if (!s.ok()) return s;
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  for (auto* handle : handles_) {
-    s = FromRocks(rocks_->CompactRange(compact, handle, nullptr, nullptr));
+  for (size_t i = 0; i < handles_.size(); ++i) {
+    if (options_.progress_observer) options_.progress_observer("full compaction", i, handles_.size());
+    s = FromRocks(rocks_->CompactRange(compact, handles_[i], nullptr, nullptr));
     if (!s.ok()) return s;
   }
+  if (options_.progress_observer) options_.progress_observer("full compaction", handles_.size(), handles_.size());
   return Status::OK();
 }
 

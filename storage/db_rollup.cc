@@ -241,7 +241,10 @@ Status DBImpl::RedoStaleSpans(int index, int64_t redo_marked_before_ms, Downsamp
   rocksdb::ReadOptions read_options;
   read_options.iterate_upper_bound = &upper;  // not across the next code's deletion records
   std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(read_options, cf(kRollupDirty)));
+  const std::string stage = std::string("redo stale ") + model::ResolutionName(resolution) + " spans";
+  uint64_t seen = 0;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (options_.progress_observer && ++seen % 1024 == 0) options_.progress_observer(stage, seen, 0);
     int key_code;
     uint64_t series_id;
     int64_t span_start;
@@ -306,7 +309,9 @@ Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, int64_t re
   const int64_t span = RollupSpanMs(resolution);
   std::vector<model::FloatWindow> windows, stored, combined;
   std::string value;
+  const std::string stage = std::string("downsample ") + model::ResolutionName(resolution);
   for (uint64_t id = 1; id < series_count; ++id) {
+    if (options_.progress_observer && id % 4096 == 0) options_.progress_observer(stage, id, series_count - 1);
     int64_t min_time, max_time;
     if (!SeriesTimeRange(id, &min_time, &max_time)) continue;
     ++stats->series_scanned;
@@ -350,6 +355,7 @@ Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, int64_t re
       begin = end;
     }
   }
+  if (options_.progress_observer) options_.progress_observer(stage, series_count - 1, series_count - 1);
   // Every window up to new_sealed is stored: persist, then let readers use it.
   std::string encoded;
   PutFixed64BE(&encoded, TimestampToKeyBits(new_sealed));

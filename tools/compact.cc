@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "compaction/retention.h"
 #include "storage/db.h"
 #include "tools/commands.h"
+#include "tools/progress.h"
 #include "tools/retention_flags.h"
 
 namespace tsvault::tools {
@@ -45,6 +48,11 @@ int RunCompact(const CompactFlags& flags) {
   storage::Options options;
   options.data_dir = flags.data_dir;
   options.background_checkpoints = false;
+  // A bar on a terminal, plain progress lines otherwise.
+  ProgressPrinter progress(isatty(STDERR_FILENO) == 1);
+  options.progress_observer = [&progress](std::string_view stage, uint64_t done, uint64_t total) {
+    progress.Update(stage, done, total);
+  };
   std::unique_ptr<storage::DB> db;
   s = storage::DB::Open(options, &db);
   if (!s.ok()) {
@@ -58,6 +66,7 @@ int RunCompact(const CompactFlags& flags) {
           .count();
   storage::DownsampleStats stats;
   s = db->Downsample(now_ms - grace_ms, &stats);
+  progress.Finish();
   if (!s.ok()) {
     spdlog::critical("compact: downsampling: {}", s.ToString());
     return 1;
@@ -74,6 +83,7 @@ int RunCompact(const CompactFlags& flags) {
     return 1;
   }
   s = db->CompactAll();
+  progress.Finish();
   if (!s.ok()) {
     spdlog::critical("compact: {}", s.ToString());
     return 1;

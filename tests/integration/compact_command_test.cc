@@ -92,6 +92,10 @@ TEST(CompactCommandTest, CompactsAStoppedNodeAndRefusesARunningOne) {
       << testing::ReadLogTail(log);
   const std::string compact_log = testing::ReadLogTail(log);
   EXPECT_NE(compact_log.find("compact: downsampled"), std::string::npos) << compact_log;
+  // Progress: plain lines when stderr is not a terminal.
+  EXPECT_NE(compact_log.find("downsample 5m"), std::string::npos) << compact_log;
+  EXPECT_NE(compact_log.find("full compaction          [##############################] 100%"), std::string::npos)
+      << compact_log;
   EXPECT_EQ(compact_log.find(" 0 windows"), std::string::npos) << compact_log;
 
   ASSERT_TRUE(server.Start().ok()) << server.LogTail();
