@@ -113,6 +113,7 @@ struct RetentionEnforcer::Metrics {
   prometheus::Counter* runs = nullptr;
   prometheus::Counter* failures = nullptr;
   prometheus::Counter* compactions = nullptr;
+  prometheus::Counter* series_removed = nullptr;
   prometheus::Counter* seconds = nullptr;
   prometheus::Gauge* cutoff[kLevels] = {};
   prometheus::Gauge* size_limited = nullptr;
@@ -128,6 +129,8 @@ struct RetentionEnforcer::Metrics {
       compactions = counter("tsvault_retention_compactions_total",
                             "Compactions of a resolution's column families to free the space of dropped data.");
       seconds = counter("tsvault_retention_seconds_total", "Time spent applying retention, compactions included.");
+      series_removed = counter("tsvault_retention_series_removed_total",
+                               "Series removed because retention dropped all of their data.");
       size_limited = &prometheus::BuildGauge()
                           .Name("tsvault_retention_size_exceeded")
                           .Help("1 when the data was above --retention.size at the last run.")
@@ -210,6 +213,7 @@ Status RetentionEnforcer::RunOnce(int64_t now_ms, bool reclaim_space, storage::R
       const storage::RetentionStats first = *stats;
       s = db_->ApplyRetention(request, stats);
       for (int level = 0; level < kLevels; ++level) stats->reclaimed[level] |= first.reclaimed[level];
+      stats->series_removed += first.series_removed;
     }
   }
   if (s.ok()) {
@@ -224,6 +228,7 @@ Status RetentionEnforcer::RunOnce(int64_t now_ms, bool reclaim_space, storage::R
     metrics_->seconds->Increment(seconds);
     if (!s.ok()) metrics_->failures->Increment();
     metrics_->size_limited->Set(over_size ? 1 : 0);
+    if (s.ok()) metrics_->series_removed->Increment(static_cast<double>(stats->series_removed));
     for (int level = 0; level < kLevels; ++level) {
       if (s.ok() && stats->cutoff_ms[level] != std::numeric_limits<int64_t>::min()) {
         metrics_->cutoff[level]->Set(static_cast<double>(stats->cutoff_ms[level]) / 1000.0);
@@ -240,6 +245,9 @@ Status RetentionEnforcer::RunOnce(int64_t now_ms, bool reclaim_space, storage::R
       spdlog::info("retention: {} data before {} is dropped{}", kLevelNames[level],
                    FormatRfc3339(stats->cutoff_ms[level]), stats->reclaimed[level] ? " (space reclaimed)" : "");
     }
+  }
+  if (stats->series_removed > 0) {
+    spdlog::info("retention: {} series with no data left removed", stats->series_removed);
   }
   if (over_size) {
     spdlog::warn("retention: data is {} bytes, above --retention.size={} bytes; dropping the oldest", total,

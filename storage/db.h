@@ -210,6 +210,9 @@ struct RetentionStats {
   int64_t cutoff_ms[kRetentionLevels] = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
   // Levels whose column families were compacted by this call.
   bool reclaimed[kRetentionLevels] = {false, false, false, false};
+  // Series removed (index, memory, every record) because no level holds
+  // any of their data any more.
+  uint64_t series_removed = 0;
 };
 
 // Per-label-name cardinality, for /api/v1/status/tsdb.
@@ -289,8 +292,9 @@ class DB {
   // its 1d windows are) or what a pending stale mark still needs, never less
   // at a coarser level than at a finer one, in whole spans (raw: 1 day, 5m:
   // 10 days, 1h and 1d: 120 days, so a recomputed span never reads dropped
-  // data), and never backwards. The new cutoffs are durable before the call
-  // returns; reads stop seeing the dropped data at once, and Append rejects
+  // data), and never backwards. Series left with no data at any level are
+  // removed, as DB::Delete removes them. The new cutoffs are durable before
+  // the call returns; reads stop seeing the dropped data at once, and Append rejects
   // samples at or before the raw cutoff from then on. Nothing is decoded: a
   // RocksDB compaction filter removes the records. Runs on the caller's
   // thread; one call at a time, alongside writes, reads and Downsample.

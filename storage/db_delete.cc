@@ -100,15 +100,7 @@ Status DBImpl::Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, i
     if (series == nullptr) continue;
     ++stats->series_matched;
     if (whole) {
-      // Every record of the series, in every family.
-      for (ColumnFamilyIndex family : {kChunks, kExemplars, kRollups5m, kRollups1h, kRollups1d}) {
-        batch.DeleteRange(cf(family), SeriesPrefixStart(id), SeriesPrefixStart(id + 1));
-      }
-      for (int code = 1; code <= 3; ++code) {
-        batch.DeleteRange(cf(kRollupDirty), RollupDirtyKey(code, id, kNoTime), RollupDirtyKey(code, id + 1, kNoTime));
-      }
-      for (const Label& label : series->labels()) batch.Delete(cf(kPostings), PostingKey(label.name, label.value, id));
-      batch.Delete(cf(kSeries), SeriesKey(id));
+      PutSeriesRemoval(*series, &batch);
       removed.push_back(id);
       continue;
     }
@@ -166,13 +158,31 @@ Status DBImpl::Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, i
   if (!s.ok()) return s;
   // Durable: the series leave the index and memory.
   for (uint64_t id : removed) {
-    MemSeries* series = series_by_id_[id].get();
-    postings_.Delete(id, series->labels());
-    series_index_.Erase(series);
-    series_by_id_[id].reset();
+    ForgetSeries(id);
     ++stats->series_removed;
   }
   return Status::OK();
+}
+
+void DBImpl::PutSeriesRemoval(const MemSeries& series, rocksdb::WriteBatch* batch) {
+  const uint64_t id = series.id();
+  // Every record of the series, in every family.
+  for (ColumnFamilyIndex family : {kChunks, kExemplars, kRollups5m, kRollups1h, kRollups1d}) {
+    batch->DeleteRange(cf(family), SeriesPrefixStart(id), SeriesPrefixStart(id + 1));
+  }
+  for (int code = 1; code <= 3; ++code) {
+    batch->DeleteRange(cf(kRollupDirty), RollupDirtyKey(code, id, kNoTime), RollupDirtyKey(code, id + 1, kNoTime));
+  }
+  for (const Label& label : series.labels()) batch->Delete(cf(kPostings), PostingKey(label.name, label.value, id));
+  batch->Delete(cf(kSeries), SeriesKey(id));
+}
+
+void DBImpl::ForgetSeries(uint64_t id) {
+  MemSeries* series = series_by_id_[id].get();
+  if (series == nullptr) return;
+  postings_.Delete(id, series->labels());
+  series_index_.Erase(series);
+  series_by_id_[id].reset();
 }
 
 Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, rocksdb::WriteBatch* batch,

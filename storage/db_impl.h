@@ -201,6 +201,22 @@ class DBImpl final : public DB {
                         rocksdb::WriteBatch* batch);
   // Reads the persisted watermarks. Called by OpenImpl only.
   Status LoadRollupWatermarks();
+  // Adds to `batch` the removal of every record of `series` (all column
+  // families, its postings and its series key). REQUIRES: head_mutex_ held.
+  void PutSeriesRemoval(const MemSeries& series, rocksdb::WriteBatch* batch);
+  // After that batch is durable: the series leaves the in-memory index and
+  // its MemSeries is freed. REQUIRES: head_mutex_ held exclusively.
+  void ForgetSeries(uint64_t id);
+  // ApplyRetention's last step: removes the series that hold nothing any
+  // more (no sample in memory, nothing at or after any level's cutoff).
+  // Candidates are found with head_mutex_ shared, then removed under
+  // checkpoint_mutex_ and head_mutex_ (appends blocked) after a re-check.
+  // REQUIRES: retention_mutex_ and downsample_mutex_ held; head_mutex_ and
+  // checkpoint_mutex_ not held.
+  Status RemoveEmptySeries(uint64_t* removed);
+  // Whether any record of the series is at or after the cutoffs. Reads
+  // RocksDB only; needs no lock.
+  bool HasRetainedData(uint64_t series_id);
   // Delete's rollup part for one series and resolution, into `batch`: a
   // stale mark for each sealed span over [mint, maxt] that can be redone
   // from finer data; where retention dropped that, the span without the
@@ -315,6 +331,9 @@ class DBImpl final : public DB {
   // The compaction filters (RetentionFilterFor); they outlive rocks_, which
   // the destructor closes first.
   std::array<std::unique_ptr<rocksdb::CompactionFilter>, kRetentionLevels> retention_filters_;
+  // Whether this process looked for series retention emptied yet. Guarded
+  // by retention_mutex_.
+  bool empty_series_checked_ = false;
 
   // Written only during OpenImpl; immutable after Open.
   double restart_seconds_ = 0;

@@ -121,6 +121,66 @@ Status DBImpl::OldestTime(int level, int64_t* out) {
   return FromRocks(it->status());
 }
 
+bool DBImpl::HasRetainedData(uint64_t series_id) {
+  for (int level = 0; level < kRetentionLevels; ++level) {
+    const int64_t cutoff = retention_cutoff_[level].load(std::memory_order_acquire);
+    const ColumnFamilyIndex family = level == 0 ? kChunks : static_cast<ColumnFamilyIndex>(kRollups5m + level - 1);
+    // Raw chunk keys and rollup span keys both start u64be(id) u64be(time
+    // flipped); a record at or after the cutoff is kept (raw chunks lie in
+    // 2-hour windows, spans start on multiples of the cutoff's unit).
+    std::string seek;
+    PutFixed64BE(&seek, series_id);
+    PutFixed64BE(&seek, TimestampToKeyBits(cutoff));
+    std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(family)));
+    it->Seek(seek);
+    if (it->Valid() && it->key().size() >= 8 && DecodeFixed64BE(it->key().data()) == series_id) return true;
+    if (!it->status().ok()) return true;  // unknown: keep the series
+  }
+  return false;
+}
+
+Status DBImpl::RemoveEmptySeries(uint64_t* removed) {
+  *removed = 0;
+  std::vector<uint64_t> candidates;
+  {
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    for (const auto& series : series_by_id_) {
+      if (series && series->min_time() > series->max_time()) candidates.push_back(series->id());
+    }
+  }
+  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                  [this](uint64_t id) { return HasRetainedData(id); }),
+                   candidates.end());
+  if (candidates.empty()) return Status::OK();
+
+  std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mutex_);
+  std::unique_lock<std::shared_mutex> lock(head_mutex_);
+  BlockAppends(&lock);
+  struct Unblock {
+    DBImpl* db;
+    ~Unblock() { db->UnblockAppends(); }
+  } unblock{this};
+  // Re-checked with appends stopped: a sample that arrived since is in
+  // memory (and only then in the WAL), so a series still empty in memory
+  // has no WAL record that a replay would need it for.
+  rocksdb::WriteBatch batch;
+  std::vector<uint64_t> confirmed;
+  for (uint64_t id : candidates) {
+    const MemSeries* series = series_by_id_[id].get();
+    if (series == nullptr || series->min_time() <= series->max_time()) continue;
+    PutSeriesRemoval(*series, &batch);
+    confirmed.push_back(id);
+  }
+  if (confirmed.empty()) return Status::OK();
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  Status s = FromRocks(rocks_->Write(write_options, &batch));
+  if (!s.ok()) return s;
+  for (uint64_t id : confirmed) ForgetSeries(id);
+  *removed = confirmed.size();
+  return Status::OK();
+}
+
 Status DBImpl::LoadRetentionCutoffs() {
   for (int level = 0; level < kRetentionLevels; ++level) {
     std::string value;
@@ -207,11 +267,22 @@ Status DBImpl::ApplyRetention(const RetentionRequest& request, RetentionStats* s
     // span, nor under an append that checked the old raw cutoff and has not
     // written its stale marks yet.
     std::lock_guard<std::mutex> downsample_lock(downsample_mutex_);
-    std::unique_lock<std::shared_mutex> head_lock(head_mutex_);
-    BlockAppends(&head_lock);
-    Status s = MoveCutoffs(request, next);
-    UnblockAppends();
-    if (!s.ok()) return s;
+    const int64_t old_coarsest = retention_cutoff_[kRetentionLevels - 1].load(std::memory_order_acquire);
+    {
+      std::unique_lock<std::shared_mutex> head_lock(head_mutex_);
+      BlockAppends(&head_lock);
+      Status s = MoveCutoffs(request, next);
+      UnblockAppends();
+      if (!s.ok()) return s;
+    }
+    // Every sample ends up in a 1d window, so a series can only run out of
+    // data when the 1d cutoff moves (or moved before a crash: checked once
+    // per process too).
+    if (next[kRetentionLevels - 1] != old_coarsest || !empty_series_checked_) {
+      Status s = RemoveEmptySeries(&stats->series_removed);
+      if (!s.ok()) return s;
+      empty_series_checked_ = true;
+    }
   }
   for (int level = 0; level < kRetentionLevels; ++level) {
     stats->cutoff_ms[level] = next[level];

@@ -256,5 +256,33 @@ TEST_F(RetentionTest, DroppedRecordsAreCompactedAwayAndCutoffsSurviveARestart) {
   EXPECT_EQ(Write(testing::L({{"__name__", "gauge"}}), {{kStart + 29 * kDay, 1}}).samples_too_old, 1u);
 }
 
+TEST_F(RetentionTest, SeriesWithNoDataLeftAreRemoved) {
+  Open();
+  std::vector<Sample> ended, alive;
+  for (int64_t t = kStart; t < kStart + 130 * kDay; t += 3600'000) {
+    if (t < kStart + 10 * kDay) ended.push_back({t, 1});
+    alive.push_back({t, 2});
+  }
+  Write(testing::L({{"__name__", "ended"}}), ended);
+  Write(testing::L({{"__name__", "alive"}}), alive);
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  DownsampleStats downsampled;
+  ASSERT_TRUE(db_->Downsample(kStart + 130 * kDay, &downsampled).ok());
+  // The 1d cutoff moves in 120-day steps: to kStart + 120d here.
+  const int64_t want = kStart + 125 * kDay;
+  RetentionStats stats = Apply(want, want, want, want);
+  EXPECT_EQ(stats.cutoff_ms[3], kStart + 120 * kDay);
+  EXPECT_EQ(stats.series_removed, 1u);
+  std::vector<std::string> names;
+  ASSERT_TRUE(db_->LabelValues("__name__", {}, INT64_MIN, INT64_MAX, &names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"alive"}));
+  EXPECT_EQ(db_->Stats().series_total, 1u);
+  db_.reset();
+  Open();
+  ASSERT_TRUE(db_->LabelValues("__name__", {}, INT64_MIN, INT64_MAX, &names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"alive"}));
+  EXPECT_EQ(Apply(want, want, want, want).series_removed, 0u);
+}
+
 }  // namespace
 }  // namespace tsvault::storage
