@@ -79,11 +79,7 @@ Status DBImpl::Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, i
   std::lock_guard<std::mutex> downsample_lock(downsample_mutex_);
   std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mutex_);
   std::unique_lock<std::shared_mutex> lock(head_mutex_);
-  BlockAppends(&lock);
-  struct Unblock {
-    DBImpl* db;
-    ~Unblock() { db->UnblockAppends(); }
-  } unblock{this};
+  ScopedAppendBlock block_appends(this, &lock);
   // Everything in the head goes to the chunk store first, and the WAL is
   // truncated, so the cut below is the only copy to change and a replay
   // never brings deleted samples back.

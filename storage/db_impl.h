@@ -131,6 +131,18 @@ class DBImpl final : public DB {
   void BlockAppends(std::unique_lock<std::shared_mutex>* lock);
   // Lets appends go on again. REQUIRES: head_mutex_ held exclusively.
   void UnblockAppends();
+  // BlockAppends for a scope. REQUIRES: head_mutex_ held exclusively
+  // through `lock` for the object's whole life.
+  class ScopedAppendBlock {
+   public:
+    ScopedAppendBlock(DBImpl* db, std::unique_lock<std::shared_mutex>* lock) : db_(db) { db_->BlockAppends(lock); }
+    ~ScopedAppendBlock() { db_->UnblockAppends(); }
+    ScopedAppendBlock(const ScopedAppendBlock&) = delete;
+    ScopedAppendBlock& operator=(const ScopedAppendBlock&) = delete;
+
+   private:
+    DBImpl* db_;
+  };
   // REQUIRES: head_mutex_ held exclusively.
   MemSeries* GetOrCreateSeries(const Labels& labels, bool* created);
   // Reads only the immutable fields of `series`; callers hold head_mutex_

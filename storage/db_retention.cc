@@ -155,11 +155,7 @@ Status DBImpl::RemoveEmptySeries(uint64_t* removed) {
 
   std::lock_guard<std::mutex> checkpoint_lock(checkpoint_mutex_);
   std::unique_lock<std::shared_mutex> lock(head_mutex_);
-  BlockAppends(&lock);
-  struct Unblock {
-    DBImpl* db;
-    ~Unblock() { db->UnblockAppends(); }
-  } unblock{this};
+  ScopedAppendBlock block_appends(this, &lock);
   // Re-checked with appends stopped: a sample that arrived since is in
   // memory (and only then in the WAL), so a series still empty in memory
   // has no WAL record that a replay would need it for.
@@ -270,9 +266,8 @@ Status DBImpl::ApplyRetention(const RetentionRequest& request, RetentionStats* s
     const int64_t old_coarsest = retention_cutoff_[kRetentionLevels - 1].load(std::memory_order_acquire);
     {
       std::unique_lock<std::shared_mutex> head_lock(head_mutex_);
-      BlockAppends(&head_lock);
+      ScopedAppendBlock block_appends(this, &head_lock);
       Status s = MoveCutoffs(request, next);
-      UnblockAppends();
       if (!s.ok()) return s;
     }
     // Every sample ends up in a 1d window, so a series can only run out of

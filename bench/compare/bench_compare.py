@@ -237,14 +237,7 @@ def long_phase(run):
     tsv.stop()
 
     prom_dir = run.path("prometheus-long")
-    os.makedirs(prom_dir, exist_ok=True)
-    began = time.monotonic()
-    done = subprocess.run([a.promtool_binary, "tsdb", "create-blocks-from", "openmetrics",
-                           "--max-block-duration=744h", openmetrics, prom_dir],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if done.returncode != 0:
-        raise RuntimeError(f"promtool create-blocks-from failed: {done.stdout.decode()[-500:]}")
-    promtool_seconds = time.monotonic() - began
+    promtool_seconds = servers.create_blocks(a.promtool_binary, openmetrics, prom_dir)
     promtool_samples = servers.block_samples(prom_dir)
     if promtool_samples != summary["samples_acknowledged"]:
         run.warn(f"long data set: promtool's blocks hold {promtool_samples:,} samples, tsvault acknowledged "

@@ -125,6 +125,18 @@ def http_post(url, timeout=600):
         return json.loads(response.read())
 
 
+def create_blocks(promtool, openmetrics, out_dir):
+    """`promtool tsdb create-blocks-from openmetrics` (31-day blocks at most)
+    into `out_dir`; returns its wall seconds. Raises on failure."""
+    os.makedirs(out_dir, exist_ok=True)
+    began = time.monotonic()
+    done = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=744h",
+                           openmetrics, out_dir], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"promtool create-blocks-from failed: {done.stdout.decode()[-500:]}")
+    return time.monotonic() - began
+
+
 class Server:
     """One server process with its own data directory and port."""
 

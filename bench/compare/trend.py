@@ -11,7 +11,6 @@ ratios.
 """
 
 import os
-import subprocess
 import time
 
 import queries
@@ -63,14 +62,7 @@ def trend_phase(run):
     tsv.start()
 
     prom_dir = run.path("prometheus-trend")
-    os.makedirs(prom_dir, exist_ok=True)
-    began = time.monotonic()
-    done = subprocess.run([a.promtool_binary, "tsdb", "create-blocks-from", "openmetrics",
-                           "--max-block-duration=744h", openmetrics, prom_dir],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if done.returncode != 0:
-        raise RuntimeError(f"promtool create-blocks-from failed: {done.stdout.decode()[-500:]}")
-    promtool_seconds = time.monotonic() - began
+    promtool_seconds = servers.create_blocks(a.promtool_binary, openmetrics, prom_dir)
     os.remove(openmetrics)
     prom = run.prometheus("trend")
     prom.start()
