@@ -242,6 +242,13 @@ int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution
 // range) stay far enough from the int64 limits for rollup windows.
 bool RollupTimesInRange(int64_t range_ms, int64_t offset_ms, std::optional<int64_t> at_ms, int64_t start_ms,
                         int64_t end_ms);
+// An instant selector's sample at `ref` from rollup windows (sorted by
+// end): the last sample of the latest window ending at or before ref (ref
+// snapped down to a window end) that is within `lookback`; false when there
+// is none or it is a stale marker. Exact when ref is a window end.
+// `next` carries the scan position across increasing refs.
+bool InstantFromWindows(const std::vector<model::FloatWindow>& windows, int64_t resolution, int64_t ref,
+                        int64_t lookback, size_t* next, int64_t* t, double* f);
 // Where retention dropped what `resolution` (0: raw) holds before
 // `first_ms`, the first timestamp a range selector under `function` needs:
 // the finest coarser rollup resolution (at most the query's
@@ -306,6 +313,11 @@ class Evaluator {
                               std::vector<model::FloatWindow>* windows, Series* series);
   // selectors.cc
   Matrix EvalVectorSelector(const promql::VectorSelector& selector, bool timestamps_as_values);
+  // For an instant selector that needs raw samples from `need_from` on where
+  // retention dropped them: the finest rollup resolution (within
+  // max_source_resolution) that holds that range, with a warning; 0 when
+  // raw samples cover it or none does.
+  int64_t InstantSelectorResolution(const promql::VectorSelector& selector, int64_t need_from);
   Matrix EvalMatrixSelector(const promql::MatrixSelector& selector);
   Matrix EvalSubquery(const promql::SubqueryExpr& subquery);
   // The evaluator running a subquery's inner expression (steps aligned to

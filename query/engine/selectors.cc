@@ -231,6 +231,50 @@ void SlidingWindow::Advance(int64_t mint, int64_t maxt) {
   }
 }
 
+bool InstantFromWindows(const std::vector<model::FloatWindow>& windows, int64_t resolution, int64_t ref,
+                        int64_t lookback, size_t* next, int64_t* t, double* f) {
+  // The windows ending at or before ref hold every sample at or before the
+  // last multiple of the resolution <= ref; the latest of them with a
+  // sample holds the latest such sample.
+  const int64_t snapped = model::WindowEnd(ref, resolution) == ref ? ref : model::WindowEnd(ref, resolution) - resolution;
+  while (*next < windows.size() && windows[*next].end_ms <= snapped) ++*next;
+  for (size_t i = *next; i-- > 0;) {
+    const model::FloatWindow& window = windows[i];
+    if (window.end_ms < ref - lookback) return false;  // nothing in the lookback
+    if (window.count == 0 && !window.ends_stale) continue;
+    if (window.ends_stale) return false;  // the latest sample is a stale marker
+    if (window.last_t < ref - lookback) return false;
+    *t = window.last_t;
+    *f = window.last_v;
+    return true;
+  }
+  return false;
+}
+
+int64_t Evaluator::InstantSelectorResolution(const promql::VectorSelector& selector, int64_t need_from) {
+  const int64_t raw_cutoff = state_->db->RetentionCutoff(0);
+  if (raw_cutoff == INT64_MIN || need_from >= raw_cutoff || state_->max_source_resolution_ms <= 0) return 0;
+  const int64_t lookback = state_->options->lookback_delta.count();
+  if (!RollupTimesInRange(lookback, selector.offset_ms, selector.timestamp_ms, start_, end_)) return 0;
+  for (int64_t resolution : {model::kResolution5m, model::kResolution1h, model::kResolution1d}) {
+    if (resolution > state_->max_source_resolution_ms) break;
+    const int64_t cutoff = state_->db->RetentionCutoff(resolution);
+    if (cutoff != INT64_MIN && cutoff >= need_from) continue;
+    // Exact when every evaluation time is a window end: the windows ending
+    // at or before it hold exactly the samples at or before it.
+    const bool at = selector.timestamp_ms.has_value();
+    const bool aligned = (at ? *selector.timestamp_ms : start_) % resolution == 0 &&
+                         selector.offset_ms % resolution == 0 && (at || end_ == start_ || interval_ % resolution == 0);
+    state_->AddWarning("raw samples before " + FormatRfc3339(raw_cutoff) +
+                       " were dropped by retention; this selector is answered there from the last sample of each " +
+                       model::ResolutionName(resolution) + " rollup window" +
+                       (aligned ? "" : ", approximately (step times are not multiples of the resolution)"));
+    state_->resolutions_used.insert(resolution);
+    return resolution;
+  }
+  return 0;
+}
+
 Matrix Evaluator::EvalVectorSelector(const promql::VectorSelector& selector, bool timestamps_as_values) {
   const int64_t lookback = state_->options->lookback_delta.count();
   const bool at = selector.timestamp_ms.has_value();
@@ -238,19 +282,37 @@ Matrix Evaluator::EvalVectorSelector(const promql::VectorSelector& selector, boo
   const int64_t last_ref = (at ? *selector.timestamp_ms : end_) - selector.offset_ms;
   storage::SelectHints hints(first_ref - lookback, last_ref);
   hints.step_ms = interval_;
+  // Where retention dropped the raw samples, each window's last sample
+  // stands in (InstantFromWindows).
+  const int64_t raw_cutoff = state_->db->RetentionCutoff(0);
+  const int64_t resolution = InstantSelectorResolution(selector, first_ref - lookback);
+  hints.max_resolution_ms = resolution;
   std::unique_ptr<storage::SeriesSet> set = SelectSeries(state_, selector, hints);
   Matrix out;
   size_t count = 0;
+  std::vector<model::FloatWindow> windows;
   while (set->Next()) {
     if (++count % 64 == 0) state_->CheckInterrupt();
     LookbackCursor cursor(set->Samples());
+    bool use_windows = resolution > 0;
+    if (use_windows) {
+      Status s = set->Windows(resolution, &windows);
+      if (!s.ok() && !s.IsUnsupported()) throw EvalError{s};
+      use_windows = s.ok() && std::none_of(windows.begin(), windows.end(),
+                                           [](const model::FloatWindow& w) { return w.has_histograms; });
+    }
+    size_t next_window = 0;
     Series series{state_->arena.Make(set->labels()), {}, {}};
     for (int64_t ts = start_; ts <= end_; ts += interval_) {
       const int64_t ref = (at ? *selector.timestamp_ms : ts) - selector.offset_ms;
       int64_t t;
       double f;
       HistogramRef h;
-      if (!cursor.At(ref, lookback, &t, &f, &h)) continue;
+      if (use_windows && ref - lookback < raw_cutoff) {
+        if (!InstantFromWindows(windows, resolution, ref, lookback, &next_window, &t, &f)) continue;
+      } else if (!cursor.At(ref, lookback, &t, &f, &h)) {
+        continue;
+      }
       state_->AddSample();
       if (timestamps_as_values) {
         if (series.floats.empty()) series.floats.reserve(InitialPointCapacity());

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "model/rollup.h"
 #include "query/engine/engine.h"
@@ -99,6 +100,46 @@ TEST_F(RetentionQueryTest, FunctionsThatNeedRawSamplesReturnNothingThereWithAWar
                kStart + 36 * kDay, "1h");
   EXPECT_FALSE(body["data"]["result"].empty());
   EXPECT_FALSE(body.contains("warnings")) << body.dump();
+}
+
+TEST_F(RetentionQueryTest, PlainSelectorsAnswerFromTheLastSampleOfEachWindow) {
+  // A gauge with a gap (no samples for 20 minutes) and a stale marker.
+  storage::WriteInput input;
+  storage::SeriesWrite gauge;
+  gauge.labels = {{"__name__", "courses_users_total"}};
+  double stale;
+  std::memcpy(&stale, &model::kStaleNaNBits, sizeof(stale));
+  for (int64_t t = kStart + 10 * kDay + 7'000; t < kStart + 11 * kDay; t += 60'000) {
+    const int64_t minute = (t - kStart - 10 * kDay) / 60'000;
+    if (minute >= 100 && minute < 120) continue;
+    gauge.samples.push_back({t, minute == 300 ? stale : static_cast<double>(minute % 13)});
+  }
+  input.series = {gauge};
+  storage::WriteResult written;
+  ASSERT_TRUE(db_->Append(input, &written).ok());
+  storage::DownsampleStats stats;
+  ASSERT_TRUE(db_->Downsample(kStart + kDays * kDay, &stats).ok());
+  const std::string query = "courses_users_total";
+  const int64_t from = kStart + 10 * kDay, to = kStart + 10 * kDay + 8 * 3600'000;
+  const nlohmann::json before = Range(query, from, to, "300");
+  ASSERT_EQ(before["data"]["result"].size(), 1u);
+  const nlohmann::json timestamps = Range("timestamp(" + query + ")", from, to, "300");
+  DropRawBefore(kStart + 30 * kDay);
+
+  // At window ends (a 5m step from a multiple of 5m) the answer is exact,
+  // gap and staleness included, and says where it came from.
+  nlohmann::json after = Range(query, from, to, "300");
+  EXPECT_EQ(after["data"], before["data"]);
+  ASSERT_TRUE(after.contains("warnings")) << after.dump();
+  EXPECT_NE(after["warnings"][0].get<std::string>().find("last sample of each 5m rollup window"), std::string::npos);
+  EXPECT_EQ(Range("timestamp(" + query + ")", from, to, "300")["data"], timestamps["data"]);
+  // Elsewhere it is approximate, and says so.
+  after = Range(query, from, to, "60");
+  EXPECT_FALSE(after["data"]["result"].empty());
+  EXPECT_NE(after["warnings"][0].get<std::string>().find("approximately"), std::string::npos) << after.dump();
+  // max_source_resolution=raw: nothing there.
+  after = Range(query, from, to, "300", "&max_source_resolution=raw");
+  EXPECT_TRUE(after["data"]["result"].empty()) << after.dump();
 }
 
 }  // namespace
