@@ -39,6 +39,12 @@ int64_t WindowEnd(int64_t t, int64_t resolution_ms) {
   return remainder == 0 ? t : t - remainder + resolution_ms;
 }
 
+int64_t WindowFloor(int64_t t, int64_t resolution_ms) {
+  int64_t remainder = t % resolution_ms;
+  if (remainder < 0) remainder += resolution_ms;
+  return t - remainder;
+}
+
 void MergeWindow(const FloatWindow& later, FloatWindow* earlier) {
   FloatWindow& into = *earlier;
   into.end_ms = later.end_ms;

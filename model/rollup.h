@@ -34,6 +34,9 @@ const char* ResolutionName(int64_t resolution_ms);
 // The end of the window of resolution `resolution_ms` that holds time t:
 // the smallest multiple of resolution_ms that is >= t.
 int64_t WindowEnd(int64_t t, int64_t resolution_ms);
+// The largest multiple of `resolution_ms` that is <= t (the end of the last
+// whole window at or before t).
+int64_t WindowFloor(int64_t t, int64_t resolution_ms);
 
 // The aggregate of one series' float samples in one window. Stale markers
 // count in no field but `ends_stale`. All fields describe the non-stale

@@ -20,7 +20,6 @@ namespace tsvault::storage {
 namespace {
 
 constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
-constexpr int64_t kResolutions[3] = {model::kResolution5m, model::kResolution1h, model::kResolution1d};
 
 // [u64be(id), u64be(id + 1)): every key of a series in a family keyed by id first.
 std::string SeriesPrefixStart(uint64_t id) {
@@ -183,7 +182,7 @@ void DBImpl::ForgetSeries(uint64_t id) {
 
 Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, rocksdb::WriteBatch* batch,
                               DeleteStats* stats) {
-  const int64_t resolution = kResolutions[index];
+  const int64_t resolution = kRollupResolutions[index];
   const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
   if (sealed == kNoTime) return Status::OK();
   constexpr int64_t kLimit = model::kRollupTimeLimitMs;
@@ -194,7 +193,7 @@ Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64
   const int64_t last_end = std::min(model::WindowEnd(high, resolution), sealed);
   if (first_end > last_end) return Status::OK();
   const int64_t finer_cutoff = retention_cutoff_[index].load(std::memory_order_acquire);
-  const ColumnFamilyIndex family = static_cast<ColumnFamilyIndex>(kRollups5m + index);
+  const ColumnFamilyIndex family = RollupFamily(index);
   std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(family)));
   const int64_t last_span = RollupSpanStart(last_end, resolution);
   std::vector<model::FloatWindow> stored, kept;

@@ -40,6 +40,12 @@ Status FromRocks(const rocksdb::Status& status);
 // 0, 1, 2 for the 5m, 1h and 1d resolutions; -1 for anything else.
 int RollupResolutionIndex(int64_t resolution_ms);
 
+// The rollup resolutions by index (5m, 1h, 1d) and their column families.
+inline constexpr int64_t kRollupResolutions[3] = {model::kResolution5m, model::kResolution1h, model::kResolution1d};
+inline ColumnFamilyIndex RollupFamily(int index) {
+  return static_cast<ColumnFamilyIndex>(kRollups5m + static_cast<size_t>(index));
+}
+
 // Locking (details on each member below). Lock order: retention_mutex_,
 // then downsample_mutex_, then checkpoint_mutex_ or background_mutex_, then
 // head_mutex_; rollup_stale_mutex_ only with head_mutex_ released. No other
@@ -335,8 +341,9 @@ class DBImpl final : public DB {
 
   // The append gate (BlockAppends). appends_blocked_ is guarded by
   // head_mutex_; appends_in_flight_ is atomic (incremented under
-  // head_mutex_, decremented after the append's RocksDB write, with a
-  // notify; waiters poll every few ms, so a missed notify only delays).
+  // head_mutex_, decremented after the append's RocksDB write). Both sides
+  // wait on append_gate_ with a short timeout: BlockAppends polls the
+  // counter, and blocked appends are woken by UnblockAppends (or the poll).
   int appends_blocked_ = 0;
   std::atomic<int> appends_in_flight_{0};
   std::condition_variable_any append_gate_;

@@ -65,7 +65,7 @@ Status DBImpl::Inspect(std::vector<ResolutionSummary>* out) {
     rollup.resolution_ms = resolutions[index];
     rollup.sealed_until_ms = rollup_sealed_[index].load(std::memory_order_acquire);
     rollup.retention_cutoff_ms = retention_cutoff_[index + 1].load(std::memory_order_acquire);
-    const ColumnFamilyIndex family = static_cast<ColumnFamilyIndex>(kRollups5m + static_cast<size_t>(index));
+    const ColumnFamilyIndex family = RollupFamily(index);
     rollup.bytes = FamilyBytes(rocks_, cf(family));
     std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(family)));
     uint64_t last_series = 0;

@@ -144,13 +144,13 @@ bool DBImpl::HasRollupsInRange(uint64_t series_id, int64_t mint, int64_t maxt, i
   maxt = std::min(maxt, kLimit - 1);
   if (mint > maxt) return false;
   for (int index = 0; index < 3; ++index) {
-    const int64_t resolution = index == 0 ? model::kResolution5m : index == 1 ? model::kResolution1h : model::kResolution1d;
+    const int64_t resolution = kRollupResolutions[index];
     if (resolution > max_resolution_ms) break;
     const int64_t cutoff = retention_cutoff_[index + 1].load(std::memory_order_acquire);
     const int64_t low = cutoff == std::numeric_limits<int64_t>::min() ? mint : std::max(mint, cutoff + 1);
     if (low > maxt) continue;
     std::unique_ptr<rocksdb::Iterator> it(
-        rocks_->NewIterator(rocksdb::ReadOptions(), cf(static_cast<ColumnFamilyIndex>(kRollups5m + index))));
+        rocks_->NewIterator(rocksdb::ReadOptions(), cf(RollupFamily(index))));
     it->Seek(RollupChunkKey(series_id, RollupSpanStart(model::WindowEnd(low, resolution), resolution)));
     if (it->Valid() && it->key().size() == 16 && DecodeFixed64BE(it->key().data()) == series_id &&
         KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8)) < maxt) {

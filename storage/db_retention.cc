@@ -47,12 +47,6 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
 constexpr int64_t kCutoffUnitMs[kRetentionLevels] = {
     model::kResolution1d, 10 * model::kResolution1d, 120 * model::kResolution1d, 120 * model::kResolution1d};
 
-int64_t FloorToUnit(int64_t t, int64_t unit) {
-  int64_t remainder = t % unit;
-  if (remainder < 0) remainder += unit;
-  return t - remainder;
-}
-
 int RetentionLevelOf(RetentionClass retention) {
   switch (retention) {
     case RetentionClass::kKeep: return -1;
@@ -93,30 +87,22 @@ Status DBImpl::OldestTime(int level, int64_t* out) {
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
     if (head_min_time_ >= cutoff) *out = head_min_time_;
   }
-  const ColumnFamilyIndex family = level == 0 ? kChunks : static_cast<ColumnFamilyIndex>(kRollups5m + level - 1);
+  const ColumnFamilyIndex family = level == 0 ? kChunks : RollupFamily(level - 1);
   std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(family)));
   // Chunk and rollup keys both start with u64be(series) u64be(time flipped):
-  // the first key of each series at or after the cutoff holds its oldest.
-  std::string seek;
-  PutFixed64BE(&seek, 0);
-  PutFixed64BE(&seek, TimestampToKeyBits(cutoff));
-  for (it->Seek(seek); it->Valid();) {
+  // the first key of each series at or after the cutoff holds its oldest
+  // (RollupChunkKey builds exactly that prefix for both).
+  for (it->Seek(RollupChunkKey(0, cutoff)); it->Valid();) {
     if (it->key().size() < 16) return Status::Corruption("bad chunk key");
     const uint64_t series_id = DecodeFixed64BE(it->key().data());
     const int64_t time = KeyBitsToTimestamp(DecodeFixed64BE(it->key().data() + 8));
     if (time < cutoff) {
-      seek.clear();
-      PutFixed64BE(&seek, series_id);
-      PutFixed64BE(&seek, TimestampToKeyBits(cutoff));
-      it->Seek(seek);
+      it->Seek(RollupChunkKey(series_id, cutoff));
       continue;
     }
     *out = std::min(*out, time);
     if (series_id == std::numeric_limits<uint64_t>::max()) break;
-    seek.clear();
-    PutFixed64BE(&seek, series_id + 1);
-    PutFixed64BE(&seek, TimestampToKeyBits(cutoff));
-    it->Seek(seek);
+    it->Seek(RollupChunkKey(series_id + 1, cutoff));
   }
   return FromRocks(it->status());
 }
@@ -124,15 +110,12 @@ Status DBImpl::OldestTime(int level, int64_t* out) {
 bool DBImpl::HasRetainedData(uint64_t series_id) {
   for (int level = 0; level < kRetentionLevels; ++level) {
     const int64_t cutoff = retention_cutoff_[level].load(std::memory_order_acquire);
-    const ColumnFamilyIndex family = level == 0 ? kChunks : static_cast<ColumnFamilyIndex>(kRollups5m + level - 1);
+    const ColumnFamilyIndex family = level == 0 ? kChunks : RollupFamily(level - 1);
     // Raw chunk keys and rollup span keys both start u64be(id) u64be(time
     // flipped); a record at or after the cutoff is kept (raw chunks lie in
     // 2-hour windows, spans start on multiples of the cutoff's unit).
-    std::string seek;
-    PutFixed64BE(&seek, series_id);
-    PutFixed64BE(&seek, TimestampToKeyBits(cutoff));
     std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(family)));
-    it->Seek(seek);
+    it->Seek(RollupChunkKey(series_id, cutoff));
     if (it->Valid() && it->key().size() >= 8 && DecodeFixed64BE(it->key().data()) == series_id) return true;
     if (!it->status().ok()) return true;  // unknown: keep the series
   }
@@ -227,7 +210,7 @@ Status DBImpl::MoveCutoffs(const RetentionRequest& request, int64_t next[kRetent
     // A coarser level never keeps less than a finer one.
     if (level > 0) target = std::min(target, next[level - 1]);
     if (target <= -model::kRollupTimeLimitMs || target >= model::kRollupTimeLimitMs) continue;
-    target = FloorToUnit(target, kCutoffUnitMs[level]);
+    target = model::WindowFloor(target, kCutoffUnitMs[level]);
     next[level] = std::max(old, target);
   }
 

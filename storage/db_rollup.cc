@@ -20,22 +20,11 @@ namespace tsvault::storage {
 
 namespace {
 
-constexpr int64_t kResolutions[3] = {model::kResolution5m, model::kResolution1h, model::kResolution1d};
 constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
-
-ColumnFamilyIndex RollupFamily(int index) {
-  return static_cast<ColumnFamilyIndex>(kRollups5m + static_cast<size_t>(index));
-}
 
 constexpr int64_t kRollupTimeLimit = model::kRollupTimeLimitMs;
 
 bool InRollupDomain(int64_t t) { return t > -kRollupTimeLimit && t < kRollupTimeLimit; }
-
-// The largest multiple of `resolution` that is <= t.
-int64_t FloorToMultiple(int64_t t, int64_t resolution) {
-  const int64_t end = model::WindowEnd(t, resolution);
-  return end == t ? t : end - resolution;
-}
 
 }  // namespace
 
@@ -88,7 +77,7 @@ bool DBImpl::SeriesTimeRange(uint64_t series_id, int64_t* min_time, int64_t* max
 
 Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, int64_t last_end,
                               std::vector<model::FloatWindow>* out) {
-  const int64_t resolution = kResolutions[index];
+  const int64_t resolution = kRollupResolutions[index];
   if (index == 0) {
     // Raw samples in (first_end - res, last_end].
     const int64_t mint = first_end - resolution + 1;
@@ -112,7 +101,7 @@ Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, 
     return Status::OK();
   }
   // Coarser windows merge the finer windows that end inside them.
-  const int64_t finer = kResolutions[index - 1];
+  const int64_t finer = kRollupResolutions[index - 1];
   std::vector<model::FloatWindow> fine;
   Status s = ReadWindows(index - 1, series_id, first_end - resolution + finer, last_end, &fine);
   if (!s.ok()) return s;
@@ -132,14 +121,15 @@ Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, 
 
 Status DBImpl::ReadWindows(int index, uint64_t series_id, int64_t first_end, int64_t last_end,
                            std::vector<model::FloatWindow>* out) {
-  const int64_t resolution = kResolutions[index];
+  const int64_t resolution = kRollupResolutions[index];
   // Windows ending at or before the level's retention cutoff are dropped
   // (the cutoff is a multiple of every resolution's span).
   const int64_t cutoff = retention_cutoff_[index + 1].load(std::memory_order_acquire);
   if (cutoff != kNoTime) first_end = std::max(first_end, cutoff + resolution);
-  // A stale mark on a span whose finer data retention dropped since (a late
-  // sample that raced with ApplyRetention) cannot be acted on: the stored
-  // windows stay the answer.
+  // Marks lie above the finer level's cutoff (samples at or before the raw
+  // cutoff are refused, ApplyRetention never passes a mark, Delete marks only
+  // spans it can redo). Should one not, the stored windows stay the answer
+  // rather than windows computed from dropped data.
   const int64_t finer_cutoff = retention_cutoff_[index].load(std::memory_order_acquire);
   if (first_end > last_end) return Status::OK();
   const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
@@ -224,7 +214,7 @@ Status DBImpl::WriteSpan(int index, uint64_t series_id, int64_t span_start,
     batch.Delete(cf(RollupFamily(index)), key);
   } else {
     std::string chunk;
-    Status s = EncodeRollupChunk(kResolutions[index], windows, &chunk);
+    Status s = EncodeRollupChunk(kRollupResolutions[index], windows, &chunk);
     if (!s.ok()) return s;
     batch.Put(cf(RollupFamily(index)), key, chunk);
   }
@@ -233,7 +223,7 @@ Status DBImpl::WriteSpan(int index, uint64_t series_id, int64_t span_start,
 
 Status DBImpl::RedoStaleSpans(int index, int64_t redo_marked_before_ms, DownsampleStats* stats) {
   const int code = index + 1;
-  const int64_t resolution = kResolutions[index];
+  const int64_t resolution = kRollupResolutions[index];
   const int64_t sealed = rollup_sealed_[index].load(std::memory_order_acquire);
   const std::string prefix(1, static_cast<char>(code));
   const std::string bound(1, static_cast<char>(code + 1));
@@ -262,7 +252,8 @@ Status DBImpl::RedoStaleSpans(int index, int64_t redo_marked_before_ms, Downsamp
       written_stale_marks_.erase(key);
     }
     const int64_t finer_cutoff = retention_cutoff_[index].load(std::memory_order_acquire);
-    const bool finer_dropped = finer_cutoff != kNoTime && span_start < finer_cutoff;  // keep what is stored
+    // Never recompute from dropped finer data (see ReadWindows).
+    const bool finer_dropped = finer_cutoff != kNoTime && span_start < finer_cutoff;
     if (sealed != kNoTime && span_start < sealed && !finer_dropped) {
       // Recompute the sealed part of the span from finer data. The mark is
       // still in place, so ReadWindows of this resolution is not used here.
@@ -286,14 +277,14 @@ Status DBImpl::RedoStaleSpans(int index, int64_t redo_marked_before_ms, Downsamp
 
 Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, int64_t redo_marked_before_ms,
                                     DownsampleStats* stats) {
-  const int64_t resolution = kResolutions[index];
+  const int64_t resolution = kRollupResolutions[index];
   const int64_t old_sealed = rollup_sealed_[index].load(std::memory_order_acquire);
-  int64_t new_sealed = FloorToMultiple(seal_until_ms, resolution);
+  int64_t new_sealed = model::WindowFloor(seal_until_ms, resolution);
   // Coarser windows are built from the finer ones the previous resolution
   // sealed.
   if (index > 0) {
     const int64_t finer_sealed = rollup_sealed_[index - 1].load(std::memory_order_acquire);
-    new_sealed = finer_sealed == kNoTime ? kNoTime : std::min(new_sealed, FloorToMultiple(finer_sealed, resolution));
+    new_sealed = finer_sealed == kNoTime ? kNoTime : std::min(new_sealed, model::WindowFloor(finer_sealed, resolution));
   }
   Status s = RedoStaleSpans(index, redo_marked_before_ms, stats);
   if (!s.ok() || new_sealed == kNoTime || new_sealed <= old_sealed) return s;
@@ -392,7 +383,7 @@ bool DBImpl::MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const s
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   for (int index = 0; index < 3; ++index) {
-    const int64_t resolution = kResolutions[index];
+    const int64_t resolution = kRollupResolutions[index];
     int64_t last_span = kNoTime;
     for (int64_t t : timestamps) {
       if (t > sealing || !InRollupDomain(t)) continue;
@@ -439,7 +430,7 @@ Status DBImpl::LoadRollupWatermarks() {
 
 int RollupResolutionIndex(int64_t resolution_ms) {
   for (int index = 0; index < 3; ++index) {
-    if (kResolutions[index] == resolution_ms) return index;
+    if (kRollupResolutions[index] == resolution_ms) return index;
   }
   return -1;
 }

@@ -20,10 +20,11 @@ constexpr size_t kMaxReportedErrors = 5;
 constexpr auto kGatePoll = std::chrono::milliseconds(5);
 
 // Counts one append between the head lock and the end of its RocksDB write
-// (DBImpl::BlockAppends waits for these).
+// (DBImpl::BlockAppends polls for these to finish, so the ingest path pays
+// one atomic increment and decrement, no notification).
 class InFlightAppend {
  public:
-  InFlightAppend(std::atomic<int>* counter, std::condition_variable_any* gate) : counter_(counter), gate_(gate) {
+  explicit InFlightAppend(std::atomic<int>* counter) : counter_(counter) {
     counter_->fetch_add(1, std::memory_order_acq_rel);
   }
   ~InFlightAppend() { Done(); }
@@ -33,12 +34,10 @@ class InFlightAppend {
     if (counter_ == nullptr) return;
     counter_->fetch_sub(1, std::memory_order_acq_rel);
     counter_ = nullptr;
-    gate_->notify_all();
   }
 
  private:
   std::atomic<int>* counter_;
-  std::condition_variable_any* gate_;
 };
 
 void EncodeExemplar(const Exemplar& exemplar, std::string* out) {
@@ -140,10 +139,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   {
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
     while (appends_blocked_ > 0) append_gate_.wait_for(lock, kGatePoll);
-    in_flight.emplace(&appends_in_flight_, &append_gate_);
-    // Read under the lock: Downsample raises the sealing point before it
-    // reads a series' samples, so a sample either is in what it reads or
-    // gets a stale mark.
+    in_flight.emplace(&appends_in_flight_);
     // Samples at or before the raw retention cutoff C are refused: before
     // it they would be dropped at once, and at C (the end of a 5m window
     // whose span lies before C) their window could not be rolled up again,
@@ -152,6 +148,9 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     auto too_old = [raw_cutoff](int64_t t) {
       return raw_cutoff != std::numeric_limits<int64_t>::min() && t <= raw_cutoff;
     };
+    // Read under the lock: Downsample raises the sealing point before it
+    // reads a series' samples, so a sample either is in what it reads or
+    // gets a stale mark.
     int64_t max_rollup_sealing = std::numeric_limits<int64_t>::min();
     for (const auto& sealing : rollup_sealing_) {
       max_rollup_sealing = std::max(max_rollup_sealing, sealing.load(std::memory_order_acquire));

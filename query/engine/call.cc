@@ -264,8 +264,7 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
   size_t next = 0;  // windows before it ended before the current range
   for (int64_t ts = start_; ts <= end_; ts += interval_) {
     const int64_t evaluation_end = (at_ms ? *at_ms : ts) - offset_ms;
-    const int64_t snapped_end = model::WindowEnd(evaluation_end, resolution);
-    const int64_t window_end = snapped_end == evaluation_end ? evaluation_end : snapped_end - resolution;
+    const int64_t window_end = model::WindowFloor(evaluation_end, resolution);
     const int64_t window_start = window_end - fold_range;
     while (next < windows->size() && (*windows)[next].end_ms < window_start) ++next;
     // [start, end] = the sample at exactly `start` (the last of the window

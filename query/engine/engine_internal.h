@@ -249,6 +249,9 @@ bool RollupTimesInRange(int64_t range_ms, int64_t offset_ms, std::optional<int64
 // `next` carries the scan position across increasing refs.
 bool InstantFromWindows(const std::vector<model::FloatWindow>& windows, int64_t resolution, int64_t ref,
                         int64_t lookback, size_t* next, int64_t* t, double* f);
+// "raw samples before <RFC 3339> were dropped by retention" (or "5m
+// rollups ..."): the start of every retention warning.
+std::string DroppedByRetention(int64_t resolution, int64_t cutoff);
 // Where retention dropped what `resolution` (0: raw) holds before
 // `first_ms`, the first timestamp a range selector under `function` needs:
 // the finest coarser rollup resolution (at most the query's

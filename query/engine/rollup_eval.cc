@@ -52,6 +52,11 @@ int64_t ChooseRollupResolution(std::string_view function, int64_t max_resolution
   return 0;
 }
 
+std::string DroppedByRetention(int64_t resolution, int64_t cutoff) {
+  return (resolution == 0 ? std::string("raw samples") : std::string(model::ResolutionName(resolution)) + " rollups") +
+         " before " + FormatRfc3339(cutoff) + " were dropped by retention";
+}
+
 int64_t ResolutionWithinRetention(QueryState* state, std::string_view function, int64_t resolution,
                                   int64_t first_ms) {
   // Raw samples at or after the cutoff are kept; a rollup window is kept
@@ -62,9 +67,7 @@ int64_t ResolutionWithinRetention(QueryState* state, std::string_view function, 
     return cutoff == INT64_MIN || (candidate == 0 ? cutoff <= first_ms : cutoff < first_ms);
   };
   if (holds(resolution)) return resolution;
-  const int64_t cutoff = state->db->RetentionCutoff(resolution);
-  const std::string dropped = (resolution == 0 ? std::string("raw samples") : std::string(model::ResolutionName(resolution)) + " rollups") +
-                              " before " + FormatRfc3339(cutoff) + " were dropped by retention";
+  const std::string dropped = DroppedByRetention(resolution, state->db->RetentionCutoff(resolution));
   if (IsRollupFunction(function) && state->max_source_resolution_ms > 0) {
     for (int64_t coarser : {model::kResolution5m, model::kResolution1h, model::kResolution1d}) {
       if (coarser <= resolution || coarser > state->max_source_resolution_ms || !holds(coarser)) continue;

@@ -3,7 +3,6 @@
 // range vectors, and subquery step alignment.
 #include <bit>
 
-#include "common/time_parse.h"
 #include "query/engine/engine_internal.h"
 
 namespace tsvault::query::eval {
@@ -154,8 +153,7 @@ std::unique_ptr<storage::SeriesSet> SelectSeries(QueryState* state, const promql
     state->resolutions_used.insert(0);
     const int64_t cutoff = state->db->RetentionCutoff(0);
     if (cutoff != INT64_MIN && hints.start_ms < cutoff) {
-      state->AddWarning("raw samples before " + FormatRfc3339(cutoff) +
-                        " were dropped by retention (--retention.resolution-raw); " +
+      state->AddWarning(DroppedByRetention(0, cutoff) + " (--retention.resolution-raw); " +
                         (hints.function.empty() ? std::string("this selector")
                                                 : hints.function + "() over this range") +
                         " needs raw samples, so the result has no data before then");
@@ -236,7 +234,7 @@ bool InstantFromWindows(const std::vector<model::FloatWindow>& windows, int64_t 
   // The windows ending at or before ref hold every sample at or before the
   // last multiple of the resolution <= ref; the latest of them with a
   // sample holds the latest such sample.
-  const int64_t snapped = model::WindowEnd(ref, resolution) == ref ? ref : model::WindowEnd(ref, resolution) - resolution;
+  const int64_t snapped = model::WindowFloor(ref, resolution);
   while (*next < windows.size() && windows[*next].end_ms <= snapped) ++*next;
   for (size_t i = *next; i-- > 0;) {
     const model::FloatWindow& window = windows[i];
@@ -265,8 +263,8 @@ int64_t Evaluator::InstantSelectorResolution(const promql::VectorSelector& selec
     const bool at = selector.timestamp_ms.has_value();
     const bool aligned = (at ? *selector.timestamp_ms : start_) % resolution == 0 &&
                          selector.offset_ms % resolution == 0 && (at || end_ == start_ || interval_ % resolution == 0);
-    state_->AddWarning("raw samples before " + FormatRfc3339(raw_cutoff) +
-                       " were dropped by retention; this selector is answered there from the last sample of each " +
+    state_->AddWarning(DroppedByRetention(0, raw_cutoff) +
+                       "; this selector is answered there from the last sample of each " +
                        model::ResolutionName(resolution) + " rollup window" +
                        (aligned ? "" : ", approximately (step times are not multiples of the resolution)"));
     state_->resolutions_used.insert(resolution);
