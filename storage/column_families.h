@@ -15,6 +15,7 @@ enum class ColumnFamilyProfile {
   kIndex,    // small keys looked up by prefix: bloom filters, LZ4, ZSTD at the bottom
   kChunks,   // compressed chunks: no compression but at the bottom, large memtable
   kWal,      // short-lived log records: large memtable, deleted before most flushes
+  kHashIndex,  // keys looked up by an 8-byte prefix: prefix bloom filters
 };
 
 // Which retention cutoff (DB::ApplyRetention) drops a column family's
@@ -41,7 +42,9 @@ enum class RetentionClass {
   X(kRollups5m, "chunks_5m", ColumnFamilyProfile::kChunks, RetentionClass::k5m)     \
   X(kRollups1h, "chunks_1h", ColumnFamilyProfile::kChunks, RetentionClass::k1h)     \
   X(kRollups1d, "chunks_1d", ColumnFamilyProfile::kChunks, RetentionClass::k1d)     \
-  X(kRollupDirty, "rollup_dirty", ColumnFamilyProfile::kIndex, RetentionClass::kKeep)
+  X(kRollupDirty, "rollup_dirty", ColumnFamilyProfile::kIndex, RetentionClass::kKeep)    \
+  X(kSeriesHashes, "series_hashes", ColumnFamilyProfile::kHashIndex, RetentionClass::kKeep) \
+  X(kHeadSeries, "head_series", ColumnFamilyProfile::kIndex, RetentionClass::kKeep)
 
 // Index of a column family's handle in DBImpl's handle vector.
 enum ColumnFamilyIndex : size_t {

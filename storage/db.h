@@ -145,7 +145,8 @@ inline constexpr int kRetentionLevels = 4;
 
 // Counters describing the engine, for /metrics and /api/v1/status/tsdb.
 struct DBStats {
-  uint64_t series_total = 0;        // series known (ever created, not deleted)
+  uint64_t series_total = 0;        // series stored (ever created, not removed)
+  uint64_t resident_series = 0;     // series held in memory (the rest are on disk only)
   uint64_t head_series = 0;         // series with samples in the head
   uint64_t head_samples = 0;        // samples held in open chunks
   int64_t head_min_time_ms = 0;
@@ -344,7 +345,8 @@ class DB {
   virtual Status Inspect(std::vector<ResolutionSummary>* out) = 0;
   // Top-`limit` cardinality figures over the series with data in the head
   // (`all_series` false, as Prometheus' head stats) or over every series
-  // known (`all_series` true, for `tsvault inspect`).
+  // stored (`all_series` true, for `tsvault inspect`: reads the whole
+  // persisted index).
   virtual CardinalityStats Cardinality(size_t limit, bool all_series) = 0;
 };
 

@@ -36,8 +36,9 @@ Status DBImpl::CheckpointLocked() {
     // A series quiet for a whole window releases its open chunk's memory.
     const bool quiet = series->has_open_chunk() &&
                        series->last_timestamp() < head_max_time_ - kChunkWindowMs;
-    if (!series->has_unpersisted_data() && !quiet) continue;
-    if (!series->persisted()) PutSeriesRecords(*series, &batch);
+    const bool records_missing = !series->persisted() || !series->in_head_set();
+    if (!series->has_unpersisted_data() && !quiet && !records_missing) continue;
+    if (records_missing) PutSeriesRecords(*series, &batch);
     chunks.clear();
     series->CollectForCheckpoint(&chunk_sequencer_, &chunks);
     for (const ChunkData& chunk : chunks) {
@@ -50,6 +51,7 @@ Status DBImpl::CheckpointLocked() {
   std::string sequence;
   PutFixed64BE(&sequence, chunk_sequencer_.peek());
   batch.Put(cf(kDefault), std::string(kChunkSequenceKey), sequence);
+  PutSeriesIds(0, &batch);
   // Every record logged so far is folded into the chunks written above.
   batch.DeleteRange(cf(kWal), WalKey(0), WalKey(next_log_sequence_));
 
@@ -64,6 +66,7 @@ Status DBImpl::CheckpointLocked() {
   for (auto& [series, close] : touched) {
     series->CheckpointDone(close);
     series->set_persisted(true);
+    series->set_in_head_set(true);
   }
   for (auto& owned : series_by_id_) {
     if (owned && owned->has_open_chunk()) head_min_time_ = std::min(head_min_time_, owned->min_time());
@@ -77,6 +80,9 @@ Status DBImpl::CheckpointLocked() {
   flush.wait = false;
   flush.allow_write_stall = true;
   rocks_->Flush(flush, cf(kWal));
+  // Series that will not change any more leave memory.
+  s = EvictIdleSeries();
+  if (!s.ok()) spdlog::warn("series eviction failed, they stay resident: {}", s.ToString());
   return Status::OK();
 }
 

@@ -85,23 +85,34 @@ Status DBImpl::Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, i
   Status s = CheckpointLocked();
   if (!s.ok()) return s;
 
-  const SeriesIds ids = postings_.Select(matchers);
+  SeriesIds ids = postings_.Select(matchers);
+  if (evicted_until_.load(std::memory_order_acquire) != kNoTime) {
+    // Series outside the head are in the persisted index only.
+    SeriesIds stored;
+    s = SelectStoredSeries(matchers, &stored);
+    if (!s.ok()) return s;
+    ids = MemPostings::Union({&ids, &stored});
+  }
   rocksdb::WriteBatch batch;
   std::unique_ptr<rocksdb::Iterator> chunks = NewChunkIterator();
   std::string value;
   std::vector<uint64_t> removed;
   for (uint64_t id : ids) {
     MemSeries* series = id < series_by_id_.size() ? series_by_id_[id].get() : nullptr;
-    if (series == nullptr) continue;
-    ++stats->series_matched;
     if (whole) {
+      // Its labels name the records to remove; it leaves memory below.
+      if (series == nullptr) s = LoadStoredSeries(id, &series);
+      if (!s.ok()) return s;
+      if (series == nullptr) continue;
+      ++stats->series_matched;
       PutSeriesRemoval(*series, &batch);
       removed.push_back(id);
       continue;
     }
+    ++stats->series_matched;
     // The head holds nothing unpersisted now; release its open chunk so
     // reads take the cut chunks from disk only.
-    series->CheckpointDone(/*close_open_chunk=*/true);
+    if (series != nullptr) series->CheckpointDone(/*close_open_chunk=*/true);
     for (chunks->Seek(ChunkSeekKey(id, WindowSeekStart(mint))); chunks->Valid(); chunks->Next()) {
       ChunkKeyParts parts;
       if (!DecodeChunkKey(std::string_view(chunks->key().data(), chunks->key().size()), &parts)) {
@@ -147,11 +158,13 @@ Status DBImpl::Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, i
   }
   // One synced batch: after a crash the delete happened entirely or not at
   // all (the stale marks in it make the downsampler redo the rollups).
+  if (!removed.empty()) PutSeriesIds(removed.size(), &batch);
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   s = FromRocks(rocks_->Write(write_options, &batch));
   if (!s.ok()) return s;
   // Durable: the series leave the index and memory.
+  removed_series_ += removed.size();
   for (uint64_t id : removed) {
     ForgetSeries(id);
     ++stats->series_removed;
@@ -169,6 +182,8 @@ void DBImpl::PutSeriesRemoval(const MemSeries& series, rocksdb::WriteBatch* batc
     batch->DeleteRange(cf(kRollupDirty), RollupDirtyKey(code, id, kNoTime), RollupDirtyKey(code, id + 1, kNoTime));
   }
   for (const Label& label : series.labels()) batch->Delete(cf(kPostings), PostingKey(label.name, label.value, id));
+  batch->Delete(cf(kSeriesHashes), SeriesHashKey(series.hash(), id));
+  batch->Delete(cf(kHeadSeries), HeadSeriesKey(id));
   batch->Delete(cf(kSeries), SeriesKey(id));
 }
 
@@ -178,6 +193,7 @@ void DBImpl::ForgetSeries(uint64_t id) {
   postings_.Delete(id, series->labels());
   series_index_.Erase(series);
   series_by_id_[id].reset();
+  --resident_series_;
 }
 
 Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, rocksdb::WriteBatch* batch,

@@ -1,7 +1,8 @@
 // DBImpl: the storage engine behind storage::DB (internal). Split by concern:
-// db_open.cc (open, recovery, close), db_write.cc (append), db_read.cc
-// (select and label queries), db_checkpoint.cc (head checkpoints),
-// db_stats.cc (counters).
+// db_open.cc (open, recovery, close), db_series.cc (which series are
+// resident, the persisted index), db_write.cc (append), db_read.cc (select
+// and label queries), db_checkpoint.cc (head checkpoints), db_stats.cc
+// (counters), db_rollup.cc, db_retention.cc, db_delete.cc.
 #pragma once
 
 #include <array>
@@ -117,10 +118,9 @@ class DBImpl final : public DB {
   // Handles are indexed by ColumnFamilyIndex (storage/column_families.h).
 
   // --- open / recovery (db_open.cc) ---
-  // LoadSeries and ReplayWal fill the head without head_mutex_.
+  // ReplayWal fills the head without head_mutex_.
   // REQUIRES: called only from OpenImpl, before any other thread can see
   // the head.
-  Status LoadSeries();
   Status ReplayWal();
   // Body of the background thread. Holds background_mutex_ while waiting,
   // takes head_mutex_ shared under it, and releases background_mutex_
@@ -149,11 +149,39 @@ class DBImpl final : public DB {
    private:
     DBImpl* db_;
   };
+
+  // --- series residency (db_series.cc) ---
+  // Only series that may still change are resident (a MemSeries, in
+  // series_index_ and postings_): those with data in memory or samples
+  // after the 1d rollup watermark. The others live in the persisted index
+  // (series, postings, series_hashes) and come back on their next sample.
+  //
+  // Loads the resident set at open: the head_series keys, or every series
+  // of a directory from before them (which it migrates).
+  // REQUIRES: called only from OpenImpl, before ReplayWal.
+  Status LoadSeries();
+  // The resident series with these labels: found in the head, loaded from
+  // the persisted index, or created (`*created`).
   // REQUIRES: head_mutex_ held exclusively.
-  MemSeries* GetOrCreateSeries(const Labels& labels, bool* created);
-  // Reads only the immutable fields of `series`; callers hold head_mutex_
-  // anyway.
+  Status GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* created);
+  // Makes the stored series `id` resident; *out is null when no series has
+  // that id. REQUIRES: head_mutex_ held exclusively (or OpenImpl).
+  Status LoadStoredSeries(uint64_t id, MemSeries** out);
+  // Adds what is missing of the series' records to `batch`: series,
+  // postings and hash keys (!persisted()), its head_series key
+  // (!in_head_set()). REQUIRES: head_mutex_ held.
   void PutSeriesRecords(const MemSeries& series, rocksdb::WriteBatch* batch);
+  // Checkpoint's last step: series with nothing in memory whose samples
+  // all lie at or before the 1d rollup watermark leave the head (their
+  // head_series keys and the new evicted_until go in one write).
+  // REQUIRES: checkpoint_mutex_ and head_mutex_ held exclusively.
+  Status EvictIdleSeries();
+  // Series ids of the persisted index matching `matchers` (every stored
+  // series, resident or not). Reads RocksDB only; needs no lock.
+  Status SelectStoredSeries(const std::vector<LabelMatcher>& matchers, SeriesIds* out);
+  // Adds to `batch` the new next id and removed count after `removed`
+  // more series were removed. REQUIRES: head_mutex_ held exclusively.
+  void PutSeriesIds(uint64_t removed, rocksdb::WriteBatch* batch);
   // Applies one replayed or incoming float/histogram sample to the head.
   // REQUIRES: head_mutex_ held exclusively (or called from ReplayWal).
   AppendOutcome ApplyFloat(MemSeries* series, const Sample& sample);
@@ -204,6 +232,9 @@ class DBImpl final : public DB {
   // The first and last sample times of a series (head and chunk store);
   // false when it has none. REQUIRES: no lock held.
   bool SeriesTimeRange(uint64_t series_id, int64_t* min_time, int64_t* max_time);
+  // The same for the chunk store only, through `it` (a chunk iterator).
+  // Needs no lock.
+  bool PersistedTimeRange(uint64_t series_id, rocksdb::Iterator* it, int64_t* min_time, int64_t* max_time);
   // Downsample's work for one resolution. REQUIRES: downsample_mutex_ held.
   Status DownsampleResolution(int index, int64_t seal_until_ms, int64_t redo_marked_before_ms,
                               DownsampleStats* stats);
@@ -226,12 +257,13 @@ class DBImpl final : public DB {
   // its MemSeries is freed. REQUIRES: head_mutex_ held exclusively.
   void ForgetSeries(uint64_t id);
   // ApplyRetention's last step: removes the series that hold nothing any
-  // more (no sample in memory, nothing at or after any level's cutoff).
+  // more (no sample in memory, nothing at or after any level's cutoff):
+  // the resident ones and, with `include_stored`, every stored series.
   // Candidates are found with head_mutex_ shared, then removed under
   // checkpoint_mutex_ and head_mutex_ (appends blocked) after a re-check.
   // REQUIRES: retention_mutex_ and downsample_mutex_ held; head_mutex_ and
   // checkpoint_mutex_ not held.
-  Status RemoveEmptySeries(uint64_t* removed);
+  Status RemoveEmptySeries(bool include_stored, uint64_t* removed);
   // Whether any record of the series is at or after the cutoffs. Reads
   // RocksDB only; needs no lock.
   bool HasRetainedData(uint64_t series_id);
@@ -269,9 +301,10 @@ class DBImpl final : public DB {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<WalSyncer> syncer_;
 
-  // The head: every series, the in-memory index and the open chunks.
+  // The head: the resident series (db_series.cc), their in-memory index
+  // and the open chunks.
   // Guards series_by_id_, series_index_, postings_, chunk_sequencer_,
-  // next_series_id_, encode_buffer_, next_log_sequence_,
+  // next_series_id_, removed_series_, resident_series_, encode_buffer_, next_log_sequence_,
   // logged_bytes_since_checkpoint_, head_max_time_, head_min_time_ and the
   // mutable state of every MemSeries. Writers (Append, Checkpoint, Delete)
   // hold it exclusively; readers hold it shared and call only const methods.
@@ -287,6 +320,8 @@ class DBImpl final : public DB {
   MemPostings postings_;
   ChunkSequencer chunk_sequencer_{1};
   uint64_t next_series_id_ = 1;
+  uint64_t removed_series_ = 0;  // ids below next_series_id_ removed since
+  uint64_t resident_series_ = 0;  // MemSeries in series_by_id_
   std::string encode_buffer_;  // reused by GetOrCreateSeries (head lock held)
   uint64_t next_log_sequence_ = 1;
   uint64_t logged_bytes_since_checkpoint_ = 0;
@@ -353,6 +388,12 @@ class DBImpl final : public DB {
   // Whether this process looked for series retention emptied yet. Guarded
   // by retention_mutex_.
   bool empty_series_checked_ = false;
+
+  // No series outside the head has a sample after it (INT64_MIN: every
+  // stored series is resident). Reads that reach back to it consult the
+  // persisted index too. Written with head_mutex_ held exclusively (before
+  // the evicted series leave the head); read under it or as a hint.
+  std::atomic<int64_t> evicted_until_{std::numeric_limits<int64_t>::min()};
 
   // Written only during OpenImpl; immutable after Open.
   double restart_seconds_ = 0;

@@ -2,6 +2,7 @@
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
 #include <spdlog/spdlog.h>
@@ -79,6 +80,20 @@ rocksdb::ColumnFamilyOptions ChunkOptions(const std::shared_ptr<rocksdb::Cache>&
   return cf;
 }
 
+rocksdb::ColumnFamilyOptions HashIndexOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf = IndexOptions(cache);
+  // Lookups seek to an 8-byte hash: prefix bloom filters skip the files
+  // that do not hold it (most lookups are for new series, held nowhere).
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = false;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
+  cf.memtable_prefix_bloom_size_ratio = 0.05;
+  return cf;
+}
+
 rocksdb::ColumnFamilyOptions WalOptions() {
   rocksdb::ColumnFamilyOptions cf;
   // Records live until the next checkpoint deletes them; a large memtable
@@ -95,6 +110,7 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(ColumnFamilyProfile profile,
     case ColumnFamilyProfile::kIndex: return IndexOptions(cache);
     case ColumnFamilyProfile::kChunks: return ChunkOptions(cache);
     case ColumnFamilyProfile::kWal: return WalOptions();
+    case ColumnFamilyProfile::kHashIndex: return HashIndexOptions(cache);
   }
   return rocksdb::ColumnFamilyOptions();
 }
@@ -184,8 +200,8 @@ Status DBImpl::OpenImpl() {
   }
   restart_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-  spdlog::info("storage opened at {} in {:.3f}s: {} series, {} WAL records replayed",
-               options_.data_dir, restart_seconds_, series_index_.size(),
+  spdlog::info("storage opened at {} in {:.3f}s: {} series ({} resident), {} WAL records replayed",
+               options_.data_dir, restart_seconds_, next_series_id_ - 1 - removed_series_, resident_series_,
                restart_replayed_records_);
 
   opened_ = true;
@@ -195,46 +211,18 @@ Status DBImpl::OpenImpl() {
   return Status::OK();
 }
 
-Status DBImpl::LoadSeries() {
-  std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kSeries)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    rocksdb::Slice key = it->key();
-    if (key.size() != 8) return Status::Corruption("bad series key");
-    uint64_t id = DecodeFixed64BE(key.data());
-    Labels labels;
-    if (!DecodeLabels(std::string_view(it->value().data(), it->value().size()), &labels)) {
-      return Status::Corruption("bad labels for series " + std::to_string(id));
-    }
-    if (id >= series_by_id_.size()) series_by_id_.resize(id + 1);
-    uint64_t hash = HashLabels(labels);
-    auto series = std::make_unique<MemSeries>(id, it->value().ToString(), hash);
-    series->set_persisted(true);
-    series_index_.Insert(series.get());
-    series_by_id_[id] = std::move(series);
-    postings_.AddSeriesId(id);
-    next_series_id_ = std::max(next_series_id_, id + 1);
-  }
-  if (!it->status().ok()) return FromRocks(it->status());
-
-  it.reset(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kPostings)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view name, value;
-    uint64_t id;
-    if (!DecodePostingKey(std::string_view(it->key().data(), it->key().size()), &name, &value, &id)) {
-      return Status::Corruption("bad postings key");
-    }
-    postings_.AddPosting(name, value, id);
-  }
-  return FromRocks(it->status());
-}
-
 Status DBImpl::ReplayWal() {
   std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kWal)));
   Status status;
   auto series_for = [&](uint64_t id) -> MemSeries* {
-    if (id < series_by_id_.size() && series_by_id_[id]) return series_by_id_[id].get();
-    status = Status::Corruption("WAL record references unknown series " + std::to_string(id));
-    return nullptr;
+    MemSeries* series = nullptr;
+    Status s = LoadStoredSeries(id, &series);  // resident already, as a rule
+    if (!s.ok()) {
+      status = s;
+    } else if (series == nullptr) {
+      status = Status::Corruption("WAL record references unknown series " + std::to_string(id));
+    }
+    return series;
   };
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Status::Corruption("bad WAL key");

@@ -7,6 +7,7 @@
 #include "storage/coding.h"
 #include "storage/db_impl.h"
 #include "storage/keys.h"
+#include "storage/persisted_index.h"
 #include "storage/sample_merge.h"
 
 namespace tsvault::storage {
@@ -179,15 +180,45 @@ Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t m
   if (mint > maxt && !probe_rollups) return Status::OK();
   std::vector<SelectedSeries> candidates;
   std::vector<bool> in_head;
+  SeriesIds resident;
+  int64_t evicted_until;
   {
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
-    SeriesIds ids = postings_.Select(matchers);
-    candidates.reserve(ids.size());
-    for (uint64_t id : ids) {
+    resident = postings_.Select(matchers);
+    candidates.reserve(resident.size());
+    for (uint64_t id : resident) {
       const MemSeries* series = series_by_id_[id].get();
       if (series == nullptr) continue;
       candidates.push_back(SelectedSeries{id, series->labels()});
       in_head.push_back(series->min_time() <= maxt && series->max_time() >= mint);
+    }
+    // Read with the resident set it describes.
+    evicted_until = evicted_until_.load(std::memory_order_acquire);
+  }
+  if (evicted_until != std::numeric_limits<int64_t>::min() && requested_mint <= evicted_until) {
+    // Series outside the head may hold data in the range: the persisted
+    // index has them (and the resident ones, already taken).
+    SeriesIds stored;
+    Status s = SelectStoredSeries(matchers, &stored);
+    if (!s.ok()) return s;
+    SeriesIds others = MemPostings::Subtract(stored, resident);
+    std::vector<rocksdb::Slice> keys;
+    std::vector<std::string> key_bytes;
+    key_bytes.reserve(others.size());
+    for (uint64_t id : others) key_bytes.push_back(SeriesKey(id));
+    for (const std::string& key : key_bytes) keys.emplace_back(key);
+    std::vector<std::string> values(keys.size());
+    std::vector<rocksdb::ColumnFamilyHandle*> families(keys.size(), cf(kSeries));
+    std::vector<rocksdb::Status> statuses = rocks_->MultiGet(rocksdb::ReadOptions(), families, keys, &values);
+    for (size_t i = 0; i < others.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;  // removed meanwhile
+      if (!statuses[i].ok()) return FromRocks(statuses[i]);
+      Labels labels;
+      if (!DecodeLabels(values[i], &labels)) {
+        return Status::Corruption("bad labels for series " + std::to_string(others[i]));
+      }
+      candidates.push_back(SelectedSeries{others[i], std::move(labels)});
+      in_head.push_back(false);
     }
   }
   // A request for all time lists every series known (as Prometheus lists
@@ -246,9 +277,27 @@ Status DBImpl::CollectLabelStrings(const std::string* name, const std::vector<La
                                    int64_t min_time_ms, int64_t max_time_ms,
                                    std::vector<std::string>* out) {
   out->clear();
-  if (matchers.empty() && IsFullRange(min_time_ms, max_time_ms)) {
-    std::shared_lock<std::shared_mutex> lock(head_mutex_);
-    *out = name ? postings_.LabelValues(*name) : postings_.LabelNames();
+  const int64_t evicted_until = evicted_until_.load(std::memory_order_acquire);
+  const bool reaches_stored = evicted_until != std::numeric_limits<int64_t>::min() && min_time_ms <= evicted_until;
+  if (matchers.empty() && (IsFullRange(min_time_ms, max_time_ms) || reaches_stored)) {
+    // Every name or value of the index. A range that reaches back to the
+    // evicted series gets those of the whole persisted index, unfiltered by
+    // time (as Prometheus answers from the index of every block in range).
+    std::set<std::string> strings;
+    if (reaches_stored) {
+      PersistedIndex index(rocks_, cf(kPostings), cf(kSeries));
+      Status s = name ? index.LabelValues(*name, out) : index.LabelNames(out);
+      if (!s.ok()) return s;
+      strings.insert(out->begin(), out->end());
+    }
+    {
+      std::shared_lock<std::shared_mutex> lock(head_mutex_);
+      *out = name ? postings_.LabelValues(*name) : postings_.LabelNames();
+    }
+    if (reaches_stored) {
+      strings.insert(out->begin(), out->end());
+      out->assign(strings.begin(), strings.end());
+    }
   } else {
     std::vector<SelectedSeries> selected;
     Status s = SelectSeries(matchers, min_time_ms, max_time_ms, false, model::kResolution1d, &selected);

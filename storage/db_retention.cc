@@ -122,7 +122,7 @@ bool DBImpl::HasRetainedData(uint64_t series_id) {
   return false;
 }
 
-Status DBImpl::RemoveEmptySeries(uint64_t* removed) {
+Status DBImpl::RemoveEmptySeries(bool include_stored, uint64_t* removed) {
   *removed = 0;
   std::vector<uint64_t> candidates;
   {
@@ -130,6 +130,15 @@ Status DBImpl::RemoveEmptySeries(uint64_t* removed) {
     for (const auto& series : series_by_id_) {
       if (series && series->min_time() > series->max_time()) candidates.push_back(series->id());
     }
+  }
+  if (include_stored && evicted_until_.load(std::memory_order_acquire) != kNoTime) {
+    // Every stored series (the resident ones are checked again below).
+    SeriesIds stored;
+    Status s = SelectStoredSeries({}, &stored);
+    if (!s.ok()) return s;
+    std::sort(candidates.begin(), candidates.end());
+    SeriesIds all = MemPostings::Union({&candidates, &stored});
+    candidates.assign(all.begin(), all.end());
   }
   candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
                                   [this](uint64_t id) { return HasRetainedData(id); }),
@@ -145,16 +154,24 @@ Status DBImpl::RemoveEmptySeries(uint64_t* removed) {
   rocksdb::WriteBatch batch;
   std::vector<uint64_t> confirmed;
   for (uint64_t id : candidates) {
-    const MemSeries* series = series_by_id_[id].get();
-    if (series == nullptr || series->min_time() <= series->max_time()) continue;
+    MemSeries* series = id < series_by_id_.size() ? series_by_id_[id].get() : nullptr;
+    if (series == nullptr) {
+      // Not resident: nothing of it in memory; its labels name its records.
+      Status s = LoadStoredSeries(id, &series);
+      if (!s.ok()) return s;
+      if (series == nullptr) continue;
+    }
+    if (series->min_time() <= series->max_time()) continue;
     PutSeriesRemoval(*series, &batch);
     confirmed.push_back(id);
   }
   if (confirmed.empty()) return Status::OK();
+  PutSeriesIds(confirmed.size(), &batch);
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   Status s = FromRocks(rocks_->Write(write_options, &batch));
   if (!s.ok()) return s;
+  removed_series_ += confirmed.size();
   for (uint64_t id : confirmed) ForgetSeries(id);
   *removed = confirmed.size();
   return Status::OK();
@@ -257,7 +274,9 @@ Status DBImpl::ApplyRetention(const RetentionRequest& request, RetentionStats* s
     // data when the 1d cutoff moves (or moved before a crash: checked once
     // per process too).
     if (next[kRetentionLevels - 1] != old_coarsest || !empty_series_checked_) {
-      Status s = RemoveEmptySeries(&stats->series_removed);
+      // Stored series outside the head only run out of data when the 1d
+      // cutoff exists (every sample they had is in a kept 1d window).
+      Status s = RemoveEmptySeries(next[kRetentionLevels - 1] != kNoTime, &stats->series_removed);
       if (!s.ok()) return s;
       empty_series_checked_ = true;
     }

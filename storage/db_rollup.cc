@@ -45,34 +45,47 @@ bool DBImpl::SeriesTimeRange(uint64_t series_id, int64_t* min_time, int64_t* max
     }
   }
   std::unique_ptr<rocksdb::Iterator> it = NewChunkIterator();
+  int64_t stored_min, stored_max;
+  if (PersistedTimeRange(series_id, it.get(), &stored_min, &stored_max)) {
+    *min_time = std::min(*min_time, stored_min);
+    *max_time = std::max(*max_time, stored_max);
+    found = true;
+  }
+  return found;
+}
+
+bool DBImpl::PersistedTimeRange(uint64_t series_id, rocksdb::Iterator* it, int64_t* min_time, int64_t* max_time) {
+  *min_time = std::numeric_limits<int64_t>::max();
+  *max_time = std::numeric_limits<int64_t>::min();
   // Chunks of a series are ordered by min_time: the first has the smallest;
   // the largest max_time is among the last window's chunks, so scan back
   // from the end while chunks could still reach further.
   it->Seek(ChunkSeekKey(series_id, kNoTime));
   ChunkKeyParts parts;
-  if (it->Valid() && DecodeChunkKey(std::string_view(it->key().data(), it->key().size()), &parts) &&
-      parts.series_id == series_id) {
-    *min_time = std::min(*min_time, parts.min_time);
-    found = true;
-    it->SeekForPrev(ChunkSeekKey(series_id + 1, kNoTime));
-    for (; it->Valid(); it->Prev()) {
-      if (!DecodeChunkKey(std::string_view(it->key().data(), it->key().size()), &parts) ||
-          parts.series_id != series_id) {
-        break;
-      }
-      int64_t chunk_max;
-      std::string_view chunk;
-      if (!DecodeChunkValue(std::string_view(it->value().data(), it->value().size()), parts.min_time, &chunk_max,
-                            &chunk)) {
-        break;
-      }
-      *max_time = std::max(*max_time, chunk_max);
-      // Every chunk lies inside one 2-hour window: nothing before this
-      // chunk's window can end later than what was seen.
-      if (AlignToWindow(parts.min_time) + kChunkWindowMs <= *max_time) break;
-    }
+  if (!it->Valid() || !DecodeChunkKey(std::string_view(it->key().data(), it->key().size()), &parts) ||
+      parts.series_id != series_id) {
+    return false;
   }
-  return found;
+  *min_time = parts.min_time;
+  *max_time = parts.min_time;
+  it->SeekForPrev(ChunkSeekKey(series_id + 1, kNoTime));
+  for (; it->Valid(); it->Prev()) {
+    if (!DecodeChunkKey(std::string_view(it->key().data(), it->key().size()), &parts) ||
+        parts.series_id != series_id) {
+      break;
+    }
+    int64_t chunk_max;
+    std::string_view chunk;
+    if (!DecodeChunkValue(std::string_view(it->value().data(), it->value().size()), parts.min_time, &chunk_max,
+                          &chunk)) {
+      break;
+    }
+    *max_time = std::max(*max_time, chunk_max);
+    // Every chunk lies inside one 2-hour window: nothing before this
+    // chunk's window can end later than what was seen.
+    if (AlignToWindow(parts.min_time) + kChunkWindowMs <= *max_time) break;
+  }
+  return true;
 }
 
 Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, int64_t last_end,
@@ -292,17 +305,24 @@ Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, int64_t re
   // From here on Append marks samples at or before new_sealed as stale for
   // this resolution, so a late sample that misses the reads below is redone.
   rollup_sealing_[index].store(new_sealed, std::memory_order_release);
-  uint64_t series_count;
+  // Only resident series can hold samples after the old watermark: a
+  // series leaves the head only once every window of it is sealed at every
+  // resolution, and a late sample brings it back (with stale marks).
+  std::vector<uint64_t> ids;
   {
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
-    series_count = next_series_id_;
+    ids.reserve(resident_series_);
+    for (const auto& series : series_by_id_) {
+      if (series) ids.push_back(series->id());
+    }
   }
   const int64_t span = RollupSpanMs(resolution);
   std::vector<model::FloatWindow> windows, stored, combined;
   std::string value;
   const std::string stage = std::string("downsample ") + model::ResolutionName(resolution);
-  for (uint64_t id = 1; id < series_count; ++id) {
-    if (options_.progress_observer && id % 4096 == 0) options_.progress_observer(stage, id, series_count - 1);
+  for (size_t position = 0; position < ids.size(); ++position) {
+    const uint64_t id = ids[position];
+    if (options_.progress_observer && position % 4096 == 0) options_.progress_observer(stage, position, ids.size());
     int64_t min_time, max_time;
     if (!SeriesTimeRange(id, &min_time, &max_time)) continue;
     ++stats->series_scanned;
@@ -346,7 +366,7 @@ Status DBImpl::DownsampleResolution(int index, int64_t seal_until_ms, int64_t re
       begin = end;
     }
   }
-  if (options_.progress_observer) options_.progress_observer(stage, series_count - 1, series_count - 1);
+  if (options_.progress_observer) options_.progress_observer(stage, ids.size(), ids.size());
   // Every window up to new_sealed is stored: persist, then let readers use it.
   std::string encoded;
   PutFixed64BE(&encoded, TimestampToKeyBits(new_sealed));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "storage/db_impl.h"
 #include "storage/keys.h"
@@ -13,9 +14,10 @@ DBStats DBImpl::Stats() {
   DBStats stats;
   {
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    stats.series_total = next_series_id_ - 1 - removed_series_;
+    stats.resident_series = resident_series_;
     for (const auto& series : series_by_id_) {
       if (!series) continue;
-      ++stats.series_total;
       uint64_t samples = series->samples_in_memory();
       if (samples > 0) ++stats.head_series;
       stats.head_samples += samples;
@@ -51,13 +53,29 @@ CardinalityStats DBImpl::Cardinality(size_t limit, bool all_series) {
   CardinalityStats out;
   std::unordered_map<std::string, uint64_t> by_metric;
   std::unordered_map<std::string, uint64_t> by_pair;
-  {
+  auto count = [&](const Labels& labels) {
+    ++by_metric[std::string(MetricName(labels))];
+    for (const Label& label : labels) ++by_pair[label.name + "=" + label.value];
+  };
+  if (all_series) {
+    // Every stored series, from the persisted index.
+    std::unordered_map<std::string, std::unordered_set<std::string>> values_by_name;
+    std::unique_ptr<rocksdb::Iterator> it(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kSeries)));
+    Labels labels;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (!DecodeLabels(std::string_view(it->value().data(), it->value().size()), &labels)) continue;
+      count(labels);
+      for (const Label& label : labels) values_by_name[label.name].insert(label.value);
+    }
+    for (const auto& [name, values] : values_by_name) {
+      out.label_value_count_by_label_name.emplace_back(name, values.size());
+    }
+  } else {
+    // The head, as Prometheus' status page shows it.
     std::shared_lock<std::shared_mutex> lock(head_mutex_);
     for (const auto& series : series_by_id_) {
-      if (!series || (!all_series && series->samples_in_memory() == 0)) continue;
-      const Labels labels = series->labels();
-      ++by_metric[std::string(MetricName(labels))];
-      for (const Label& label : labels) ++by_pair[label.name + "=" + label.value];
+      if (!series || series->samples_in_memory() == 0) continue;
+      count(series->labels());
     }
     out.label_value_count_by_label_name = postings_.ValueCountsByName();
   }

@@ -52,32 +52,6 @@ void EncodeMetadata(const MetricMetadata& metadata, std::string* out) {
 }
 }  // namespace
 
-MemSeries* DBImpl::GetOrCreateSeries(const Labels& labels, bool* created) {
-  const uint64_t hash = HashLabels(labels);
-  encode_buffer_.clear();
-  EncodeLabels(labels, &encode_buffer_);
-  if (MemSeries* found = series_index_.Find(hash, encode_buffer_)) {
-    *created = false;
-    return found;
-  }
-  const uint64_t id = next_series_id_++;
-  if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
-  auto series = std::make_unique<MemSeries>(id, encode_buffer_, hash);
-  MemSeries* raw = series.get();
-  series_by_id_[id] = std::move(series);
-  series_index_.Insert(raw);
-  postings_.Add(id, labels);
-  *created = true;
-  return raw;
-}
-
-void DBImpl::PutSeriesRecords(const MemSeries& series, rocksdb::WriteBatch* batch) {
-  batch->Put(cf(kSeries), SeriesKey(series.id()), series.encoded_labels());
-  for (const Label& label : series.labels()) {
-    batch->Put(cf(kPostings), PostingKey(label.name, label.value, series.id()), rocksdb::Slice());
-  }
-}
-
 AppendOutcome DBImpl::ApplyFloat(MemSeries* series, const Sample& sample) {
   AppendOutcome outcome = series->AppendFloat(sample, &chunk_sequencer_);
   if (outcome == AppendOutcome::kAppended) {
@@ -156,26 +130,31 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       max_rollup_sealing = std::max(max_rollup_sealing, sealing.load(std::memory_order_acquire));
     }
     // References are checked before anything is applied, so a bad one
-    // leaves the head untouched.
+    // leaves the head untouched. A series that left the head comes back.
     for (const SeriesWrite& write : input.series) {
-      if (write.series_ref != 0 &&
-          (write.series_ref >= series_by_id_.size() || !series_by_id_[write.series_ref])) {
-        return Status::InvalidArgument("unknown series reference " +
-                                       std::to_string(write.series_ref));
+      if (write.series_ref == 0) continue;
+      MemSeries* series = nullptr;
+      Status s = LoadStoredSeries(write.series_ref, &series);
+      if (!s.ok()) return s;
+      if (series == nullptr) {
+        return Status::InvalidArgument("unknown series reference " + std::to_string(write.series_ref));
       }
     }
     for (const SeriesWrite& write : input.series) {
       bool created = false;
       MemSeries* series = nullptr;
       if (write.series_ref != 0) {
-        series = series_by_id_[write.series_ref].get();  // validated above
+        series = series_by_id_[write.series_ref].get();  // loaded above
       } else {
-        series = GetOrCreateSeries(write.labels, &created);
+        Status s = GetOrCreateSeries(write.labels, &series, &created);
+        // Nothing of this request is logged: the samples applied so far
+        // stay in the head only (as after a failed write below).
+        if (!s.ok()) return s;
       }
       result->series_refs.push_back(series->id());
-      // A series whose records did not reach RocksDB yet (new, or an earlier
-      // write failed) gets them in this batch.
-      if (!series->persisted()) {
+      // A series whose records did not reach RocksDB yet (new, back from
+      // disk, or an earlier write failed) gets them in this batch.
+      if (!series->persisted() || !series->in_head_set()) {
         PutSeriesRecords(*series, &batch);
         recorded_series.push_back(series->id());
       }
@@ -276,7 +255,10 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     // have removed a series since the lock was released.
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
     for (uint64_t id : recorded_series) {
-      if (id < series_by_id_.size() && series_by_id_[id]) series_by_id_[id]->set_persisted(true);
+      if (id < series_by_id_.size() && series_by_id_[id]) {
+        series_by_id_[id]->set_persisted(true);
+        series_by_id_[id]->set_in_head_set(true);
+      }
     }
   }
   if (wake_checkpoint) background_wake_.notify_all();

@@ -32,6 +32,16 @@ bool DecodeLabels(std::string_view data, Labels* labels) {
   return reader.empty();
 }
 
+std::string SeriesHashKey(uint64_t hash, uint64_t series_id) {
+  std::string key;
+  key.reserve(16);
+  PutFixed64BE(&key, hash);
+  PutFixed64BE(&key, series_id);
+  return key;
+}
+
+std::string HeadSeriesKey(uint64_t series_id) { return SeriesKey(series_id); }
+
 std::string PostingKey(std::string_view name, std::string_view value, uint64_t series_id) {
   std::string key;
   key.reserve(name.size() + value.size() + 12);

@@ -44,6 +44,28 @@ std::string SeriesKey(uint64_t series_id);
 void EncodeLabels(const Labels& labels, std::string* out);
 bool DecodeLabels(std::string_view data, Labels* labels);
 
+// series_hashes: HashLabels(labels) (8, BE) series_id (8, BE) -> "". Finds
+// the id of a series that is not resident by its label set (several ids
+// share a prefix only when label hashes collide).
+std::string SeriesHashKey(uint64_t hash, uint64_t series_id);
+
+// head_series: series_id (8, BE) -> "". The series resident in the head:
+// loaded at start-up; every other series has no sample after
+// kEvictedUntilKey.
+std::string HeadSeriesKey(uint64_t series_id);
+
+// default: "index_layout" -> u64 BE 2 once series_hashes and head_series
+// are complete (directories created before them are migrated at open).
+inline constexpr std::string_view kIndexLayoutKey = "index_layout";
+inline constexpr uint64_t kIndexLayout = 2;
+// default: "evicted_until" -> sign-flipped (8, BE): no series outside
+// head_series has a sample after it; absent: no series was ever evicted.
+inline constexpr std::string_view kEvictedUntilKey = "evicted_until";
+// default: "series_ids" -> next_series_id (8, BE) removed_series (8, BE):
+// ids below the first were handed out (never again), and that many of them
+// were removed since (written by checkpoints and series removals).
+inline constexpr std::string_view kSeriesIdsKey = "series_ids";
+
 // postings: varint(len name) name varint(len value) value series_id (8, BE) -> "".
 std::string PostingKey(std::string_view name, std::string_view value, uint64_t series_id);
 bool DecodePostingKey(std::string_view key, std::string_view* name, std::string_view* value,

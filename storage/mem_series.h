@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -67,6 +68,18 @@ class MemSeries {
   // True once the series' own records (series + postings) are in RocksDB.
   bool persisted() const { return persisted_; }
   void set_persisted(bool persisted) { persisted_ = persisted; }
+  // True once its head_series key (keys.h HeadSeriesKey) is in RocksDB.
+  bool in_head_set() const { return in_head_set_; }
+  void set_in_head_set(bool in_head_set) { in_head_set_ = in_head_set; }
+  // The latest sample time known to be stored for the series, memory and
+  // disk (INT64_MIN when not known yet); kept by eviction checks so a
+  // series loaded from disk is looked up on disk once.
+  int64_t known_last_time() const { return std::max(known_last_time_, last_timestamp_); }
+  void note_last_time(int64_t t) { known_last_time_ = std::max(known_last_time_, t); }
+  // Whether known_last_time() covers what is on disk (a new series, or one
+  // whose stored chunks were looked at).
+  bool disk_time_known() const { return disk_time_known_; }
+  void note_disk_time_known() { disk_time_known_ = true; }
 
   AppendOutcome AppendFloat(const Sample& sample, ChunkSequencer* sequencer);
   AppendOutcome AppendHistogram(const Histogram& histogram, ChunkSequencer* sequencer);
@@ -117,6 +130,9 @@ class MemSeries {
   const std::string encoded_labels_;
   // Everything below is guarded by DBImpl::head_mutex_.
   bool persisted_ = false;
+  bool in_head_set_ = false;
+  int64_t known_last_time_ = std::numeric_limits<int64_t>::min();
+  bool disk_time_known_ = false;
 
   // The open (in-order) chunk: at most one of the two appenders is set.
   std::unique_ptr<XorChunkAppender> float_chunk_;
