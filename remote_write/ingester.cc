@@ -21,7 +21,7 @@ struct Ingester::Impl {
       : db(db_in),
         options(options_in),
         metrics(registry),
-        series_cache(options.max_cached_series, options.max_series_cache_bytes) {}
+        series_cache(options.max_cached_series, options.max_series_cache_bytes, options.series_cache_max_age) {}
 
   storage::DB* const db;
   const IngesterOptions options;

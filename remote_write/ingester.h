@@ -9,6 +9,7 @@
 // headers -> decode -> Ingester, and so will every other source be.
 #pragma once
 
+#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -41,6 +42,7 @@ struct IngesterOptions {
   // entries and about this many bytes; either 0 turns it off.
   uint64_t max_cached_series = 4'000'000;
   uint64_t max_series_cache_bytes = 1ull << 30;
+  std::chrono::milliseconds series_cache_max_age{std::chrono::hours(1)};  // 0: never emptied by age
 };
 
 // Holds part of the in-flight byte budget until destroyed.

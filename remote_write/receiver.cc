@@ -152,6 +152,7 @@ IngesterOptions Receiver::IngesterOptionsFrom(const ReceiverOptions& options) {
   ingester.max_inflight_bytes = options.max_inflight_bytes;
   ingester.max_cached_series = options.max_cached_series;
   ingester.max_series_cache_bytes = options.max_series_cache_bytes;
+  ingester.series_cache_max_age = options.series_cache_max_age;
   return ingester;
 }
 

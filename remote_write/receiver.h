@@ -3,6 +3,7 @@
 // docs/remote-write.md for every rule.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -32,6 +33,9 @@ struct ReceiverOptions {
   // entry: the labels' bytes + 6 per label + ~48); either 0 turns it off.
   uint64_t max_cached_series = 4'000'000;
   uint64_t max_series_cache_bytes = 1ull << 30;
+  // A shard of the cache whose first entry is older than this is emptied
+  // on its next insert, so series that ended leave it (0: never).
+  std::chrono::milliseconds series_cache_max_age{std::chrono::hours(1)};
 };
 
 // The Remote Write handler: checks the headers, decompresses and decodes the

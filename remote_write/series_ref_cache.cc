@@ -113,6 +113,7 @@ struct SeriesRefCache::Shard {
   char* block_position = nullptr;
   size_t block_remaining = 0;
   uint64_t block_bytes = 0;  // total size of `blocks`
+  std::chrono::steady_clock::time_point first_insert;  // of the oldest entry
 
   uint64_t AllocatedBytes() const { return slots.capacity() * sizeof(Slot) + block_bytes; }
 
@@ -174,7 +175,8 @@ struct SeriesRefCache::Shard {
   }
 };
 
-SeriesRefCache::SeriesRefCache(uint64_t max_entries, uint64_t max_bytes) : seed_(RandomSeed()) {
+SeriesRefCache::SeriesRefCache(uint64_t max_entries, uint64_t max_bytes, std::chrono::milliseconds max_age)
+    : seed_(RandomSeed()), max_age_(max_age) {
   if (max_entries == 0 || max_bytes == 0) return;
   shard_count_ = 1;
   while (shard_count_ * 2 <= kMaxShards && shard_count_ * 2 <= max_entries) shard_count_ *= 2;
@@ -226,10 +228,13 @@ void SeriesRefCache::Insert(std::string_view key, uint64_t hash, uint64_t ref) {
         shard.block_bytes + (record_size > shard.block_remaining ? std::max(block_size, record_size) : 0);
     return table + blocks;
   };
-  if (shard.entries + 1 > entries_per_shard_ || bytes_needed() > bytes_per_shard_) {
+  const auto now = std::chrono::steady_clock::now();
+  if (shard.entries + 1 > entries_per_shard_ || bytes_needed() > bytes_per_shard_ ||
+      (max_age_.count() > 0 && shard.entries > 0 && now - shard.first_insert > max_age_)) {
     shard.Clear();
     if (bytes_needed() > bytes_per_shard_) return;  // this key alone is too large
   }
+  if (shard.entries == 0) shard.first_insert = now;
   try {
     if ((shard.entries + 1) * 4 > shard.slots.size() * 3) shard.Grow();
     char* record = shard.StoreRecord(key, ref, block_size);

@@ -19,7 +19,11 @@
 // (tables and key storage). The cache is split into shards by key hash; a
 // shard that would exceed its share of either bound is emptied before the
 // insert (a cheap, coarse eviction: its hot series are re-inserted on their
-// next miss). See docs/remote-write.md for the memory per entry.
+// next miss). With a `max_age`, a shard whose oldest entry is older than it
+// is emptied the same way on its next insert, so the entries of series
+// that ended (churned pods, old campaigns) go within about that time
+// instead of staying until the bounds are reached. See docs/remote-write.md
+// for the memory per entry.
 //
 // Thread safety: every method may be called concurrently. Each shard has its
 // own mutex (Shard::mutex, series_ref_cache.cc) guarding that shard's table
@@ -28,6 +32,7 @@
 // a single atomic snapshot across shards.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -135,9 +140,12 @@ class SeriesRefCache {
   // 3/4.
   static constexpr size_t kRecordHeaderBytes = 12;
 
-  // A cache holding at most `max_entries` entries and about `max_bytes` bytes.
-  // Either being 0 disables it: Lookup always misses and Insert does nothing.
-  SeriesRefCache(uint64_t max_entries, uint64_t max_bytes);
+  // A cache holding at most `max_entries` entries and about `max_bytes` bytes,
+  // each shard emptied once its oldest entry is older than `max_age` (0:
+  // never). Either bound being 0 disables it: Lookup always misses and
+  // Insert does nothing.
+  SeriesRefCache(uint64_t max_entries, uint64_t max_bytes,
+                 std::chrono::milliseconds max_age = std::chrono::milliseconds(0));
   ~SeriesRefCache();
   SeriesRefCache(const SeriesRefCache&) = delete;
   SeriesRefCache& operator=(const SeriesRefCache&) = delete;
@@ -178,6 +186,7 @@ class SeriesRefCache {
   int shard_shift_ = 0;          // hash >> shard_shift_ selects the shard
   uint64_t entries_per_shard_ = 0;
   uint64_t bytes_per_shard_ = 0;
+  std::chrono::milliseconds max_age_{0};
   std::unique_ptr<Shard[]> shards_;  // the array is immutable; each shard locks itself
 };
 

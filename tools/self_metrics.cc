@@ -49,7 +49,8 @@ struct SelfMetrics::Impl {
   prometheus::Family<prometheus::Gauge>& series =
       prometheus::BuildGauge()
           .Name("tsvault_storage_series")
-          .Help("Series known to the storage engine; state=active holds samples in the head.")
+          .Help("Series known to the storage engine; state=active holds samples in the head, state=resident is held "
+                "in memory (the rest are on disk only).")
           .Register(*registry);
   prometheus::Family<prometheus::Gauge>& column_family_bytes =
       prometheus::BuildGauge()
@@ -111,6 +112,7 @@ void SelfMetrics::Handle(storage::DB* db, const http::Request&, http::Response* 
   storage::DBStats stats = db->Stats();
   impl_->series.Add({{"state", "all"}}).Set(static_cast<double>(stats.series_total));
   impl_->series.Add({{"state", "active"}}).Set(static_cast<double>(stats.head_series));
+  impl_->series.Add({{"state", "resident"}}).Set(static_cast<double>(stats.resident_series));
   impl_->head_samples.Set(static_cast<double>(stats.head_samples));
   impl_->checkpoints.Set(static_cast<double>(stats.checkpoints));
   impl_->wal_syncs.Set(static_cast<double>(stats.wal_syncs));

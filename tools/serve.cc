@@ -29,6 +29,7 @@ struct ServeFlags {
   std::string checkpoint_interval = "1m";
   uint64_t block_cache_bytes = 256ull << 20;
   remote_write::ReceiverOptions receiver;
+  std::string series_cache_max_age = "1h";
   std::string log_level = "info";
   std::string query_lookback_delta = "5m";
   std::string query_timeout = "2m";
@@ -81,11 +82,14 @@ int RunServe(const ServeFlags& flags) {
   s = storage::DB::Open(options, &db);
   if (!s.ok()) Fail("cannot open storage: " + s.ToString());
 
+  remote_write::ReceiverOptions receiver_options = flags.receiver;
+  receiver_options.series_cache_max_age =
+      std::chrono::milliseconds(DurationFlag("remote-write.series-cache-max-age", flags.series_cache_max_age));
   // The one ingest path; the Remote Write handler (and later importers and
   // the forwarding queue) feed it.
-  remote_write::Ingester ingester(db.get(), remote_write::Receiver::IngesterOptionsFrom(flags.receiver),
+  remote_write::Ingester ingester(db.get(), remote_write::Receiver::IngesterOptionsFrom(receiver_options),
                                   metrics.registry());
-  remote_write::Receiver receiver(&ingester, flags.receiver);
+  remote_write::Receiver receiver(&ingester, receiver_options);
 
   // Long-term history: seal rollup windows once they are older than the grace.
   compaction::DownsamplerOptions downsampler_options;
@@ -183,6 +187,10 @@ void AddServeCommand(CLI::App* app) {
                     "Entries of the series-reference cache (0 turns it off)")->capture_default_str();
   serve->add_option("--remote-write.series-cache-bytes", flags->receiver.max_series_cache_bytes,
                     "Memory of the series-reference cache in bytes (0 turns it off)")->capture_default_str();
+  serve->add_option("--remote-write.series-cache-max-age", flags->series_cache_max_age,
+                    "Entries of series that stopped writing leave the series-reference cache within about this "
+                    "long (0s: only the size bounds evict)")
+      ->capture_default_str();
   serve->add_option("--query.lookback-delta", flags->query_lookback_delta,
                     "How far back an instant selector looks for the latest sample")->capture_default_str();
   serve->add_option("--query.timeout", flags->query_timeout, "Longest a query may run")->capture_default_str();

@@ -25,6 +25,7 @@ struct SeriesState {
   int32_t group = -1;       // histogram group
   Labels stale_labels;      // labels to end with a staleness marker
   bool emit_stale = false;
+  std::string base_instance;  // the instance before any churn (set on the first)
 };
 
 struct HistogramGroup {
@@ -380,7 +381,11 @@ void SeedWorkload::Step(int64_t timestamp_ms) {
       series.emit_stale = true;
       ++s.churn_generation;
       for (Label& label : series.labels) {
-        if (label.name == "instance") label.value += "-r" + std::to_string(s.churn_generation);
+        if (label.name != "instance") continue;
+        // Each generation replaces the last one's suffix: label sizes stay
+        // those of the seed however long the run.
+        if (series.base_instance.empty()) series.base_instance = label.value;
+        label.value = series.base_instance + "-r" + std::to_string(s.churn_generation);
       }
     }
   }

@@ -147,6 +147,37 @@ TEST(SeriesRefCacheTest, ByteBoundIsNeverExceeded) {
   EXPECT_LE(cache.allocated_bytes(), kBytes);
 }
 
+TEST(SeriesRefCacheTest, EntriesOlderThanTheMaximumAgeGoOnTheNextInsert) {
+  // One shard (one entry bound), so every insert lands in the same shard.
+  SeriesRefCache cache(1, 1 << 20, std::chrono::milliseconds(300));
+  SeriesRefCache ageless(100000, 1 << 24);
+  Insert(&cache, "ended", 1);
+  EXPECT_EQ(Lookup(cache, "ended"), 1u);
+  // Far below the bounds, an old entry stays until an insert comes.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Lookup(cache, "ended"), 1u);
+  Insert(&cache, "ended", 2);  // an update does not empty the shard
+  EXPECT_EQ(Lookup(cache, "ended"), 2u);
+
+  SeriesRefCache aging(100000, 1 << 24, std::chrono::milliseconds(300));
+  // Enough keys that every shard holds some.
+  for (int i = 0; i < 500; ++i) Insert(&aging, "old" + std::to_string(i), i + 1);
+  for (int i = 0; i < 500; ++i) Insert(&ageless, "old" + std::to_string(i), i + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < 500; ++i) Insert(&aging, "new" + std::to_string(i), i + 1);
+  for (int i = 0; i < 500; ++i) Insert(&ageless, "new" + std::to_string(i), i + 1);
+  int old_left = 0, old_kept = 0;
+  for (int i = 0; i < 500; ++i) {
+    old_left += Lookup(aging, "old" + std::to_string(i)) != 0;
+    old_kept += Lookup(ageless, "old" + std::to_string(i)) != 0;
+    // The entries inserted since are all there.
+    ASSERT_EQ(Lookup(aging, "new" + std::to_string(i)), static_cast<uint64_t>(i + 1));
+  }
+  EXPECT_EQ(old_left, 0);
+  EXPECT_EQ(old_kept, 500);
+  EXPECT_EQ(aging.size(), 500u);
+}
+
 TEST(SeriesRefCacheTest, ConcurrentInsertAndLookupAgree) {
   SeriesRefCache cache(3000, 1ull << 30);  // small: shards are emptied while others read
   constexpr int kThreads = 4;
