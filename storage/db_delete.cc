@@ -165,10 +165,8 @@ Status DBImpl::Delete(const std::vector<LabelMatcher>& matchers, int64_t mint, i
   if (!s.ok()) return s;
   // Durable: the series leave the index and memory.
   removed_series_ += removed.size();
-  for (uint64_t id : removed) {
-    ForgetSeries(id);
-    ++stats->series_removed;
-  }
+  ForgetSeries(removed);
+  stats->series_removed += removed.size();
   return Status::OK();
 }
 
@@ -187,13 +185,19 @@ void DBImpl::PutSeriesRemoval(const MemSeries& series, rocksdb::WriteBatch* batc
   batch->Delete(cf(kSeries), SeriesKey(id));
 }
 
-void DBImpl::ForgetSeries(uint64_t id) {
-  MemSeries* series = series_by_id_[id].get();
-  if (series == nullptr) return;
-  postings_.Delete(id, series->labels());
-  series_index_.Erase(series);
-  series_by_id_[id].reset();
-  --resident_series_;
+void DBImpl::ForgetSeries(const std::vector<uint64_t>& ids) {
+  std::vector<std::pair<uint64_t, Labels>> forgotten;
+  forgotten.reserve(ids.size());
+  for (uint64_t id : ids) {
+    MemSeries* series = id < series_by_id_.size() ? series_by_id_[id].get() : nullptr;
+    if (series == nullptr) continue;
+    forgotten.emplace_back(id, series->labels());
+    series_index_.Erase(series);
+    series_by_id_[id].reset();
+    --resident_series_;
+  }
+  // One pass per postings list, however many series go.
+  postings_.DeleteMany(forgotten);
 }
 
 Status DBImpl::CutRollupSpans(int index, uint64_t series_id, int64_t mint, int64_t maxt, rocksdb::WriteBatch* batch,

@@ -253,9 +253,10 @@ class DBImpl final : public DB {
   // Adds to `batch` the removal of every record of `series` (all column
   // families, its postings and its series key). REQUIRES: head_mutex_ held.
   void PutSeriesRemoval(const MemSeries& series, rocksdb::WriteBatch* batch);
-  // After that batch is durable: the series leaves the in-memory index and
-  // its MemSeries is freed. REQUIRES: head_mutex_ held exclusively.
-  void ForgetSeries(uint64_t id);
+  // After that batch is durable: the series leave the in-memory index and
+  // their MemSeries are freed (ids not resident are skipped).
+  // REQUIRES: head_mutex_ held exclusively.
+  void ForgetSeries(const std::vector<uint64_t>& ids);
   // ApplyRetention's last step: removes the series that hold nothing any
   // more (no sample in memory, nothing at or after any level's cutoff):
   // the resident ones and, with `include_stored`, every stored series.
@@ -304,7 +305,7 @@ class DBImpl final : public DB {
   // The head: the resident series (db_series.cc), their in-memory index
   // and the open chunks.
   // Guards series_by_id_, series_index_, postings_, chunk_sequencer_,
-  // next_series_id_, removed_series_, resident_series_, encode_buffer_, next_log_sequence_,
+  // next_series_id_, removed_series_, resident_series_, next_incarnation_, encode_buffer_, next_log_sequence_,
   // logged_bytes_since_checkpoint_, head_max_time_, head_min_time_ and the
   // mutable state of every MemSeries. Writers (Append, Checkpoint, Delete)
   // hold it exclusively; readers hold it shared and call only const methods.
@@ -322,6 +323,7 @@ class DBImpl final : public DB {
   uint64_t next_series_id_ = 1;
   uint64_t removed_series_ = 0;  // ids below next_series_id_ removed since
   uint64_t resident_series_ = 0;  // MemSeries in series_by_id_
+  uint64_t next_incarnation_ = 1;  // MemSeries::incarnation of the next one made
   std::string encode_buffer_;  // reused by GetOrCreateSeries (head lock held)
   uint64_t next_log_sequence_ = 1;
   uint64_t logged_bytes_since_checkpoint_ = 0;

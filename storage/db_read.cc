@@ -277,25 +277,31 @@ Status DBImpl::CollectLabelStrings(const std::string* name, const std::vector<La
                                    int64_t min_time_ms, int64_t max_time_ms,
                                    std::vector<std::string>* out) {
   out->clear();
-  const int64_t evicted_until = evicted_until_.load(std::memory_order_acquire);
-  const bool reaches_stored = evicted_until != std::numeric_limits<int64_t>::min() && min_time_ms <= evicted_until;
+  std::vector<std::string> resident;
+  bool reaches_stored = false;
+  if (matchers.empty()) {
+    // The resident index and, read with it, whether the range reaches back
+    // to evicted series (a series leaves memory only after the bound that
+    // covers it is raised, both under the exclusive lock).
+    std::shared_lock<std::shared_mutex> lock(head_mutex_);
+    const int64_t evicted_until = evicted_until_.load(std::memory_order_acquire);
+    reaches_stored = evicted_until != std::numeric_limits<int64_t>::min() && min_time_ms <= evicted_until;
+    if (reaches_stored || IsFullRange(min_time_ms, max_time_ms)) {
+      resident = name ? postings_.LabelValues(*name) : postings_.LabelNames();
+    }
+  }
   if (matchers.empty() && (IsFullRange(min_time_ms, max_time_ms) || reaches_stored)) {
     // Every name or value of the index. A range that reaches back to the
     // evicted series gets those of the whole persisted index, unfiltered by
     // time (as Prometheus answers from the index of every block in range).
-    std::set<std::string> strings;
+    *out = std::move(resident);
     if (reaches_stored) {
+      std::vector<std::string> stored;
       PersistedIndex index(rocks_, cf(kPostings), cf(kSeries));
-      Status s = name ? index.LabelValues(*name, out) : index.LabelNames(out);
+      Status s = name ? index.LabelValues(*name, &stored) : index.LabelNames(&stored);
       if (!s.ok()) return s;
-      strings.insert(out->begin(), out->end());
-    }
-    {
-      std::shared_lock<std::shared_mutex> lock(head_mutex_);
-      *out = name ? postings_.LabelValues(*name) : postings_.LabelNames();
-    }
-    if (reaches_stored) {
-      strings.insert(out->begin(), out->end());
+      std::set<std::string> strings(out->begin(), out->end());
+      strings.insert(stored.begin(), stored.end());
       out->assign(strings.begin(), strings.end());
     }
   } else {

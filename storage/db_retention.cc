@@ -161,7 +161,9 @@ Status DBImpl::RemoveEmptySeries(bool include_stored, uint64_t* removed) {
       if (!s.ok()) return s;
       if (series == nullptr) continue;
     }
-    if (series->min_time() <= series->max_time()) continue;
+    // Still empty with appends stopped: a sample that came since is in
+    // memory, or was checkpointed to disk (the scan above ran unlocked).
+    if (series->min_time() <= series->max_time() || HasRetainedData(id)) continue;
     PutSeriesRemoval(*series, &batch);
     confirmed.push_back(id);
   }
@@ -172,7 +174,7 @@ Status DBImpl::RemoveEmptySeries(bool include_stored, uint64_t* removed) {
   Status s = FromRocks(rocks_->Write(write_options, &batch));
   if (!s.ok()) return s;
   removed_series_ += confirmed.size();
-  for (uint64_t id : confirmed) ForgetSeries(id);
+  ForgetSeries(confirmed);
   *removed = confirmed.size();
   return Status::OK();
 }

@@ -100,6 +100,7 @@ Status DBImpl::LoadSeries() {
     auto series = std::make_unique<MemSeries>(id, it->value().ToString(), hash);
     series->set_persisted(true);
     series->set_in_head_set(!options_.read_only);
+    series->set_incarnation(next_incarnation_++);
     series_index_.Insert(series.get());
     postings_.Add(id, labels);
     series_by_id_[id] = std::move(series);
@@ -145,6 +146,7 @@ Status DBImpl::LoadStoredSeries(uint64_t id, MemSeries** out) {
   if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
   auto series = std::make_unique<MemSeries>(id, std::move(encoded), HashLabels(labels));
   series->set_persisted(true);
+  series->set_incarnation(next_incarnation_++);
   series_index_.Insert(series.get());
   postings_.Add(id, labels);
   *out = series.get();
@@ -182,6 +184,7 @@ Status DBImpl::GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* cr
   if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
   auto series = std::make_unique<MemSeries>(id, encode_buffer_, hash);
   series->note_disk_time_known();  // nothing of it on disk
+  series->set_incarnation(next_incarnation_++);
   *out = series.get();
   series_by_id_[id] = std::move(series);
   series_index_.Insert(*out);
@@ -242,7 +245,7 @@ Status DBImpl::EvictIdleSeries() {
   // Readers that miss the series in the head see the new bound first
   // (both happen under the exclusive head lock).
   evicted_until_.store(until, std::memory_order_release);
-  for (uint64_t id : evicted) ForgetSeries(id);
+  ForgetSeries(evicted);
   return Status::OK();
 }
 

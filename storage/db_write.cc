@@ -87,7 +87,8 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   WalRecordBuilder record;
   std::vector<Sample> accepted_floats;
   std::vector<Histogram> accepted_histograms;
-  std::vector<uint64_t> recorded_series;    // ids of the series whose records are in this batch
+  // (id, incarnation) of the series whose records are in this batch.
+  std::vector<std::pair<uint64_t, uint64_t>> recorded_series;
   std::vector<int64_t> accepted_times;      // of one series, for stale rollup marks
   bool wake_checkpoint = false;
   bool marked_stale_rollups = false;
@@ -156,7 +157,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       // disk, or an earlier write failed) gets them in this batch.
       if (!series->persisted() || !series->in_head_set()) {
         PutSeriesRecords(*series, &batch);
-        recorded_series.push_back(series->id());
+        recorded_series.emplace_back(series->id(), series->incarnation());
       }
 
       accepted_floats.clear();
@@ -251,14 +252,16 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   }
 
   if (!recorded_series.empty()) {
-    // Series records are in RocksDB now. Looked up again by id: Delete may
-    // have removed a series since the lock was released.
+    // Series records are in RocksDB now. Looked up again by id: since the
+    // lock was released, Delete may have removed a series, or a checkpoint
+    // evicted it (deleting its head_series key) and another append loaded
+    // it again as a new object, whose records are not this batch's.
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
-    for (uint64_t id : recorded_series) {
-      if (id < series_by_id_.size() && series_by_id_[id]) {
-        series_by_id_[id]->set_persisted(true);
-        series_by_id_[id]->set_in_head_set(true);
-      }
+    for (const auto& [id, incarnation] : recorded_series) {
+      MemSeries* series = id < series_by_id_.size() ? series_by_id_[id].get() : nullptr;
+      if (series == nullptr || series->incarnation() != incarnation) continue;
+      series->set_persisted(true);
+      series->set_in_head_set(true);
     }
   }
   if (wake_checkpoint) background_wake_.notify_all();

@@ -155,6 +155,41 @@ void MemPostings::Delete(uint64_t series_id, const Labels& labels) {
   EraseSorted(&all_, series_id);
 }
 
+void MemPostings::DeleteMany(const std::vector<std::pair<uint64_t, Labels>>& series) {
+  if (series.empty()) return;
+  std::unordered_map<SeriesIds*, SeriesIds> removals;  // list -> ids to remove
+  SeriesIds all_removed;
+  all_removed.reserve(series.size());
+  for (const auto& [id, labels] : series) {
+    all_removed.push_back(id);
+    for (const Label& label : labels) {
+      auto name_it = index_.find(label.name);
+      if (name_it == index_.end()) continue;
+      auto value_it = name_it->second.find(label.value);
+      if (value_it == name_it->second.end()) continue;
+      removals[&value_it->second].push_back(id);
+    }
+  }
+  for (auto& [list, ids] : removals) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    *list = Subtract(*list, ids);
+  }
+  // Values and names left without series disappear.
+  for (const auto& [id, labels] : series) {
+    for (const Label& label : labels) {
+      auto name_it = index_.find(label.name);
+      if (name_it == index_.end()) continue;
+      auto value_it = name_it->second.find(label.value);
+      if (value_it != name_it->second.end() && value_it->second.empty()) name_it->second.erase(value_it);
+      if (name_it->second.empty()) index_.erase(name_it);
+    }
+  }
+  std::sort(all_removed.begin(), all_removed.end());
+  all_removed.erase(std::unique(all_removed.begin(), all_removed.end()), all_removed.end());
+  all_ = Subtract(all_, all_removed);
+}
+
 void MemPostings::AddSeriesId(uint64_t series_id) { InsertSorted(&all_, series_id); }
 
 void MemPostings::Add(uint64_t series_id, const Labels& labels) {

@@ -32,6 +32,9 @@ class MemPostings {
   // label pair of `labels` and the all-series list; label values and names
   // left without series disappear. Ids not present are ignored.
   void Delete(uint64_t series_id, const Labels& labels);
+  // Delete for many series at once (eviction): one pass over each list
+  // they are in, instead of one erase per id.
+  void DeleteMany(const std::vector<std::pair<uint64_t, Labels>>& series);
 
   // Ids of series matching every matcher, sorted ascending, Prometheus
   // semantics (a matcher that accepts "" also selects series without the

@@ -68,6 +68,10 @@ class MemSeries {
   // True once the series' own records (series + postings) are in RocksDB.
   bool persisted() const { return persisted_; }
   void set_persisted(bool persisted) { persisted_ = persisted; }
+  // Tells apart the MemSeries objects one id had over time (a series
+  // evicted and loaded again is a new object): set once by DBImpl.
+  uint64_t incarnation() const { return incarnation_; }
+  void set_incarnation(uint64_t incarnation) { incarnation_ = incarnation; }
   // True once its head_series key (keys.h HeadSeriesKey) is in RocksDB.
   bool in_head_set() const { return in_head_set_; }
   void set_in_head_set(bool in_head_set) { in_head_set_ = in_head_set; }
@@ -131,6 +135,7 @@ class MemSeries {
   // Everything below is guarded by DBImpl::head_mutex_.
   bool persisted_ = false;
   bool in_head_set_ = false;
+  uint64_t incarnation_ = 0;
   int64_t known_last_time_ = std::numeric_limits<int64_t>::min();
   bool disk_time_known_ = false;
 

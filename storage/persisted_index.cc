@@ -46,9 +46,10 @@ Status PersistedIndex::CollectIds(const LabelMatcher& matcher, bool want_match, 
     if (!DecodePostingKey(std::string_view(it->key().data(), it->key().size()), &name, &value, &id)) {
       return Status::Corruption("bad postings key");
     }
-    const std::string value_end = PostingKey(name, value, std::numeric_limits<uint64_t>::max());
     if (matcher.Matches(value) != want_match) {
-      it->Seek(value_end);  // skip this value's list
+      // Past every key of this value (ids are below 2^64 - 1, and the
+      // extra byte makes even that one sort before the target).
+      it->Seek(PostingKey(name, value, std::numeric_limits<uint64_t>::max()) + '\xff');
       continue;
     }
     const std::string prefix(it->key().data(), it->key().size() - 8);
@@ -141,7 +142,7 @@ Status PersistedIndex::LabelValues(std::string_view name, std::vector<std::strin
       return Status::Corruption("bad postings key");
     }
     if (!value.empty()) out->emplace_back(value);
-    it->Seek(PostingKey(key_name, value, std::numeric_limits<uint64_t>::max()));
+    it->Seek(PostingKey(key_name, value, std::numeric_limits<uint64_t>::max()) + '\xff');
   }
   if (!it->status().ok()) return FromRocks(it->status());
   std::sort(out->begin(), out->end());

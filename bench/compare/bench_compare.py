@@ -26,6 +26,7 @@ import compose  # noqa: E402
 import queries  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
+import churn  # noqa: E402
 import trend  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -58,18 +59,28 @@ def parse_args(argv):
     p.add_argument("--trend-days", type=float, default=365, help="days of the trend data set (one year)")
     p.add_argument("--trend-interval", default="300s", help="scrape interval of the trend data set (seconds)")
     p.add_argument("--trend-scale", type=float, default=0.5, help="seed workload scale of the trend data set")
-    p.add_argument("--phases", default="main,long,trend",
+    p.add_argument("--churn-days", type=float, default=46, help="days of the churn data set (1h steps)")
+    p.add_argument("--churn-scale", type=float, default=1.15, help="seed workload scale of the churn data set")
+    p.add_argument("--churn-probability", type=float, default=0.35,
+                   help="loadgen --churn of the churn data set (per step and churnable series)")
+    p.add_argument("--churn-settle", type=float, default=15, help="seconds before the settled RSS figures")
+    p.add_argument("--churn-evict-timeout", type=float, default=1800,
+                   help="longest wait for the downsampler and checkpoints to evict the ended series")
+    p.add_argument("--phases", default="main,long,trend,churn",
                    help="comma-separated phases: main (ingest, disk, dashboard pack), long (30-day query), "
-                        "trend (one-year trend queries); --write-results needs main and long")
+                        "trend (one-year trend queries), churn (memory and start-up with ~1M ended series); "
+                        "--write-results needs main and long")
     args = p.parse_args(argv)
     args.phases = set(args.phases.split(","))
-    if not args.phases <= {"main", "long", "trend"}:
+    if not args.phases <= {"main", "long", "trend", "churn"}:
         p.error(f"--phases: unknown phase in {sorted(args.phases)}")
     if args.write_results and not {"main", "long"} <= args.phases:
         p.error("--write-results needs the main and long phases")
     if args.smoke:
         args.scale, args.hours, args.long_days, args.runs = 0.05, 10 / 60, 1, 1
         args.trend_days, args.trend_scale = 70, 0.05
+        args.churn_days, args.churn_scale, args.churn_probability, args.churn_evict_timeout = 3, 0.05, 0.3, 300
+        args.churn_settle = 1
         args.settle_max = min(args.settle_max, 3)
     return args
 
@@ -301,6 +312,8 @@ def main(argv):
         trend_text = ""
         if "trend" in args.phases:
             trend_text = trend.markdown(args, trend.trend_phase(run))
+        if "churn" in args.phases:
+            trend_text = (trend_text + "\n\n" if trend_text else "") + churn.markdown(args, churn.churn_phase(run))
         if not {"main", "long"} <= args.phases:
             print(trend_text)
             ok = True

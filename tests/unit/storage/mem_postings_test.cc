@@ -175,5 +175,35 @@ TEST(MemPostingsDeleteTest, DeletedSeriesLeaveEveryList) {
   EXPECT_TRUE(postings.LabelNames().empty());
 }
 
+TEST(MemPostingsDeleteTest, DeleteManyEqualsOneDeletePerSeries) {
+  // 2000 series over a few label pairs; every third one and a few absent
+  // ids go at once, and the index equals deleting them one by one.
+  MemPostings bulk, single;
+  std::vector<std::pair<uint64_t, Labels>> gone;
+  for (uint64_t id = 1; id <= 2000; ++id) {
+    Labels labels{{"__name__", id % 7 == 0 ? "rare" : "up"},
+                  {"instance", "i" + std::to_string(id)},
+                  {"job", "j" + std::to_string(id % 5)}};
+    bulk.Add(id, labels);
+    single.Add(id, labels);
+    if (id % 3 == 0 || id % 7 == 0) gone.emplace_back(id, labels);
+  }
+  gone.emplace_back(5000, Labels{{"__name__", "up"}});  // not there: ignored
+  bulk.DeleteMany(gone);
+  for (const auto& [id, labels] : gone) single.Delete(id, labels);
+  EXPECT_EQ(bulk.All(), single.All());
+  EXPECT_EQ(bulk.All().size(), 2000u - 2000 / 3 - 2000 / 7 + 2000 / 21);
+  EXPECT_TRUE(bulk.Get("__name__", "rare").empty());
+  for (int job = 0; job < 5; ++job) {
+    const std::string value = "j" + std::to_string(job);
+    EXPECT_EQ(bulk.Get("job", value), single.Get("job", value)) << value;
+  }
+  std::vector<std::string> bulk_values = bulk.LabelValues("instance"), single_values = single.LabelValues("instance");
+  std::sort(bulk_values.begin(), bulk_values.end());
+  std::sort(single_values.begin(), single_values.end());
+  EXPECT_EQ(bulk_values, single_values);
+  EXPECT_EQ(bulk.LabelValues("__name__"), (std::vector<std::string>{"up"}));
+}
+
 }  // namespace
 }  // namespace tsvault::storage
