@@ -143,7 +143,8 @@ def markdown(args, f):
         f"{_mib(f['prometheus_settled_rss'])} |",
         "",
         f"Memory per ended series: {per_ended:,.0f} bytes while resident (the difference of the two RSS "
-        f"figures at ready, over the {ended:,.0f} evicted series), none once evicted. The settled figures "
+        f"figures at ready, over the {ended:,.0f} evicted series); once evicted, an 8-byte slot of the id-indexed "
+        f"table. The settled figures "
         f"include up to `--storage.block-cache-bytes` (256 MiB) of RocksDB block cache that the downsampler "
         f"and the series query fill. Start-up is "
         f"{f['all_resident_restart'] / max(f['restart'], 1e-9):.1f}x faster with the resident set only.",

@@ -29,6 +29,32 @@ LabelMatcher Matcher(MatchType type, const char* name, const char* value) {
   return m;
 }
 
+// The data directory opened straight on RocksDB, every column family.
+class RawRocks {
+ public:
+  RawRocks(const std::string& data_dir, bool read_only) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const ColumnFamilySpec& spec : kColumnFamilies) {
+      descriptors.emplace_back(spec.name, rocksdb::ColumnFamilyOptions());
+    }
+    const std::string path = data_dir + "/rocksdb";
+    status_ = read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles_, &db_)
+                        : rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles_, &db_);
+  }
+  ~RawRocks() {
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+    delete db_;
+  }
+  bool ok() const { return status_.ok(); }
+  rocksdb::DB* db() { return db_; }
+  rocksdb::ColumnFamilyHandle* cf(ColumnFamilyIndex index) { return handles_[index]; }
+
+ private:
+  rocksdb::Status status_;
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
 class ResidentSeriesTest : public ::testing::Test {
  protected:
   void Open() {
@@ -206,32 +232,25 @@ TEST_F(ResidentSeriesTest, PersistedIndexSelectsWithPrometheusSemantics) {
   WriteAndEvict();
   db_.reset();
   // Straight on RocksDB: every stored series, resident or not.
-  rocksdb::DB* raw = nullptr;
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const ColumnFamilySpec& spec : kColumnFamilies) descriptors.emplace_back(spec.name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir_.path() + "/rocksdb", descriptors, &handles, &raw).ok());
-  {
-    PersistedIndex index(raw, handles[kPostings], handles[kSeries]);
-    SeriesIds ids;
-    auto select = [&](std::vector<LabelMatcher> matchers) {
-      EXPECT_TRUE(index.Select(matchers, &ids).ok());
-      return ids;
-    };
-    EXPECT_EQ(select({Matcher(MatchType::kEqual, "job", "a")}), (SeriesIds{old1_, old2_}));
-    EXPECT_EQ(select({Matcher(MatchType::kRegexMatch, "instance", "[13]")}), (SeriesIds{old1_, live_}));
-    EXPECT_EQ(select({Matcher(MatchType::kNotEqual, "job", "a")}), (SeriesIds{live_}));
-    EXPECT_EQ(select({Matcher(MatchType::kEqual, "missing", "")}), (SeriesIds{old1_, old2_, live_}));
-    EXPECT_EQ(select({Matcher(MatchType::kRegexNoMatch, "instance", "2|3")}), (SeriesIds{old1_}));
-    EXPECT_EQ(select({Matcher(MatchType::kEqual, "job", "nope")}), SeriesIds{});
-    std::vector<std::string> strings;
-    ASSERT_TRUE(index.LabelNames(&strings).ok());
-    EXPECT_EQ(strings, (std::vector<std::string>{"__name__", "instance", "job"}));
-    ASSERT_TRUE(index.LabelValues("instance", &strings).ok());
-    EXPECT_EQ(strings, (std::vector<std::string>{"1", "2", "3"}));
-  }
-  for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
-  delete raw;
+  RawRocks raw(dir_.path(), /*read_only=*/true);
+  ASSERT_TRUE(raw.ok());
+  PersistedIndex index(raw.db(), raw.cf(kPostings), raw.cf(kSeries));
+  SeriesIds ids;
+  auto select = [&](std::vector<LabelMatcher> matchers) {
+    EXPECT_TRUE(index.Select(matchers, &ids).ok());
+    return ids;
+  };
+  EXPECT_EQ(select({Matcher(MatchType::kEqual, "job", "a")}), (SeriesIds{old1_, old2_}));
+  EXPECT_EQ(select({Matcher(MatchType::kRegexMatch, "instance", "[13]")}), (SeriesIds{old1_, live_}));
+  EXPECT_EQ(select({Matcher(MatchType::kNotEqual, "job", "a")}), (SeriesIds{live_}));
+  EXPECT_EQ(select({Matcher(MatchType::kEqual, "missing", "")}), (SeriesIds{old1_, old2_, live_}));
+  EXPECT_EQ(select({Matcher(MatchType::kRegexNoMatch, "instance", "2|3")}), (SeriesIds{old1_}));
+  EXPECT_EQ(select({Matcher(MatchType::kEqual, "job", "nope")}), SeriesIds{});
+  std::vector<std::string> strings;
+  ASSERT_TRUE(index.LabelNames(&strings).ok());
+  EXPECT_EQ(strings, (std::vector<std::string>{"__name__", "instance", "job"}));
+  ASSERT_TRUE(index.LabelValues("instance", &strings).ok());
+  EXPECT_EQ(strings, (std::vector<std::string>{"1", "2", "3"}));
 }
 
 TEST_F(ResidentSeriesTest, ADirectoryWithoutTheLookupIndexIsMigrated) {
@@ -241,20 +260,15 @@ TEST_F(ResidentSeriesTest, ADirectoryWithoutTheLookupIndexIsMigrated) {
   db_.reset();
   {
     // Back to the layout before series_hashes and head_series.
-    rocksdb::DB* raw = nullptr;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const ColumnFamilySpec& spec : kColumnFamilies) descriptors.emplace_back(spec.name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.path() + "/rocksdb", descriptors, &handles, &raw).ok());
-    ASSERT_TRUE(raw->Delete(rocksdb::WriteOptions(), handles[kDefault], std::string(kIndexLayoutKey)).ok());
-    ASSERT_TRUE(raw->Delete(rocksdb::WriteOptions(), handles[kDefault], std::string(kSeriesIdsKey)).ok());
+    RawRocks raw(dir_.path(), /*read_only=*/false);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(raw.db()->Delete(rocksdb::WriteOptions(), raw.cf(kDefault), std::string(kIndexLayoutKey)).ok());
+    ASSERT_TRUE(raw.db()->Delete(rocksdb::WriteOptions(), raw.cf(kDefault), std::string(kSeriesIdsKey)).ok());
     for (ColumnFamilyIndex family : {kSeriesHashes, kHeadSeries}) {
-      ASSERT_TRUE(raw->DeleteRange(rocksdb::WriteOptions(), handles[family], std::string(1, '\0'),
-                                   std::string(17, '\xff'))
+      ASSERT_TRUE(raw.db()->DeleteRange(rocksdb::WriteOptions(), raw.cf(family), std::string(1, '\0'),
+                                        std::string(17, '\xff'))
                       .ok());
     }
-    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
-    delete raw;
   }
   Open();
   EXPECT_EQ(db_->Stats().series_total, 2u);
