@@ -79,7 +79,7 @@ def parse_args(argv):
     if args.smoke:
         args.scale, args.hours, args.long_days, args.runs = 0.05, 10 / 60, 1, 1
         args.trend_days, args.trend_scale = 70, 0.05
-        args.churn_days, args.churn_scale, args.churn_probability, args.churn_evict_timeout = 3, 0.05, 0.3, 300
+        args.churn_days, args.churn_scale, args.churn_probability, args.churn_evict_timeout = 10, 0.05, 0.3, 300
         args.churn_settle = 1
         args.settle_max = min(args.settle_max, 3)
     return args
