@@ -164,6 +164,10 @@ class DBImpl final : public DB {
   // the persisted index, or created (`*created`).
   // REQUIRES: head_mutex_ held exclusively.
   Status GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* created);
+  // Makes `series` resident (id table, hash index, postings) under a new
+  // incarnation; returns it. REQUIRES: head_mutex_ held exclusively (or
+  // OpenImpl).
+  MemSeries* InstallSeries(std::unique_ptr<MemSeries> series, const Labels& labels);
   // Makes the stored series `id` resident; *out is null when no series has
   // that id. REQUIRES: head_mutex_ held exclusively (or OpenImpl).
   Status LoadStoredSeries(uint64_t id, MemSeries** out);

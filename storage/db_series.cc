@@ -95,16 +95,11 @@ Status DBImpl::LoadSeries() {
     if (!DecodeLabels(std::string_view(it->value().data(), it->value().size()), &labels)) {
       return Status::Corruption("bad labels for series " + std::to_string(id));
     }
-    if (id >= series_by_id_.size()) series_by_id_.resize(id + 1);
     const uint64_t hash = HashLabels(labels);
     auto series = std::make_unique<MemSeries>(id, it->value().ToString(), hash);
     series->set_persisted(true);
     series->set_in_head_set(!options_.read_only);
-    series->set_incarnation(next_incarnation_++);
-    series_index_.Insert(series.get());
-    postings_.Add(id, labels);
-    series_by_id_[id] = std::move(series);
-    ++resident_series_;
+    InstallSeries(std::move(series), labels);
     ++count;
     if (options_.read_only) continue;
     batch.Put(cf(kSeriesHashes), SeriesHashKey(hash, id), rocksdb::Slice());
@@ -131,6 +126,18 @@ Status DBImpl::LoadSeries() {
   return s;
 }
 
+MemSeries* DBImpl::InstallSeries(std::unique_ptr<MemSeries> series, const Labels& labels) {
+  const uint64_t id = series->id();
+  if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
+  series->set_incarnation(next_incarnation_++);
+  MemSeries* raw = series.get();
+  series_by_id_[id] = std::move(series);
+  series_index_.Insert(raw);
+  postings_.Add(id, labels);
+  ++resident_series_;
+  return raw;
+}
+
 Status DBImpl::LoadStoredSeries(uint64_t id, MemSeries** out) {
   *out = nullptr;
   if (id < series_by_id_.size() && series_by_id_[id]) {
@@ -143,15 +150,9 @@ Status DBImpl::LoadStoredSeries(uint64_t id, MemSeries** out) {
   if (!rs.ok()) return FromRocks(rs);
   Labels labels;
   if (!DecodeLabels(encoded, &labels)) return Status::Corruption("bad labels for series " + std::to_string(id));
-  if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
   auto series = std::make_unique<MemSeries>(id, std::move(encoded), HashLabels(labels));
   series->set_persisted(true);
-  series->set_incarnation(next_incarnation_++);
-  series_index_.Insert(series.get());
-  postings_.Add(id, labels);
-  *out = series.get();
-  series_by_id_[id] = std::move(series);
-  ++resident_series_;
+  *out = InstallSeries(std::move(series), labels);
   return Status::OK();
 }
 
@@ -176,20 +177,17 @@ Status DBImpl::GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* cr
       rocksdb::Status rs = rocks_->Get(rocksdb::ReadOptions(), cf(kSeries), SeriesKey(id), &stored);
       if (rs.IsNotFound()) continue;
       if (!rs.ok()) return FromRocks(rs);
-      if (stored == encode_buffer_) return LoadStoredSeries(id, out);
+      if (stored != encode_buffer_) continue;
+      auto series = std::make_unique<MemSeries>(id, std::move(stored), hash);
+      series->set_persisted(true);
+      *out = InstallSeries(std::move(series), labels);
+      return Status::OK();
     }
     if (!it->status().ok()) return FromRocks(it->status());
   }
-  const uint64_t id = next_series_id_++;
-  if (id >= series_by_id_.size()) series_by_id_.resize(id + 1 + id / 2);
-  auto series = std::make_unique<MemSeries>(id, encode_buffer_, hash);
+  auto series = std::make_unique<MemSeries>(next_series_id_++, encode_buffer_, hash);
   series->note_disk_time_known();  // nothing of it on disk
-  series->set_incarnation(next_incarnation_++);
-  *out = series.get();
-  series_by_id_[id] = std::move(series);
-  series_index_.Insert(*out);
-  postings_.Add(id, labels);
-  ++resident_series_;
+  *out = InstallSeries(std::move(series), labels);
   *created = true;
   return Status::OK();
 }

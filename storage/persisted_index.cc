@@ -20,25 +20,22 @@ std::string LengthPrefixed(std::string_view text) {
   return out;
 }
 
-}  // namespace
-
-Status PersistedIndex::CollectIds(const LabelMatcher& matcher, bool want_match, SeriesIds* out) const {
-  out->clear();
-  const std::string name_prefix = LengthPrefixed(matcher.name());
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), postings_));
-  std::vector<const SeriesIds*> lists;
-  std::vector<SeriesIds> owned;
-  if (matcher.type() == MatchType::kEqual && want_match) {
-    // One list, read directly.
-    const std::string prefix = name_prefix + LengthPrefixed(matcher.value());
-    owned.emplace_back();
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->key().size() != prefix.size() + 8) return Status::Corruption("bad postings key");
-      owned.back().push_back(DecodeFixed64BE(it->key().data() + prefix.size()));
-    }
-    *out = std::move(owned.back());
-    return FromRocks(it->status());
+// Appends the ids of the postings list `it` is at (every key of its name
+// and value) to `out`, leaving `it` past them.
+void ReadList(rocksdb::Iterator* it, SeriesIds* out) {
+  const std::string prefix(it->key().data(), it->key().size() - 8);
+  for (; it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8; it->Next()) {
+    out->push_back(DecodeFixed64BE(it->key().data() + prefix.size()));
   }
+}
+
+// Calls visit(value, it) for each value of label `label_name`, with `it` at
+// the value's first key. visit either reads the value's keys (ReadList)
+// and returns true, or leaves `it` alone and returns false: the value is
+// then skipped with one seek.
+template <typename Visit>
+Status ForEachValue(rocksdb::Iterator* it, std::string_view label_name, Visit&& visit) {
+  const std::string name_prefix = LengthPrefixed(label_name);
   it->Seek(name_prefix);
   while (it->Valid() && it->key().starts_with(name_prefix)) {
     std::string_view name, value;
@@ -46,19 +43,35 @@ Status PersistedIndex::CollectIds(const LabelMatcher& matcher, bool want_match, 
     if (!DecodePostingKey(std::string_view(it->key().data(), it->key().size()), &name, &value, &id)) {
       return Status::Corruption("bad postings key");
     }
-    if (matcher.Matches(value) != want_match) {
-      // Past every key of this value (ids are below 2^64 - 1, and the
-      // extra byte makes even that one sort before the target).
-      it->Seek(PostingKey(name, value, std::numeric_limits<uint64_t>::max()) + '\xff');
-      continue;
-    }
-    const std::string prefix(it->key().data(), it->key().size() - 8);
-    owned.emplace_back();
-    for (; it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8; it->Next()) {
-      owned.back().push_back(DecodeFixed64BE(it->key().data() + prefix.size()));
-    }
+    if (visit(value, it)) continue;
+    // Past every key of this value (ids are below 2^64 - 1, and the extra
+    // byte makes even that one sort before the target).
+    it->Seek(PostingKey(name, value, std::numeric_limits<uint64_t>::max()) + '\xff');
   }
-  if (!it->status().ok()) return FromRocks(it->status());
+  return FromRocks(it->status());
+}
+
+}  // namespace
+
+Status PersistedIndex::CollectIds(const LabelMatcher& matcher, bool want_match, SeriesIds* out) const {
+  out->clear();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), postings_));
+  if (matcher.type() == MatchType::kEqual && want_match) {
+    // One list, read directly.
+    const std::string prefix = LengthPrefixed(matcher.name()) + LengthPrefixed(matcher.value());
+    it->Seek(prefix);
+    if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) ReadList(it.get(), out);
+    return FromRocks(it->status());
+  }
+  std::vector<SeriesIds> owned;
+  Status s = ForEachValue(it.get(), matcher.name(), [&](std::string_view value, rocksdb::Iterator* at) {
+    if (matcher.Matches(value) != want_match) return false;
+    owned.emplace_back();
+    ReadList(at, &owned.back());
+    return true;
+  });
+  if (!s.ok()) return s;
+  std::vector<const SeriesIds*> lists;
   for (const SeriesIds& list : owned) lists.push_back(&list);
   *out = MemPostings::Union(lists);
   return Status::OK();
@@ -132,19 +145,12 @@ Status PersistedIndex::LabelNames(std::vector<std::string>* out) const {
 
 Status PersistedIndex::LabelValues(std::string_view name, std::vector<std::string>* out) const {
   out->clear();
-  const std::string name_prefix = LengthPrefixed(name);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), postings_));
-  it->Seek(name_prefix);
-  while (it->Valid() && it->key().starts_with(name_prefix)) {
-    std::string_view key_name, value;
-    uint64_t id;
-    if (!DecodePostingKey(std::string_view(it->key().data(), it->key().size()), &key_name, &value, &id)) {
-      return Status::Corruption("bad postings key");
-    }
+  Status s = ForEachValue(it.get(), name, [&](std::string_view value, rocksdb::Iterator*) {
     if (!value.empty()) out->emplace_back(value);
-    it->Seek(PostingKey(key_name, value, std::numeric_limits<uint64_t>::max()) + '\xff');
-  }
-  if (!it->status().ok()) return FromRocks(it->status());
+    return false;
+  });
+  if (!s.ok()) return s;
   std::sort(out->begin(), out->end());
   return Status::OK();
 }
