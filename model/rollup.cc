@@ -1,5 +1,6 @@
 #include "model/rollup.h"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -45,16 +46,51 @@ int64_t WindowFloor(int64_t t, int64_t resolution_ms) {
   return t - remainder;
 }
 
+bool FloatWindow::operator==(const FloatWindow& other) const {
+  auto same = [](double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); };
+  const bool same_histograms = histograms == other.histograms ||
+                               (histograms && other.histograms && *histograms == *other.histograms);
+  return end_ms == other.end_ms && count == other.count && first_t == other.first_t && same(first_v, other.first_v) &&
+         last_t == other.last_t && same(last_v, other.last_v) && same(min, other.min) && same(max, other.max) &&
+         same(sum, other.sum) && same(sum_compensation, other.sum_compensation) &&
+         same(reset_compensation, other.reset_compensation) && resets == other.resets && changes == other.changes &&
+         ends_stale == other.ends_stale && has_histograms == other.has_histograms && same_histograms;
+}
+
+namespace {
+
+// The histogram part of MergeWindow.
+void MergeHistogramParts(const FloatWindow& later, FloatWindow* into) {
+  if (into->histograms_unknown() || later.histograms_unknown()) {
+    into->has_histograms = true;
+    into->histograms.reset();
+    return;
+  }
+  if (!later.histograms) return;
+  into->has_histograms = true;
+  if (!into->histograms) {
+    into->histograms = later.histograms;
+    return;
+  }
+  auto merged = std::make_shared<HistogramWindow>(*into->histograms);
+  MergeHistogramWindow(*later.histograms, merged.get());
+  into->histograms = std::move(merged);
+}
+
+}  // namespace
+
 void MergeWindow(const FloatWindow& later, FloatWindow* earlier) {
   FloatWindow& into = *earlier;
+  MergeHistogramParts(later, &into);
   into.end_ms = later.end_ms;
   into.ends_stale = later.ends_stale;
-  into.has_histograms = into.has_histograms || later.has_histograms;
   if (later.count == 0) return;
   if (into.count == 0) {
     const bool has_histograms = into.has_histograms;
+    std::shared_ptr<const HistogramWindow> histograms = std::move(into.histograms);
     into = later;
     into.has_histograms = has_histograms;
+    into.histograms = std::move(histograms);
     return;
   }
   // The pair across: into's last sample, then later's first.
@@ -75,9 +111,33 @@ void MergeWindow(const FloatWindow& later, FloatWindow* earlier) {
   into.last_v = later.last_v;
 }
 
+FloatWindow BoundaryWindow(const FloatWindow& window, int64_t at) {
+  FloatWindow boundary;
+  boundary.end_ms = at;
+  if (window.count > 0 && window.last_t == at) {
+    boundary.count = 1;
+    boundary.first_t = boundary.last_t = at;
+    boundary.first_v = boundary.last_v = boundary.min = boundary.max = window.last_v;
+    KahanAdd(window.last_v, &boundary.sum, &boundary.sum_compensation);
+  } else if (window.histograms && window.histograms->count > 0 && window.histograms->last_t == at) {
+    boundary.has_histograms = true;
+    boundary.histograms = std::make_shared<const HistogramWindow>(OneHistogramWindow(at, window.histograms->last));
+  }
+  return boundary;
+}
+
+void FloatWindowBuilder::CloseHistograms() {
+  if (open_histograms_.count == 0) return;
+  FloatWindow& window = windows_.back();
+  window.has_histograms = true;
+  window.histograms = std::make_shared<const HistogramWindow>(std::move(open_histograms_));
+  open_histograms_ = HistogramWindow();
+}
+
 FloatWindow& FloatWindowBuilder::WindowFor(int64_t t) {
   const int64_t end = WindowEnd(t, resolution_ms_);
   if (windows_.empty() || windows_.back().end_ms != end) {
+    if (!windows_.empty()) CloseHistograms();
     windows_.emplace_back();
     windows_.back().end_ms = end;
     has_previous_ = false;
@@ -85,10 +145,17 @@ FloatWindow& FloatWindowBuilder::WindowFor(int64_t t) {
   return windows_.back();
 }
 
-void FloatWindowBuilder::AddHistogram(int64_t t, bool stale_marker) {
+void FloatWindowBuilder::AddHistogram(int64_t t, const Histogram& histogram) {
   FloatWindow& window = WindowFor(t);
-  window.has_histograms = true;
-  window.ends_stale = stale_marker;
+  auto converted = std::make_shared<FloatHistogram>();
+  if (IsStaleHistogram(histogram) || !ToFloatHistogram(histogram, converted.get())) {
+    window.ends_stale = true;
+    return;
+  }
+  window.ends_stale = false;
+  // One accumulation order for builder and merges: each sample is merged
+  // as a window of its own.
+  MergeHistogramWindow(OneHistogramWindow(t, std::move(converted)), &open_histograms_);
 }
 
 void FloatWindowBuilder::Add(int64_t t, double value) {
@@ -122,6 +189,7 @@ void FloatWindowBuilder::Add(int64_t t, double value) {
 }
 
 std::vector<FloatWindow> FloatWindowBuilder::Finish() {
+  if (!windows_.empty()) CloseHistograms();
   std::vector<FloatWindow> out;
   out.swap(windows_);
   has_previous_ = false;

@@ -98,8 +98,9 @@ class SeriesSet {
   // selection, where end' is the end of the window holding `end`. Windows
   // the downsampler sealed are read from disk unless late samples made them
   // stale; the rest are computed from finer data, so the windows are always
-  // complete and current. A window with has_histograms means the float
-  // fields do not describe the series: read Samples() instead.
+  // complete and current. A window with unknown histograms
+  // (FloatWindow::histograms_unknown(), written before histogram rollups)
+  // does not describe the series: read Samples() instead.
   // NotSupported for a set that has no rollups.
   virtual Status Windows(int64_t resolution_ms, std::vector<model::FloatWindow>* out) const {
     (void)resolution_ms;

@@ -104,7 +104,7 @@ Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, 
     while (samples->Next()) {
       if (!InRollupDomain(samples->timestamp())) continue;
       if (samples->is_histogram()) {
-        builder.AddHistogram(samples->timestamp(), model::IsStaleHistogram(samples->histogram()));
+        builder.AddHistogram(samples->timestamp(), samples->histogram());
       } else {
         builder.Add(samples->timestamp(), samples->value());
       }

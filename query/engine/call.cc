@@ -2,6 +2,7 @@
 // with a range-vector argument slide a window over each series once
 // (Prometheus' matrix-argument path), including subquery arguments,
 // timestamp() on a selector and absent_over_time()'s post-processing.
+#include <bit>
 #include <cmath>
 #include <unordered_set>
 
@@ -114,9 +115,11 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
   }
 
   // A range function that rollup windows answer exactly reads them instead
-  // of the raw samples (per series; a series with native histograms falls
-  // back to raw).
+  // of the raw samples (per series; WindowsAnswer says when a series' windows
+  // cannot, and it falls back to raw).
   int64_t resolution = 0;
+  int64_t raw_cutoff = INT64_MIN;
+  bool raw_dropped = false;  // retention dropped raw samples the range needs
   if (!source.from_subquery) {
     resolution = ChooseRollupResolution(name, state_->max_source_resolution_ms, source.range_ms, source.offset_ms,
                                         source.at_ms, start_, end_, interval_);
@@ -134,6 +137,8 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
     }
     hints.max_resolution_ms = resolution;
     source.set = SelectSeries(state_, selector, hints);
+    raw_cutoff = state_->db->RetentionCutoff(0);
+    raw_dropped = raw_cutoff != INT64_MIN && first < raw_cutoff;
   }
 
   Matrix out;
@@ -165,6 +170,13 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
           }
           continue;
         }
+      }
+      if (resolution > 0 && raw_dropped) {
+        // This series' windows cannot answer (EvalRangeCallOnWindows).
+        state_->AddWarning(DroppedByRetention(0, raw_cutoff) + "; " + std::string(name) +
+                           "() on a series whose rollup windows cannot answer it (native histograms: " +
+                           "sum_over_time, counter resets with changing zero buckets, or windows written " +
+                           "before histogram rollups) needs raw samples, so it has no data before then");
       }
       state_->resolutions_used.insert(0);
       reader = NewStoragePointReader(source.set->Samples());
@@ -236,6 +248,36 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
   return out;
 }
 
+namespace {
+
+// Whether a series' windows answer `function` as its raw samples would.
+// Not when some histograms are unknown (written before histogram rollups),
+// for sum_over_time of histograms (windows keep no histogram sum), nor for
+// a counter rate over histograms whose zero buckets are irregular
+// (HistogramWindow::irregular_zero), when it has resets.
+bool WindowsAnswer(std::string_view function, const std::vector<model::FloatWindow>& windows) {
+  const bool counter = function == "rate" || function == "increase";
+  const model::FloatHistogram* previous_last = nullptr;
+  bool irregular = false, resets = false;
+  for (const model::FloatWindow& window : windows) {
+    if (window.histograms_unknown()) return false;
+    const model::HistogramWindow* histograms = window.histograms.get();
+    if (histograms == nullptr) continue;
+    if (function == "sum_over_time") return false;
+    if (!counter) continue;
+    irregular = irregular || histograms->irregular_zero ||
+                (previous_last != nullptr && std::bit_cast<uint64_t>(previous_last->zero_threshold) !=
+                                                 std::bit_cast<uint64_t>(histograms->first->zero_threshold));
+    resets = resets || histograms->resets > 0 ||
+             (previous_last != nullptr && histograms->first->DetectReset(*previous_last));
+    if (irregular && resets) return false;
+    previous_last = histograms->last.get();
+  }
+  return true;
+}
+
+}  // namespace
+
 bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                                        int64_t resolution, int64_t range_ms, int64_t offset_ms,
                                        std::optional<int64_t> at_ms, MetricRef metric,
@@ -245,9 +287,7 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
     if (s.IsUnsupported()) return false;
     throw EvalError{s};
   }
-  for (const model::FloatWindow& window : *windows) {
-    if (window.has_histograms) return false;  // the float fields do not describe it
-  }
+  if (!WindowsAnswer(name, *windows)) return false;
   state_->resolutions_used.insert(resolution);
   state_->CheckInterrupt();
   NodeHelper enh;
@@ -273,21 +313,22 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
     folded.end_ms = window_start;
     for (size_t i = next; i < windows->size() && (*windows)[i].end_ms <= window_end; ++i) {
       const model::FloatWindow& window = (*windows)[i];
-      if (window.end_ms == window_start) {
-        if (window.count == 0 || window.last_t != window_start) continue;
-        model::FloatWindow boundary;
-        boundary.end_ms = window_start;
-        boundary.count = 1;
-        boundary.first_t = boundary.last_t = window.last_t;
-        boundary.first_v = boundary.last_v = boundary.min = boundary.max = window.last_v;
-        KahanAdd(window.last_v, &boundary.sum, &boundary.sum_compensation);
-        model::MergeWindow(boundary, &folded);
-      } else {
-        model::MergeWindow(window, &folded);
-      }
+      model::MergeWindow(window.end_ms == window_start ? model::BoundaryWindow(window, window_start) : window, &folded);
     }
-    double value;
-    if (folded.count == 0 || !EvalRollupFunction(name, folded, fold_range, window_end, &value)) continue;
+    double value = 0;
+    HistogramRef histogram;
+    if (folded.total_count() == 0 || !EvalRollupFunction(name, folded, fold_range, window_end, &value, &histogram)) {
+      continue;
+    }
+    if (histogram) {
+      if (scales) {
+        auto scaled = std::make_shared<model::FloatHistogram>(*histogram);
+        scaled->Scale(scale);
+        histogram = std::move(scaled);
+      }
+      series->histograms.push_back({ts, std::move(histogram)});
+      continue;
+    }
     if (scales) value *= scale;
     if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
     series->floats.push_back({ts, value});

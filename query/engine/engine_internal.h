@@ -245,10 +245,12 @@ bool RollupTimesInRange(int64_t range_ms, int64_t offset_ms, std::optional<int64
 // An instant selector's sample at `ref` from rollup windows (sorted by
 // end): the last sample of the latest window ending at or before ref (ref
 // snapped down to a window end) that is within `lookback`; false when there
-// is none or it is a stale marker. Exact when ref is a window end.
-// `next` carries the scan position across increasing refs.
+// is none or it is a stale marker. Exact when ref is a window end. A
+// histogram sample comes back in *h (null for a float). REQUIRES: no
+// window has unknown histograms. `next` carries the scan position across
+// increasing refs.
 bool InstantFromWindows(const std::vector<model::FloatWindow>& windows, int64_t resolution, int64_t ref,
-                        int64_t lookback, size_t* next, int64_t* t, double* f);
+                        int64_t lookback, size_t* next, int64_t* t, double* f, HistogramRef* h);
 // "raw samples before <RFC 3339> were dropped by retention" (or "5m
 // rollups ..."): the start of every retention warning.
 std::string DroppedByRetention(int64_t resolution, int64_t cutoff);
@@ -261,9 +263,13 @@ std::string DroppedByRetention(int64_t resolution, int64_t cutoff);
 int64_t ResolutionWithinRetention(QueryState* state, std::string_view function, int64_t resolution,
                                   int64_t first_ms);
 // The value of rollup-able `function` for the folded windows of one range
-// (count > 0); false when the function has no value (rate with one sample).
+// (total_count() > 0): a float in *value, or a histogram in *histogram
+// (null otherwise); false when the function has no value, as on raw
+// samples (rate with one sample or with floats and histograms mixed,
+// min_over_time without floats). REQUIRES: sum_over_time only on ranges
+// without histograms.
 bool EvalRollupFunction(std::string_view function, const model::FloatWindow& range, int64_t range_ms,
-                        int64_t window_end_ms, double* value);
+                        int64_t window_end_ms, double* value, HistogramRef* histogram);
 
 // Prometheus' quantile over float values (sorts `values`).
 double Quantile(double q, std::vector<double>* values);

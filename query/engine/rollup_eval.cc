@@ -85,27 +85,61 @@ int64_t ResolutionWithinRetention(QueryState* state, std::string_view function, 
   return resolution;  // raw reads warn in SelectSeries
 }
 
+namespace {
+
+// Prometheus' histogramRate on a range's histogram window: last minus first
+// at the lowest schema seen (for counters; delta takes first and last
+// only), plus the histograms before each counter reset.
+std::shared_ptr<model::FloatHistogram> HistogramRateOnWindow(const model::HistogramWindow& range, bool is_counter) {
+  const int32_t schema = is_counter ? range.min_schema : std::min(range.first->schema, range.last->schema);
+  auto result = std::make_shared<model::FloatHistogram>(range.last->CopyToSchema(schema));
+  result->Sub(*range.first);
+  if (is_counter && range.resets > 0) result->Add(*range.reset_compensation);
+  result->reset_hint = model::CounterResetHint::kGauge;
+  return result;
+}
+
+}  // namespace
+
 bool EvalRollupFunction(std::string_view function, const model::FloatWindow& range, int64_t range_ms,
-                        int64_t window_end_ms, double* value) {
+                        int64_t window_end_ms, double* value, HistogramRef* histogram) {
+  histogram->reset();
+  const model::HistogramWindow* histograms = range.histograms.get();
+  const uint32_t histogram_count = histograms ? histograms->count : 0;
   if (function == "count_over_time") {
-    *value = static_cast<double>(range.count);
+    *value = static_cast<double>(range.total_count());
   } else if (function == "sum_over_time") {
+    if (range.count == 0) return false;  // REQUIRES: no histograms
     *value = std::isinf(range.sum) ? range.sum : range.sum + range.sum_compensation;
   } else if (function == "min_over_time") {
+    if (range.count == 0) return false;
     *value = range.min;
   } else if (function == "max_over_time") {
+    if (range.count == 0) return false;
     *value = range.max;
   } else if (function == "last_over_time") {
-    *value = range.last_v;
+    if (histogram_count > 0 && (range.count == 0 || histograms->last_t > range.last_t)) {
+      *histogram = histograms->last;
+    } else {
+      *value = range.last_v;
+    }
   } else if (function == "present_over_time") {
     *value = 1;
   } else if (function == "resets") {
-    *value = static_cast<double>(range.resets);
+    *value = static_cast<double>(range.resets);  // floats only, as on raw samples
   } else if (function == "changes") {
     *value = static_cast<double>(range.changes);
   } else {
     const bool is_counter = function != "delta";
     const bool is_rate = function == "rate";
+    if (range.count > 0 && histogram_count > 0) return false;  // extrapolatedRate ignores mixed ranges
+    if (histogram_count >= 2) {
+      std::shared_ptr<model::FloatHistogram> result = HistogramRateOnWindow(*histograms, is_counter);
+      result->Scale(ExtrapolationFactor(histograms->first_t, histograms->last_t, histogram_count - 1, false, 0, 0,
+                                        window_end_ms - range_ms, window_end_ms, range_ms, is_counter, is_rate));
+      *histogram = std::move(result);
+      return true;
+    }
     if (range.count < 2) return false;
     double result = range.last_v - range.first_v;
     if (is_counter && range.resets > 0) result += range.reset_compensation;

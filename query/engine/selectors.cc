@@ -230,7 +230,7 @@ void SlidingWindow::Advance(int64_t mint, int64_t maxt) {
 }
 
 bool InstantFromWindows(const std::vector<model::FloatWindow>& windows, int64_t resolution, int64_t ref,
-                        int64_t lookback, size_t* next, int64_t* t, double* f) {
+                        int64_t lookback, size_t* next, int64_t* t, double* f, HistogramRef* h) {
   // The windows ending at or before ref hold every sample at or before the
   // last multiple of the resolution <= ref; the latest of them with a
   // sample holds the latest such sample.
@@ -239,11 +239,19 @@ bool InstantFromWindows(const std::vector<model::FloatWindow>& windows, int64_t 
   for (size_t i = *next; i-- > 0;) {
     const model::FloatWindow& window = windows[i];
     if (window.end_ms < ref - lookback) return false;  // nothing in the lookback
-    if (window.count == 0 && !window.ends_stale) continue;
+    if (window.total_count() == 0 && !window.ends_stale) continue;
     if (window.ends_stale) return false;  // the latest sample is a stale marker
-    if (window.last_t < ref - lookback) return false;
-    *t = window.last_t;
-    *f = window.last_v;
+    const model::HistogramWindow* histograms = window.histograms.get();
+    const bool histogram_last =
+        histograms != nullptr && histograms->count > 0 && (window.count == 0 || histograms->last_t > window.last_t);
+    *t = histogram_last ? histograms->last_t : window.last_t;
+    if (*t < ref - lookback) return false;
+    *f = histogram_last ? 0 : window.last_v;
+    if (histogram_last) {
+      *h = histograms->last;
+    } else {
+      h->reset();
+    }
     return true;
   }
   return false;
@@ -297,7 +305,12 @@ Matrix Evaluator::EvalVectorSelector(const promql::VectorSelector& selector, boo
       Status s = set->Windows(resolution, &windows);
       if (!s.ok() && !s.IsUnsupported()) throw EvalError{s};
       use_windows = s.ok() && std::none_of(windows.begin(), windows.end(),
-                                           [](const model::FloatWindow& w) { return w.has_histograms; });
+                                           [](const model::FloatWindow& w) { return w.histograms_unknown(); });
+      if (s.ok() && !use_windows) {
+        state_->AddWarning(DroppedByRetention(0, raw_cutoff) +
+                           "; a series whose rollup windows were written before histogram rollups needs raw "
+                           "samples, so this selector has no data for it before then");
+      }
     }
     size_t next_window = 0;
     Series series{state_->arena.Make(set->labels()), {}, {}};
@@ -307,7 +320,7 @@ Matrix Evaluator::EvalVectorSelector(const promql::VectorSelector& selector, boo
       double f;
       HistogramRef h;
       if (use_windows && ref - lookback < raw_cutoff) {
-        if (!InstantFromWindows(windows, resolution, ref, lookback, &next_window, &t, &f)) continue;
+        if (!InstantFromWindows(windows, resolution, ref, lookback, &next_window, &t, &f, &h)) continue;
       } else if (!cursor.At(ref, lookback, &t, &f, &h)) {
         continue;
       }

@@ -24,7 +24,7 @@ namespace tsvault::storage {
 
 // The encoding of a chunk, stored in its first byte. Values are persisted:
 // a new encoding gets a new value and existing encodings never change.
-enum class ChunkEncoding : uint8_t { kXor = 1, kHistogram = 2, kFloatRollup = 3 };
+enum class ChunkEncoding : uint8_t { kXor = 1, kHistogram = 2, kFloatRollup = 3, kHistogramRollup = 4 };
 
 // Chunk layout: byte 0 = ChunkEncoding, bytes 1..2 = number of samples
 // (uint16 big-endian), then the encoded stream.

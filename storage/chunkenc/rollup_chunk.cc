@@ -1,9 +1,11 @@
 #include "storage/chunkenc/rollup_chunk.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "storage/chunkenc/bit_stream.h"
 #include "storage/chunkenc/chunk.h"
+#include "storage/chunkenc/rollup_histogram_coding.h"
 
 namespace tsvault::storage {
 
@@ -20,7 +22,9 @@ constexpr uint8_t kMinIsFirst = 0x02;       // min has first_v's bits
 constexpr uint8_t kMaxIsLast = 0x04;        // max has last_v's bits
 constexpr uint8_t kHasCompensation = 0x08;  // sum_compensation is not +0.0
 constexpr uint8_t kHasResets = 0x10;        // reset_compensation is not +0.0
-constexpr uint8_t kHasHistograms = 0x20;    // native histograms in the window too
+// Native histograms in the window too: in encoding 3 undescribed
+// ("unknown"), in encoding 4 described by the histogram record that follows.
+constexpr uint8_t kHasHistograms = 0x20;
 constexpr uint8_t kReservedFlags = 0xc0;
 
 int ResolutionCode(int64_t resolution_ms) {
@@ -60,12 +64,16 @@ Status EncodeRollupChunk(int64_t resolution_ms, const std::vector<model::FloatWi
   if (windows.empty() || windows.size() > kMaxWindowsPerRollupChunk) {
     return Status::InvalidArgument("rollup chunk: needs 1 to 65535 windows, got " + std::to_string(windows.size()));
   }
+  // Encoding 3 unless a window describes its histograms.
+  const bool histogram_records = std::any_of(windows.begin(), windows.end(),
+                                             [](const model::FloatWindow& w) { return w.histograms != nullptr; });
   out->clear();
-  out->push_back(static_cast<char>(ChunkEncoding::kFloatRollup));
+  out->push_back(static_cast<char>(histogram_records ? ChunkEncoding::kHistogramRollup : ChunkEncoding::kFloatRollup));
   out->push_back(static_cast<char>(code));
   out->push_back(static_cast<char>(windows.size() >> 8));
   out->push_back(static_cast<char>(windows.size() & 0xff));
   double previous_last = 0, previous_sum = 0;
+  const model::FloatHistogram* previous_histogram = nullptr;  // the last described window's last histogram
   for (size_t i = 0; i < windows.size(); ++i) {
     const model::FloatWindow& w = windows[i];
     if (w.end_ms % resolution_ms != 0) return Status::InvalidArgument("rollup chunk: window end not aligned");
@@ -80,17 +88,32 @@ Status EncodeRollupChunk(int64_t resolution_ms, const std::vector<model::FloatWi
       PutUvarint(out, static_cast<uint64_t>((w.end_ms - windows[i - 1].end_ms) / resolution_ms - 1));
     }
     const int64_t start = w.end_ms - resolution_ms;  // exclusive
+    if (w.histograms && !w.has_histograms) return Status::InvalidArgument("rollup chunk: histograms not flagged");
+    // The histogram record, if any, follows the float fields.
+    auto put_histograms = [&]() -> Status {
+      if (!histogram_records || !w.has_histograms) return Status::OK();
+      const std::string error =
+          rollup_coding::PutHistogramWindow(w.histograms.get(), previous_histogram, w.end_ms, resolution_ms, out);
+      if (!error.empty()) return Status::InvalidArgument("rollup chunk: " + error);
+      if (w.histograms) previous_histogram = w.histograms->last.get();
+      return Status::OK();
+    };
     if (w.count == 0) {
       if (!w.ends_stale && !w.has_histograms) {
         return Status::InvalidArgument("rollup chunk: a window without samples must end stale or hold histograms");
       }
       out->push_back(static_cast<char>((w.ends_stale ? kEndsStale : 0) | (w.has_histograms ? kHasHistograms : 0)));
       PutUvarint(out, 0);
+      Status s = put_histograms();
+      if (!s.ok()) return s;
       continue;
     }
     if (w.first_t <= start || w.first_t > w.end_ms || w.last_t < w.first_t || w.last_t > w.end_ms ||
         (w.count == 1) != (w.first_t == w.last_t)) {
       return Status::InvalidArgument("rollup chunk: window times outside the window");
+    }
+    if (w.count > static_cast<uint64_t>(w.last_t - w.first_t) + 1) {
+      return Status::InvalidArgument("rollup chunk: more samples than milliseconds");
     }
     uint8_t flags = (w.ends_stale ? kEndsStale : 0) | (w.has_histograms ? kHasHistograms : 0);
     if (DoubleBits(w.min) == DoubleBits(w.first_v)) flags |= kMinIsFirst;
@@ -119,6 +142,8 @@ Status EncodeRollupChunk(int64_t resolution_ms, const std::vector<model::FloatWi
     } else if (w.resets != 0 || w.changes != 0) {
       return Status::InvalidArgument("rollup chunk: resets or changes in a one-sample window");
     }
+    Status s = put_histograms();
+    if (!s.ok()) return s;
     previous_last = w.last_v;
     previous_sum = w.sum;
   }
@@ -128,9 +153,12 @@ Status EncodeRollupChunk(int64_t resolution_ms, const std::vector<model::FloatWi
 Status DecodeRollupChunk(std::string_view chunk, int64_t* resolution_ms, std::vector<model::FloatWindow>* windows) {
   windows->clear();
   if (chunk.size() < 4) return Corrupt("shorter than its header");
-  if (static_cast<uint8_t>(chunk[0]) != static_cast<uint8_t>(ChunkEncoding::kFloatRollup)) {
+  const auto encoding = static_cast<ChunkEncoding>(chunk[0]);
+  if (encoding != ChunkEncoding::kFloatRollup && encoding != ChunkEncoding::kHistogramRollup) {
     return Corrupt("not a rollup chunk (encoding " + std::to_string(static_cast<uint8_t>(chunk[0])) + ")");
   }
+  const bool histogram_records = encoding == ChunkEncoding::kHistogramRollup;
+  bool described = false;  // encoding 4 must describe at least one window's histograms
   const int64_t resolution = ResolutionFromCode(static_cast<uint8_t>(chunk[1]));
   if (resolution == 0) return Corrupt("unknown resolution code " + std::to_string(static_cast<uint8_t>(chunk[1])));
   const size_t count = (static_cast<size_t>(static_cast<uint8_t>(chunk[2])) << 8) | static_cast<uint8_t>(chunk[3]);
@@ -138,6 +166,7 @@ Status DecodeRollupChunk(std::string_view chunk, int64_t* resolution_ms, std::ve
   ByteReader reader(chunk.substr(4));
   windows->reserve(count);
   double previous_last = 0, previous_sum = 0;
+  const model::FloatHistogram* previous_histogram = nullptr;  // owned by a window in *windows
   // Window ends are kept as multiples of the resolution, checked against
   // int64 overflow before they are multiplied out.
   const int64_t max_index = INT64_MAX / resolution;
@@ -164,10 +193,23 @@ Status DecodeRollupChunk(std::string_view chunk, int64_t* resolution_ms, std::ve
     w.count = static_cast<uint32_t>(samples);
     w.ends_stale = flags & kEndsStale;
     w.has_histograms = flags & kHasHistograms;
+    auto get_histograms = [&]() -> Status {
+      if (!histogram_records || !w.has_histograms) return Status::OK();
+      const std::string error =
+          rollup_coding::GetHistogramWindow(&reader, previous_histogram, w.end_ms, resolution, &w.histograms);
+      if (!error.empty()) return Corrupt(error);
+      if (w.histograms) {
+        described = true;
+        previous_histogram = w.histograms->last.get();
+      }
+      return Status::OK();
+    };
     if (w.count == 0) {
       if (flags == 0 || (flags & ~(kEndsStale | kHasHistograms)) != 0) {
         return Corrupt("a window without float samples must end stale or hold histograms, and nothing else");
       }
+      Status s = get_histograms();
+      if (!s.ok()) return s;
       windows->push_back(w);
       continue;
     }
@@ -181,6 +223,7 @@ Status DecodeRollupChunk(std::string_view chunk, int64_t* resolution_ms, std::ve
       if (!reader.GetUvarint(&offset) || offset >= static_cast<uint64_t>(resolution)) return Corrupt("bad last time");
       w.last_t = w.end_ms - static_cast<int64_t>(offset);
       if (w.last_t <= w.first_t) return Corrupt("last sample not after the first");
+      if (w.count > static_cast<uint64_t>(w.last_t - w.first_t) + 1) return Corrupt("more samples than milliseconds");
       if (!GetDouble(&reader, w.first_v, &w.last_v)) return Corrupt("bad last value");
     }
     w.min = w.first_v;
@@ -197,11 +240,14 @@ Status DecodeRollupChunk(std::string_view chunk, int64_t* resolution_ms, std::ve
       w.resets = static_cast<uint32_t>(resets);
       w.changes = static_cast<uint32_t>(changes);
     }
+    Status s = get_histograms();
+    if (!s.ok()) return s;
     previous_last = w.last_v;
     previous_sum = w.sum;
     windows->push_back(w);
   }
   if (reader.remaining() != 0) return Corrupt("trailing bytes");
+  if (histogram_records && !described) return Corrupt("encoding 4 without a histogram record");
   *resolution_ms = resolution;
   return Status::OK();
 }

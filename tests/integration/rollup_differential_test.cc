@@ -4,7 +4,10 @@
 // as with raw, within 1e-9 relative. Checked on a real server holding three
 // days of the seed's trend families (tsvault loadgen: counters with resets,
 // gauges, churned series ending in staleness markers) plus hand-made edge
-// series (NaN, ±Inf, a stale series, a long gap, counter resets), in each
+// series (NaN, ±Inf, a stale series, a long gap, counter resets) and native
+// histogram series (resets, reset hints, a schema change, float counts, a
+// stale marker, a zero-threshold change, a float series turning into
+// histograms), in each
 // state rollups live in: computed on the fly (nothing sealed yet), sealed by
 // the background downsampler, made stale by a late backfill, and redone.
 #include <gtest/gtest.h>
@@ -13,8 +16,10 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #include "http/client.h"
+#include "tests/support/histogram_series.h"
 #include "tests/support/ports.h"
 #include "tests/support/promql_query_pack.h"
 #include "tests/support/promql_result_compare.h"
@@ -41,6 +46,36 @@ Status RunLoadgen(const std::vector<std::string>& args, const std::string& log_p
   return Status::OK();
 }
 
+
+// Native histogram series for two days before end_ms: "a" with every
+// irregularity the generator has (a zero-threshold change among them, so
+// its counter rates with resets are read raw), "b" regular, and "mixed", a
+// float counter that turns into histograms halfway.
+storage::WriteInput DifferentialNativeHistogramSeries(int64_t start_ms, int64_t end_ms, uint64_t seed) {
+  storage::WriteInput input;
+  testing::HistogramSeriesOptions irregular;
+  irregular.zero_threshold_change = true;
+  irregular.custom_buckets = false;  // remote write 1.0 carries no custom buckets
+  testing::HistogramSeriesOptions regular;
+  regular.stale_marker = false;
+  regular.schema_changes = false;
+  storage::SeriesWrite a, b, mixed;
+  a.labels = {{"__name__", "native_latency_seconds"}, {"route", "a"}};
+  a.histograms = testing::RandomHistogramSeries(seed, start_ms, end_ms, 30'000, irregular);
+  b.labels = {{"__name__", "native_latency_seconds"}, {"route", "b"}};
+  b.histograms = testing::RandomHistogramSeries(seed + 1, start_ms + 1'000, end_ms, 30'000, regular);
+  mixed.labels = {{"__name__", "native_mixed"}};
+  const int64_t middle = start_ms + (end_ms - start_ms) / 2;
+  double value = 0;
+  for (int64_t t = start_ms + 2'000; t < middle; t += 30'000) mixed.samples.push_back({t, value += 3});
+  // A series carries floats or histograms in one remote-write entry, so the
+  // histograms come in a second entry with the same labels.
+  storage::SeriesWrite mixed_histograms;
+  mixed_histograms.labels = mixed.labels;
+  mixed_histograms.histograms = testing::RandomHistogramSeries(seed + 2, middle + 2'000, end_ms, 30'000, regular);
+  input.series = {a, b, mixed, mixed_histograms};
+  return input;
+}
 
 // A range query of the pack.
 struct RollupQuery {
@@ -70,6 +105,21 @@ std::vector<RollupQuery> QueryPack() {
     pack.push_back({f + "(edge_gauge[1h])", kHour});
     pack.push_back({f + "({__name__=~\"edge_.*\"}[5m])", 300});
     pack.push_back({f + "(edge_gauge[1d])", kDay});
+  }
+  // Native histograms (min/max_over_time have no value for them).
+  for (const char* function : {"rate", "increase", "delta", "resets", "changes", "count_over_time", "sum_over_time",
+                               "last_over_time", "present_over_time"}) {
+    const std::string f = function;
+    pack.push_back({f + "(native_latency_seconds[5m])", 300});
+    pack.push_back({f + "(native_latency_seconds[1h])", kHour});
+    pack.push_back({f + "({__name__=~\"native_.*\"}[1d])", kDay});
+    pack.push_back({f + "(native_mixed[1h])", kHour});
+  }
+  for (const char* query : {"histogram_quantile(0.9, rate(native_latency_seconds[1h]))",
+                            "histogram_count(increase(native_latency_seconds[1d]))",
+                            "histogram_sum(sum(rate(native_latency_seconds[1h])))",
+                            "histogram_fraction(0, 4, sum by (route) (increase(native_latency_seconds[1h])))"}) {
+    pack.push_back({query, kHour});
   }
   return pack;
 }
@@ -159,6 +209,9 @@ TEST_F(RollupDifferentialTest, AutoAnswersLikeRawInEveryState) {
   std::unique_ptr<http::Client> client;
   ASSERT_TRUE(http::Client::Create(server_->base_url(), &client).ok());
   ASSERT_TRUE(testing::PostRemoteWrite(client.get(), testing::DifferentialEdgeSeries((end - kDay) * 1000, end * 1000, 15'000)).ok());
+  Status written = testing::PostRemoteWrite(client.get(),
+                                            DifferentialNativeHistogramSeries((end - 2 * kDay) * 1000, end * 1000, 21));
+  ASSERT_TRUE(written.ok()) << written.ToString();
 
   int rollup_answers = 0;
   CompareAutoWithRaw("windows computed from raw", start, end, &rollup_answers);
@@ -173,6 +226,22 @@ TEST_F(RollupDifferentialTest, AutoAnswersLikeRawInEveryState) {
   WaitForSealed(end);
   CompareAutoWithRaw("sealed rollups", start, end, &rollup_answers);
   EXPECT_GE(rollup_answers, 60);
+  // The regular histogram series is answered from rollups alone, with
+  // histograms (not a silent fallback to raw).
+  ASSERT_TRUE(http::Client::Create(server_->base_url(), &client).ok());
+  for (const auto& [query, step, resolution] :
+       std::vector<std::tuple<std::string, int64_t, std::string>>{
+           {"rate(native_latency_seconds{route=\"b\"}[1h])", kHour, "1h"},
+           {"histogram_quantile(0.9, increase(native_latency_seconds{route=\"b\"}[1d]))", kDay, "1d"}}) {
+    http::Response response;
+    ASSERT_TRUE(client->Get("/api/v1/query_range?query=" + testing::QueryEscape(query) + "&start=" +
+                                std::to_string(end - 2 * kDay) + "&end=" + std::to_string(end) + "&step=" +
+                                std::to_string(step),
+                            &response)
+                    .ok());
+    EXPECT_EQ(std::string(response.Header("X-Tsvault-Resolutions")), resolution) << query;
+    EXPECT_NE(response.body.find(step == kHour ? "\"histograms\"" : "\"values\""), std::string::npos) << query;
+  }
 
   // A late backfill into sealed windows: the edge series once more, shifted
   // by half a scrape, two days back.
@@ -180,6 +249,11 @@ TEST_F(RollupDifferentialTest, AutoAnswersLikeRawInEveryState) {
   ASSERT_TRUE(
       testing::PostRemoteWrite(client.get(), testing::DifferentialEdgeSeries((end - 2 * kDay) * 1000 + 7'500, (end - kDay) * 1000, 15'000))
           .ok());
+  // Late histograms too, between the stored ones, a day and a half back.
+  storage::WriteInput late = DifferentialNativeHistogramSeries((end - 2 * kDay) * 1000 + 15'000 + 500,
+                                                               (end - kDay - 12 * kHour) * 1000, 77);
+  late.series.resize(2);  // "mixed" would put floats beside its histograms
+  ASSERT_TRUE(testing::PostRemoteWrite(client.get(), late).ok());
   CompareAutoWithRaw("late samples in sealed windows", start, end, &rollup_answers);
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the downsampler redoes the stale spans
   EXPECT_NE(server_->LogTail(100000).find("stale spans redone"), std::string::npos);

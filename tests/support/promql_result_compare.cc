@@ -23,8 +23,64 @@ bool ParsePoint(const json& point, double* timestamp, double* value) {
   return end != text.c_str() && *end == '\0';
 }
 
+// A number in a string, as the API writes sample values.
+bool ParseNumber(const json& text, double* value) {
+  if (!text.is_string()) return false;
+  const std::string s = text.get<std::string>();
+  char* end = nullptr;
+  *value = std::strtod(s.c_str(), &end);
+  return end != s.c_str() && *end == '\0';
+}
+
+// Two native histograms as the API writes them: {"count", "sum", "buckets":
+// [[boundary rule, "lower", "upper", "count"], ...]}.
+bool CompareHistogram(const json& expected, const json& actual, double tolerance, const std::string& where,
+                      std::string* difference) {
+  if (!expected.is_object() || !actual.is_object()) {
+    *difference = where + ": malformed histogram " + Short(actual) + " or " + Short(expected);
+    return false;
+  }
+  for (const char* field : {"count", "sum"}) {
+    double e, a;
+    if (!ParseNumber(expected.value(field, json()), &e) || !ParseNumber(actual.value(field, json()), &a) ||
+        !SampleValuesEqual(e, a, tolerance)) {
+      *difference = where + ": histogram " + field + " " + Short(actual.value(field, json())) + ", expected " +
+                    Short(expected.value(field, json()));
+      return false;
+    }
+  }
+  const json no_buckets = json::array();
+  const json& expected_buckets = expected.contains("buckets") ? expected["buckets"] : no_buckets;
+  const json& actual_buckets = actual.contains("buckets") ? actual["buckets"] : no_buckets;
+  if (!expected_buckets.is_array() || !actual_buckets.is_array() || expected_buckets.size() != actual_buckets.size()) {
+    *difference = where + ": buckets " + Short(actual_buckets) + ", expected " + Short(expected_buckets);
+    return false;
+  }
+  for (size_t i = 0; i < expected_buckets.size(); ++i) {
+    const json& e = expected_buckets[i];
+    const json& a = actual_buckets[i];
+    bool same = e.is_array() && a.is_array() && e.size() == 4 && a.size() == 4 && e[0] == a[0];
+    for (size_t k = 1; same && k < 4; ++k) {
+      double x, y;
+      same = ParseNumber(e[k], &x) && ParseNumber(a[k], &y) && SampleValuesEqual(x, y, tolerance);
+    }
+    if (!same) {
+      *difference = where + ": bucket " + Short(a) + ", expected " + Short(e);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ComparePoint(const json& expected, const json& actual, double tolerance, const std::string& where,
                   std::string* difference) {
+  if (expected.is_array() && expected.size() == 2 && expected[1].is_object()) {
+    if (!actual.is_array() || actual.size() != 2 || actual[0] != expected[0]) {
+      *difference = where + ": histogram point " + Short(actual) + ", expected at " + Short(expected[0]);
+      return false;
+    }
+    return CompareHistogram(expected[1], actual[1], tolerance, where + " at " + Short(expected[0]), difference);
+  }
   double expected_time, expected_value, actual_time, actual_value;
   if (!ParsePoint(expected, &expected_time, &expected_value)) {
     *difference = where + ": malformed expected point " + Short(expected);
@@ -48,19 +104,23 @@ bool ComparePoint(const json& expected, const json& actual, double tolerance, co
 
 // Series of a vector or matrix keyed by their label set (the dump of a JSON
 // object is canonical: keys sorted).
-bool IndexSeries(const json& result, const char* field, std::map<std::string, const json*>* out,
+// A series' float points are in "values" (matrix) or "value" (vector), its
+// histogram points in "histograms" or "histogram"; *out maps to the element.
+bool IndexSeries(const json& result, bool matrix, std::map<std::string, const json*>* out,
                  std::vector<std::string>* order, std::string* difference) {
   if (!result.is_array()) {
     *difference = "result is not an array";
     return false;
   }
   for (const auto& element : result) {
-    if (!element.is_object() || !element.contains("metric") || !element.contains(field)) {
+    const bool has_points = element.is_object() && (matrix ? element.contains("values") || element.contains("histograms")
+                                                           : element.contains("value") || element.contains("histogram"));
+    if (!has_points || !element.contains("metric")) {
       *difference = "malformed series " + Short(element);
       return false;
     }
     const std::string key = element["metric"].dump();
-    if (!out->emplace(key, &element[field]).second) {
+    if (!out->emplace(key, &element).second) {
       *difference = "series " + key + " appears twice";
       return false;
     }
@@ -71,15 +131,14 @@ bool IndexSeries(const json& result, const char* field, std::map<std::string, co
 
 bool CompareSeriesSets(const json& expected, const json& actual, bool matrix, const CompareOptions& options,
                        std::string* difference) {
-  const char* field = matrix ? "values" : "value";
   std::map<std::string, const json*> expected_series, actual_series;
   std::vector<std::string> expected_order, actual_order;
   std::string error;
-  if (!IndexSeries(expected, field, &expected_series, &expected_order, &error)) {
+  if (!IndexSeries(expected, matrix, &expected_series, &expected_order, &error)) {
     *difference = "expected: " + error;
     return false;
   }
-  if (!IndexSeries(actual, field, &actual_series, &actual_order, difference)) return false;
+  if (!IndexSeries(actual, matrix, &actual_series, &actual_order, difference)) return false;
   for (const auto& [key, unused] : expected_series) {
     if (!actual_series.count(key)) {
       *difference = "missing series " + key + " (" + std::to_string(actual_series.size()) + " series instead of " +
@@ -98,8 +157,8 @@ bool CompareSeriesSets(const json& expected, const json& actual, bool matrix, co
     // sequence of values must match, not the sequence of label sets.
     for (size_t i = 0; i < expected_order.size(); ++i) {
       double expected_time, expected_value, actual_time, actual_value;
-      if (ParsePoint(*expected_series[expected_order[i]], &expected_time, &expected_value) &&
-          ParsePoint(*actual_series[actual_order[i]], &actual_time, &actual_value) &&
+      if (ParsePoint(expected_series[expected_order[i]]->value("value", json()), &expected_time, &expected_value) &&
+          ParsePoint(actual_series[actual_order[i]]->value("value", json()), &actual_time, &actual_value) &&
           !SampleValuesEqual(expected_value, actual_value, options.relative_tolerance)) {
         *difference = "element " + std::to_string(i) + " is " + actual_order[i] + ", expected " +
                       expected_order[i] + " (order differs)";
@@ -107,32 +166,44 @@ bool CompareSeriesSets(const json& expected, const json& actual, bool matrix, co
       }
     }
   }
-  for (const auto& [key, expected_points] : expected_series) {
-    const json& actual_points = *actual_series[key];
+  for (const auto& [key, expected_element] : expected_series) {
+    const json& actual_element = *actual_series[key];
     if (!matrix) {
-      if (!ComparePoint(*expected_points, actual_points, options.relative_tolerance, key, difference)) return false;
+      const char* field = expected_element->contains("histogram") ? "histogram" : "value";
+      if (!actual_element.contains(field)) {
+        *difference = key + ": a " + (field[0] == 'h' ? "float" : "histogram") + " sample, expected the other kind";
+        return false;
+      }
+      if (!ComparePoint((*expected_element)[field], actual_element[field], options.relative_tolerance, key,
+                        difference)) {
+        return false;
+      }
       continue;
     }
-    if (!expected_points->is_array() || !actual_points.is_array()) {
-      *difference = key + ": values is not an array";
-      return false;
-    }
-    if (expected_points->size() != actual_points.size()) {
-      *difference = key + ": " + std::to_string(actual_points.size()) + " points, expected " +
-                    std::to_string(expected_points->size());
-      // Name the first timestamp that differs.
-      for (size_t i = 0; i < std::min(expected_points->size(), actual_points.size()); ++i) {
-        if ((*expected_points)[i][0] != actual_points[i][0]) {
-          *difference += "; first difference at " + Short((*expected_points)[i][0]) + " vs " +
-                         Short(actual_points[i][0]);
-          break;
-        }
-      }
-      return false;
-    }
-    for (size_t i = 0; i < expected_points->size(); ++i) {
-      if (!ComparePoint((*expected_points)[i], actual_points[i], options.relative_tolerance, key, difference)) {
+    for (const char* field : {"values", "histograms"}) {
+      const json none = json::array();
+      const json& expected_points = expected_element->contains(field) ? (*expected_element)[field] : none;
+      const json& actual_points = actual_element.contains(field) ? actual_element[field] : none;
+      if (!expected_points.is_array() || !actual_points.is_array()) {
+        *difference = key + ": " + field + " is not an array";
         return false;
+      }
+      if (expected_points.size() != actual_points.size()) {
+        *difference = key + ": " + std::to_string(actual_points.size()) + " " + field + " points, expected " +
+                      std::to_string(expected_points.size());
+        // Name the first timestamp that differs.
+        for (size_t i = 0; i < std::min(expected_points.size(), actual_points.size()); ++i) {
+          if (expected_points[i][0] != actual_points[i][0]) {
+            *difference += "; first difference at " + Short(expected_points[i][0]) + " vs " + Short(actual_points[i][0]);
+            break;
+          }
+        }
+        return false;
+      }
+      for (size_t i = 0; i < expected_points.size(); ++i) {
+        if (!ComparePoint(expected_points[i], actual_points[i], options.relative_tolerance, key, difference)) {
+          return false;
+        }
       }
     }
   }

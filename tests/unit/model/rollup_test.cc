@@ -210,15 +210,10 @@ TEST(RollupTest, RangesOfWholeWindowsPlusTheBoundarySampleMatchRaw) {
       folded.end_ms = t - range;
       bool boundary = false;
       for (const FloatWindow& w : windows) {
-        if (w.end_ms == t - range && w.count > 0 && w.last_t == t - range) {
-          FloatWindow sample_window;
-          sample_window.end_ms = w.end_ms;
-          sample_window.count = 1;
-          sample_window.first_t = sample_window.last_t = w.last_t;
-          sample_window.first_v = sample_window.last_v = sample_window.min = sample_window.max = w.last_v;
-          KahanAdd(w.last_v, &sample_window.sum, &sample_window.sum_compensation);
+        if (w.end_ms == t - range) {
+          const FloatWindow sample_window = BoundaryWindow(w, t - range);
           MergeWindow(sample_window, &folded);
-          boundary = true;
+          boundary = boundary || sample_window.count > 0;
         }
         if (w.end_ms > t - range && w.end_ms <= t) MergeWindow(w, &folded);
       }

@@ -9,6 +9,8 @@
 
 #include "model/rollup.h"
 #include "query/engine/engine.h"
+#include "tests/support/histogram_series.h"
+#include "tests/support/promql_result_compare.h"
 #include "tests/unit/query/query_test_fixture.h"
 
 namespace tsvault::query {
@@ -140,6 +142,57 @@ TEST_F(RetentionQueryTest, PlainSelectorsAnswerFromTheLastSampleOfEachWindow) {
   // max_source_resolution=raw: nothing there.
   after = Range(query, from, to, "300", "&max_source_resolution=raw");
   EXPECT_TRUE(after["data"]["result"].empty()) << after.dump();
+}
+
+TEST_F(RetentionQueryTest, NativeHistogramHistoryOutlivesRawRetention) {
+  storage::WriteInput input;
+  storage::SeriesWrite native;
+  native.labels = {{"__name__", "http_request_duration_seconds"}};
+  testing::HistogramSeriesOptions options;
+  options.reset_probability = 0.005;
+  native.histograms = testing::RandomHistogramSeries(6, kStart + 5 * kDay + 3'000, kStart + 15 * kDay, 60'000, options);
+  input.series = {native};
+  storage::WriteResult written;
+  ASSERT_TRUE(db_->Append(input, &written).ok());
+  ASSERT_GT(written.histograms_written, 10'000u);
+  storage::DownsampleStats stats;
+  ASSERT_TRUE(db_->Downsample(kStart + kDays * kDay, &stats).ok());
+
+  struct Query {
+    std::string promql, step;
+  };
+  const std::vector<Query> queries = {
+      {"histogram_quantile(0.9,rate(http_request_duration_seconds[1d]))", "1d"},
+      {"histogram_count(increase(http_request_duration_seconds[1h]))", "1h"},
+      {"increase(http_request_duration_seconds[1h])", "1h"},
+      {"sum(rate(http_request_duration_seconds[1d]))", "1d"},
+      {"delta(http_request_duration_seconds[1h])", "1h"},
+      {"count_over_time(http_request_duration_seconds[1d])", "1d"},
+      {"last_over_time(http_request_duration_seconds[1h])", "1h"},
+      {"http_request_duration_seconds", "1h"},
+  };
+  const int64_t from = kStart + 6 * kDay, to = kStart + 15 * kDay;
+  std::vector<std::string> raw;
+  for (const Query& q : queries) {
+    const nlohmann::json body = Range(q.promql, from, to, q.step, "&max_source_resolution=raw");
+    ASSERT_EQ(body["status"], "success") << body.dump();
+    ASSERT_FALSE(body["data"]["result"].empty()) << q.promql;
+    raw.push_back(body.dump());
+  }
+  EXPECT_NE(raw[2].find("\"histograms\""), std::string::npos);
+  DropRawBefore(kStart + 30 * kDay);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const nlohmann::json after = Range(queries[i].promql, from, to, queries[i].step);
+    const testing::CompareResult result = testing::CompareQueryResponses(raw[i], after.dump(), {});
+    EXPECT_TRUE(result.equal) << queries[i].promql << ": " << result.difference;
+  }
+  // sum_over_time of histograms needs raw samples (windows keep no
+  // histogram sum): no data there, and a warning that says why.
+  const nlohmann::json sum = Range("sum_over_time(http_request_duration_seconds[1h])", from, to, "1h");
+  EXPECT_TRUE(sum["data"]["result"].empty()) << sum.dump();
+  ASSERT_TRUE(sum.contains("warnings")) << sum.dump();
+  EXPECT_NE(sum["warnings"][0].get<std::string>().find("rollup windows cannot answer it"), std::string::npos)
+      << sum.dump();
 }
 
 }  // namespace

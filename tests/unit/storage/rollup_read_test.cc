@@ -11,6 +11,7 @@
 
 #include "model/float_histogram.h"
 #include "storage/db.h"
+#include "tests/support/histogram_series.h"
 #include "tests/support/rollup_windows.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_labels.h"
@@ -62,14 +63,12 @@ class RollupReadTest : public ::testing::Test {
       if (t < kStart + model::kResolution1d + 3 * 3600'000) ended.push_back({t, 1});
     }
     ended.push_back({ended.back().timestamp_ms + 15'000, stale});
-    std::vector<Histogram> histograms;
-    for (int64_t t = kStart + 11; t < kStart + model::kResolution1d; t += 60'000) {
-      Histogram h;
-      h.timestamp_ms = t;
-      h.count_int = static_cast<uint64_t>(t % 97);
-      h.sum = 1;
-      histograms.push_back(h);
-    }
+    // A native histogram counter for two days (resets, hints, a schema
+    // change, float counts, a stale marker, a zero-threshold change).
+    testing::HistogramSeriesOptions options;
+    options.zero_threshold_change = true;
+    const std::vector<Histogram> histograms =
+        testing::RandomHistogramSeries(2, kStart + 11, kStart + 2 * model::kResolution1d, 30'000, options);
     Write(testing::L({{"__name__", "counter"}}), counter, {});
     Write(testing::L({{"__name__", "gauge"}}), gauge, {});
     Write(testing::L({{"__name__", "ended"}}), ended, {});
@@ -104,6 +103,8 @@ TEST_F(RollupReadTest, WindowsEqualRawInEveryState) {
   // Late samples land in sealed windows (a backfill, an import).
   Write(testing::L({{"__name__", "counter"}}), {{kStart + 3600'000 + 1, 5}, {kStart + 30 * 3600'000 + 2, 1e9}});
   Write(testing::L({{"__name__", "late"}}), {{kStart + 100, 3}, {kStart + 200, 4}});
+  Write(testing::L({{"__name__", "late_native"}}), {},
+        testing::RandomHistogramSeries(4, kStart + 5 * 3600'000, kStart + 7 * 3600'000, 20'000, {}));
   ExpectAllMatchRaw("late samples, not yet redone");
   ASSERT_TRUE(db_->Downsample(seal, &stats).ok());
   EXPECT_GE(stats.stale_spans_redone, 3u);  // counter at 5m, 1h, 1d at least
