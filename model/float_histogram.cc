@@ -42,13 +42,15 @@ std::vector<HistogramBucket> MergedBuckets(const std::vector<HistogramBucket>& b
   std::vector<HistogramBucket> out;
   out.reserve(buckets.size());
   size_t i = 0;
+  bool past_skip = false;  // bounds grow with the index: once one is above, all are
   while (i < buckets.size()) {
     HistogramBucket merged{TargetIndex(buckets[i].index, from, to), 0};
     while (i < buckets.size() && TargetIndex(buckets[i].index, from, to) == merged.index) {
       merged.count += buckets[i].count;
       ++i;
     }
-    if (HistogramBucketBound(merged.index, to) <= skip_at_or_below) continue;
+    if (!past_skip && HistogramBucketBound(merged.index, to) <= skip_at_or_below) continue;
+    past_skip = true;
     out.push_back(merged);
   }
   return out;
@@ -161,14 +163,71 @@ void AddOrSubtract(FloatHistogram* h, const FloatHistogram& other, double sign) 
   MergeInto(&h->negative, MergedBuckets(other.negative, other.schema, h->schema, h->zero_threshold), sign);
 }
 
-// Prometheus' detectReset over two bucket lists at the same schema.
-bool DetectBucketReset(const std::vector<HistogramBucket>& current, const std::vector<HistogramBucket>& previous) {
-  size_t c = 0;
-  for (const HistogramBucket& prev : previous) {
-    while (c < current.size() && current[c].index < prev.index) ++c;
-    if (c >= current.size() || current[c].index > prev.index) {
+// The buckets of MergedBuckets(buckets, from, to, skip_at_or_below), one at
+// a time, without building the list (DetectReset runs once per sample pair
+// in queries and in the downsampler).
+class MergedBucketCursor {
+ public:
+  MergedBucketCursor(const std::vector<HistogramBucket>& buckets, int32_t from, int32_t to, double skip_at_or_below)
+      : buckets_(buckets), from_(from), to_(to), skip_(skip_at_or_below) {}
+
+  // The next merged bucket; false at the end.
+  bool Next(HistogramBucket* out) {
+    while (position_ < buckets_.size()) {
+      HistogramBucket merged{TargetIndex(buckets_[position_].index, from_, to_), 0};
+      while (position_ < buckets_.size() && TargetIndex(buckets_[position_].index, from_, to_) == merged.index) {
+        merged.count += buckets_[position_].count;
+        ++position_;
+      }
+      // Bounds grow with the index: once one bucket is above skip_, all are.
+      if (!past_skip_ && HistogramBucketBound(merged.index, to_) <= skip_) continue;
+      past_skip_ = true;
+      *out = merged;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  const std::vector<HistogramBucket>& buckets_;
+  int32_t from_, to_;
+  double skip_;
+  size_t position_ = 0;
+  bool past_skip_ = false;
+};
+
+// The first bucket of `buckets` (at `schema`) above `threshold`.
+size_t FirstAbove(const std::vector<HistogramBucket>& buckets, int32_t schema, double threshold) {
+  size_t i = 0;
+  while (i < buckets.size() && HistogramBucketBound(buckets[i].index, schema) <= threshold) ++i;
+  return i;
+}
+
+// DetectBucketReset for two lists at the same schema (the usual case):
+// nothing to merge.
+bool DetectSameSchemaBucketReset(const std::vector<HistogramBucket>& current,
+                                 const std::vector<HistogramBucket>& previous, int32_t schema, double threshold) {
+  size_t c = FirstAbove(current, schema, threshold);
+  for (size_t p = FirstAbove(previous, schema, threshold); p < previous.size(); ++p) {
+    while (c < current.size() && current[c].index < previous[p].index) ++c;
+    if (c >= current.size() || current[c].index > previous[p].index) {
+      if (previous[p].count != 0) return true;
+    } else if (current[c].count < previous[p].count) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Prometheus' detectReset over two bucket lists merged to the same schema.
+bool DetectBucketReset(MergedBucketCursor current, MergedBucketCursor previous) {
+  HistogramBucket cur, prev;
+  bool has_current = current.Next(&cur);
+  while (previous.Next(&prev)) {
+    while (has_current && cur.index < prev.index) has_current = current.Next(&cur);
+    if (!has_current || cur.index > prev.index) {
       if (prev.count != 0) return true;
-    } else if (current[c].count < prev.count) {
+    } else if (cur.count < prev.count) {
       return true;
     }
   }
@@ -243,12 +302,16 @@ bool FloatHistogram::DetectReset(const FloatHistogram& previous) const {
   ZeroCountForLargerThreshold(previous, zero_threshold, &previous_zero_count, &new_threshold);
   if (new_threshold != zero_threshold) return true;
   if (zero_count < previous_zero_count) return true;
-  if (DetectBucketReset(MergedBuckets(positive, schema, schema, zero_threshold),
-                        MergedBuckets(previous.positive, previous.schema, schema, zero_threshold))) {
+  if (previous.schema == schema) {
+    return DetectSameSchemaBucketReset(positive, previous.positive, schema, zero_threshold) ||
+           DetectSameSchemaBucketReset(negative, previous.negative, schema, zero_threshold);
+  }
+  if (DetectBucketReset(MergedBucketCursor(positive, schema, schema, zero_threshold),
+                        MergedBucketCursor(previous.positive, previous.schema, schema, zero_threshold))) {
     return true;
   }
-  return DetectBucketReset(MergedBuckets(negative, schema, schema, zero_threshold),
-                           MergedBuckets(previous.negative, previous.schema, schema, zero_threshold));
+  return DetectBucketReset(MergedBucketCursor(negative, schema, schema, zero_threshold),
+                           MergedBucketCursor(previous.negative, previous.schema, schema, zero_threshold));
 }
 
 std::vector<BucketRange> FloatHistogram::AllBuckets() const {

@@ -126,14 +126,6 @@ FloatWindow BoundaryWindow(const FloatWindow& window, int64_t at) {
   return boundary;
 }
 
-void FloatWindowBuilder::CloseHistograms() {
-  if (open_histograms_.count == 0) return;
-  FloatWindow& window = windows_.back();
-  window.has_histograms = true;
-  window.histograms = std::make_shared<const HistogramWindow>(std::move(open_histograms_));
-  open_histograms_ = HistogramWindow();
-}
-
 FloatWindow& FloatWindowBuilder::WindowFor(int64_t t) {
   const int64_t end = WindowEnd(t, resolution_ms_);
   if (windows_.empty() || windows_.back().end_ms != end) {
@@ -143,19 +135,6 @@ FloatWindow& FloatWindowBuilder::WindowFor(int64_t t) {
     has_previous_ = false;
   }
   return windows_.back();
-}
-
-void FloatWindowBuilder::AddHistogram(int64_t t, const Histogram& histogram) {
-  FloatWindow& window = WindowFor(t);
-  auto converted = std::make_shared<FloatHistogram>();
-  if (IsStaleHistogram(histogram) || !ToFloatHistogram(histogram, converted.get())) {
-    window.ends_stale = true;
-    return;
-  }
-  window.ends_stale = false;
-  // One accumulation order for builder and merges: each sample is merged
-  // as a window of its own.
-  MergeHistogramWindow(OneHistogramWindow(t, std::move(converted)), &open_histograms_);
 }
 
 void FloatWindowBuilder::Add(int64_t t, double value) {

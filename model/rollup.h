@@ -162,8 +162,12 @@ class FloatWindowBuilder {
   int64_t resolution_ms_;
   std::vector<FloatWindow> windows_;
   bool has_previous_ = false;  // a non-stale float sample in the current window
-  // The histogram samples of the current window so far (count 0: none).
+  // The histogram samples of the current window so far (count 0: none;
+  // `last` is set when the window closes).
   HistogramWindow open_histograms_;
+  FloatHistogram previous_histogram_;  // the current window's last histogram so far
+  FloatHistogram converted_;           // conversion buffer, reused
+
 
   // The window holding t, opened if needed.
   FloatWindow& WindowFor(int64_t t);

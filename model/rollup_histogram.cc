@@ -92,4 +92,44 @@ void MergeHistogramWindow(const HistogramWindow& later, HistogramWindow* earlier
   into.last = later.last;
 }
 
+void FloatWindowBuilder::AddHistogram(int64_t t, const Histogram& histogram) {
+  FloatWindow& window = WindowFor(t);
+  if (IsStaleHistogram(histogram) || !ToFloatHistogram(histogram, &converted_)) {
+    window.ends_stale = true;
+    return;
+  }
+  window.ends_stale = false;
+  // What MergeHistogramWindow does with a one-sample window, without
+  // allocating one per sample: previous_histogram_ is the window's last.
+  HistogramWindow& open = open_histograms_;
+  if (open.count == 0) {
+    open.first = std::make_shared<const FloatHistogram>(converted_);
+    open.first_t = t;
+    open.min_schema = converted_.schema;
+    open.irregular_zero = HasBucketsInZeroBucket(converted_);
+  } else {
+    if (converted_.DetectReset(previous_histogram_)) {
+      AddToCompensation(previous_histogram_, &open);
+      ++open.resets;
+    }
+    open.min_schema = std::min(open.min_schema, converted_.schema);
+    open.irregular_zero = open.irregular_zero || HasBucketsInZeroBucket(converted_) ||
+                          std::bit_cast<uint64_t>(previous_histogram_.zero_threshold) !=
+                              std::bit_cast<uint64_t>(converted_.zero_threshold);
+  }
+  ++open.count;
+  open.last_t = t;
+  std::swap(previous_histogram_, converted_);
+}
+
+void FloatWindowBuilder::CloseHistograms() {
+  if (open_histograms_.count == 0) return;
+  open_histograms_.last = open_histograms_.count == 1 ? open_histograms_.first
+                                                      : std::make_shared<const FloatHistogram>(previous_histogram_);
+  FloatWindow& window = windows_.back();
+  window.has_histograms = true;
+  window.histograms = std::make_shared<const HistogramWindow>(std::move(open_histograms_));
+  open_histograms_ = HistogramWindow();
+}
+
 }  // namespace tsvault::model

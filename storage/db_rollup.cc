@@ -97,19 +97,21 @@ Status DBImpl::ComputeWindows(int index, uint64_t series_id, int64_t first_end, 
     std::vector<ChunkData> chunks;
     std::unique_ptr<rocksdb::Iterator> iterator = NewChunkIterator();
     Status s = CollectChunks(series_id, mint, last_end, iterator.get(), &chunks);
-    std::unique_ptr<SampleIterator> samples;
-    if (s.ok()) s = MergeChunks(std::move(chunks), mint, last_end, &samples);
     if (!s.ok()) return s;
-    model::FloatWindowBuilder builder(resolution);
-    while (samples->Next()) {
-      if (!InRollupDomain(samples->timestamp())) continue;
-      if (samples->is_histogram()) {
-        builder.AddHistogram(samples->timestamp(), samples->histogram());
-      } else {
-        builder.Add(samples->timestamp(), samples->value());
+    class Builder final : public SampleVisitor {
+     public:
+      explicit Builder(int64_t resolution) : windows(resolution) {}
+      void Float(int64_t t, double value) override {
+        if (InRollupDomain(t)) windows.Add(t, value);
       }
-    }
-    std::vector<model::FloatWindow> windows = builder.Finish();
+      void Histogram(int64_t t, const storage::Histogram& histogram) override {
+        if (InRollupDomain(t)) windows.AddHistogram(t, histogram);
+      }
+      model::FloatWindowBuilder windows;
+    } builder(resolution);
+    s = VisitMergedSamples(std::move(chunks), mint, last_end, &builder);
+    if (!s.ok()) return s;
+    std::vector<model::FloatWindow> windows = builder.windows.Finish();
     out->insert(out->end(), windows.begin(), windows.end());
     return Status::OK();
   }

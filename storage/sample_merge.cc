@@ -99,4 +99,43 @@ Status MergeChunks(std::vector<ChunkData> chunks, int64_t mint, int64_t maxt,
   return Status::OK();
 }
 
+Status VisitMergedSamples(std::vector<ChunkData> chunks, int64_t mint, int64_t maxt, SampleVisitor* visitor) {
+  std::sort(chunks.begin(), chunks.end(), [](const ChunkData& a, const ChunkData& b) {
+    if (a.min_time != b.min_time) return a.min_time < b.min_time;
+    return a.sequence < b.sequence;
+  });
+  bool disjoint = true;
+  for (size_t i = 1; i < chunks.size() && disjoint; ++i) disjoint = chunks[i - 1].max_time < chunks[i].min_time;
+  if (!disjoint) {
+    std::unique_ptr<SampleIterator> samples;
+    Status s = MergeChunks(std::move(chunks), mint, maxt, &samples);
+    if (!s.ok()) return s;
+    while (samples->Next()) {
+      if (samples->is_histogram()) {
+        visitor->Histogram(samples->timestamp(), samples->histogram());
+      } else {
+        visitor->Float(samples->timestamp(), samples->value());
+      }
+    }
+    return Status::OK();
+  }
+  for (const ChunkData& chunk : chunks) {
+    if (chunk.max_time < mint) continue;
+    if (chunk.min_time > maxt) break;
+    ChunkIterator it(chunk.bytes);
+    while (it.Next()) {
+      const int64_t t = it.timestamp();
+      if (t < mint) continue;
+      if (t > maxt) break;
+      if (it.is_histogram()) {
+        visitor->Histogram(t, it.histogram());
+      } else {
+        visitor->Float(t, it.value());
+      }
+    }
+    if (!it.status().ok()) return it.status();
+  }
+  return Status::OK();
+}
+
 }  // namespace tsvault::storage

@@ -16,4 +16,18 @@ namespace tsvault::storage {
 Status MergeChunks(std::vector<ChunkData> chunks, int64_t mint, int64_t maxt,
                    std::unique_ptr<SampleIterator>* out);
 
+// Receives the samples of VisitMergedSamples in timestamp order.
+class SampleVisitor {
+ public:
+  virtual ~SampleVisitor() = default;
+  virtual void Float(int64_t t, double value) = 0;
+  // `histogram` is valid only during the call.
+  virtual void Histogram(int64_t t, const storage::Histogram& histogram) = 0;
+};
+
+// The samples MergeChunks would yield, handed to `visitor` one by one. When
+// the chunks do not overlap in time (the usual case) they are decoded as a
+// stream, without materializing and copying every sample.
+Status VisitMergedSamples(std::vector<ChunkData> chunks, int64_t mint, int64_t maxt, SampleVisitor* visitor);
+
 }  // namespace tsvault::storage
