@@ -10,7 +10,7 @@ packages=(
   # libraries (found by find_package / pkg-config)
   librocksdb-dev libsnappy-dev libprotobuf-dev protobuf-compiler
   libboost-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libre2-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libspdlog-dev
+  libre2-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libspdlog-dev
   # real peers used by the integration tests and benchmarks
   prometheus prometheus-node-exporter curl python3
 )
