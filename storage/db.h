@@ -62,6 +62,20 @@ struct Options {
   // units done and their total (0 when unknown). Called on the caller's
   // thread, at most every few thousand units. May be empty.
   std::function<void(std::string_view stage, uint64_t done, uint64_t total)> progress_observer;
+  // The write log's consumers (forwarding targets, docs/design/forwarding.md):
+  // each has a position, and WAL records at or after the lowest position
+  // are kept after checkpoints until every consumer has advanced past them
+  // (DB::AdvanceLogConsumer). A listed consumer new to the directory starts
+  // at the next record; a stored position whose name is not listed is
+  // removed at open, freeing what was kept for it.
+  std::vector<std::string> log_consumers;
+  // Bound on the bytes of records kept only for consumers (already in the
+  // chunk store); 0: none. When exceeded, either the oldest are given up at
+  // the next checkpoint (positions move past them, counted per consumer),
+  // or, with log_reject_when_full, Append refuses writes with
+  // ResourceExhausted until consumers catch up.
+  uint64_t log_max_bytes = 0;
+  bool log_reject_when_full = false;
   // Tests only: called by Append after it released the head lock and
   // before its RocksDB write, to widen that window in race tests. Empty in
   // production.
@@ -224,6 +238,27 @@ struct CardinalityStats {
   std::vector<std::pair<std::string, uint64_t>> series_count_by_label_value_pair;
 };
 
+// One series' part of a write log record (DB::ReadLog).
+struct LogEntry {
+  uint64_t series_id = 0;  // DB::SeriesLabels gives its labels
+  std::vector<Sample> samples;
+  std::vector<Histogram> histograms;
+};
+
+// One accepted append, as logged: what a forwarding target must receive.
+struct LogRecord {
+  uint64_t sequence = 0;
+  std::vector<LogEntry> entries;
+};
+
+// A write log consumer's state (DB::LogConsumers).
+struct LogConsumerState {
+  std::string name;
+  uint64_t position = 0;          // the first record it still needs
+  uint64_t records_dropped = 0;   // given up because the log was full (since open)
+  uint64_t samples_dropped = 0;   // floats and histograms in those records
+};
+
 // The storage engine. Obtain with DB::Open; destroy to close.
 class DB {
  public:
@@ -337,6 +372,41 @@ class DB {
   // Checkpoints, flushes every memtable and compacts every column family to
   // the bottom level (slow; for `tsvault compact` and disk-usage figures).
   virtual Status CompactAll() = 0;
+
+  // The write log (Options::log_consumers). Appends to *out up to
+  // `max_records` records with sequence >= `from`, in sequence order, and
+  // sets *next to the sequence to read from next. Records below the lowest
+  // consumer position are gone: reading starts at the oldest kept one.
+  // Returns only records whose append finished (a record still being
+  // written ends the read), so a consumer that advances to *next never
+  // skips one.
+  // (The defaults, for test doubles: no write log.)
+  virtual Status ReadLog(uint64_t from, size_t max_records, std::vector<LogRecord>* out, uint64_t* next) {
+    (void)max_records;
+    (void)out;
+    *next = from;
+    return Status::Unsupported("no write log");
+  }
+  // Consumer `name` (listed in Options::log_consumers) needs no record
+  // before `position` any more. Positions only grow; durable without sync
+  // (after a crash a consumer may resume a little earlier).
+  virtual Status AdvanceLogConsumer(const std::string& name, uint64_t position) {
+    (void)name;
+    (void)position;
+    return Status::Unsupported("no write log");
+  }
+  // Every listed consumer's state, and the bytes kept only for consumers.
+  virtual std::vector<LogConsumerState> LogConsumers(uint64_t* kept_bytes) {
+    *kept_bytes = 0;
+    return {};
+  }
+  // The labels of a series by id, from disk if it is not resident (without
+  // making it resident); NotFound when it was deleted.
+  virtual Status SeriesLabels(uint64_t series_id, Labels* labels) {
+    (void)series_id;
+    (void)labels;
+    return Status::Unsupported("no write log");
+  }
 
   // Engine counters.
   virtual DBStats Stats() = 0;

@@ -52,8 +52,10 @@ Status DBImpl::CheckpointLocked() {
   PutFixed64BE(&sequence, chunk_sequencer_.peek());
   batch.Put(cf(kDefault), std::string(kChunkSequenceKey), sequence);
   PutSeriesIds(0, &batch);
-  // Every record logged so far is folded into the chunks written above.
-  batch.DeleteRange(cf(kWal), WalKey(0), WalKey(next_log_sequence_));
+  // Every record logged so far is folded into the chunks written above;
+  // the write log's consumers may still need some (db_log.cc).
+  const uint64_t log_floor = TrimLogForCheckpoint(&batch);
+  batch.DeleteRange(cf(kWal), WalKey(0), WalKey(log_floor));
 
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.wal_sync != WalSyncMode::kNone;
@@ -73,8 +75,8 @@ Status DBImpl::CheckpointLocked() {
   }
   logged_bytes_since_checkpoint_ = 0;
   checkpoints_.fetch_add(1, std::memory_order_relaxed);
-  // Every WAL record in the memtable is now covered by the range deletion:
-  // flushing frees that memory (the flush drops covered keys) and lets
+  // The WAL records in the memtable are now covered by the range deletion
+  // (or kept for the write log's consumers): flushing frees that memory (the flush drops covered keys) and lets
   // RocksDB retire its own log files sooner. Not waited for.
   rocksdb::FlushOptions flush;
   flush.wait = false;

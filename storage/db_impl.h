@@ -8,8 +8,11 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -107,6 +110,13 @@ class DBImpl final : public DB {
   int64_t RetentionCutoff(int64_t resolution_ms) override;
   // Takes head_mutex_ shared for the head's part. REQUIRES: no lock held.
   Status OldestTime(int level, int64_t* out) override;
+  // The write log (db_log.cc). ReadLog takes log_mutex_ briefly, then reads
+  // RocksDB; AdvanceLogConsumer and LogConsumers take log_mutex_;
+  // SeriesLabels takes head_mutex_ shared. REQUIRES: no lock held.
+  Status ReadLog(uint64_t from, size_t max_records, std::vector<LogRecord>* out, uint64_t* next) override;
+  Status AdvanceLogConsumer(const std::string& name, uint64_t position) override;
+  std::vector<LogConsumerState> LogConsumers(uint64_t* kept_bytes) override;
+  Status SeriesLabels(uint64_t series_id, Labels* labels) override;
   DBStats Stats() override;
   // Reads RocksDB only (db_inspect.cc). REQUIRES: no lock held.
   Status Inspect(std::vector<ResolutionSummary>* out) override;
@@ -116,6 +126,29 @@ class DBImpl final : public DB {
   friend class DBSeriesSet;
 
   // Handles are indexed by ColumnFamilyIndex (storage/column_families.h).
+
+  // --- the write log kept for consumers (db_log.cc) ---
+  // Reads wal_checkpointed and the consumers' positions; drops stored
+  // positions of consumers no longer listed. REQUIRES: called only from
+  // OpenImpl, before ReplayWal.
+  Status LoadLogConsumers();
+  // After ReplayWal: new consumers start at next_log_sequence_, and the
+  // kept records' sizes are counted. REQUIRES: called only from OpenImpl.
+  Status StartLogConsumers();
+  // The lowest record any consumer needs (next_log_sequence_ without
+  // consumers), after giving up the oldest records if the kept bytes exceed
+  // Options::log_max_bytes (without log_reject_when_full); adds the moved
+  // positions and wal_checkpointed to *batch. REQUIRES: head_mutex_ held
+  // exclusively (a checkpoint); takes log_mutex_.
+  uint64_t TrimLogForCheckpoint(rocksdb::WriteBatch* batch);
+  // Appends record `sequence` of `bytes` to the kept-size accounting and
+  // marks it in flight. REQUIRES: head_mutex_ held exclusively; takes
+  // log_mutex_.
+  void LogRecordStarted(uint64_t sequence, uint64_t bytes);
+  // Its RocksDB write finished (or failed). Takes log_mutex_.
+  void LogRecordFinished(uint64_t sequence);
+  // True when Append must refuse writes (log full, reject policy). Atomic.
+  bool LogRefusesWrites() const { return log_refuses_writes_.load(std::memory_order_acquire); }
 
   // --- open / recovery (db_open.cc) ---
   // ReplayWal fills the head without head_mutex_.
@@ -379,6 +412,27 @@ class DBImpl final : public DB {
   // ApplyRetention takes while it moves the cutoffs, so they never move
   // under a Delete or a Downsample).
   std::mutex retention_mutex_;
+
+  // The write log (db_log.cc). wal_checkpointed_: records before it are in
+  // the chunk store (guarded by head_mutex_). log_mutex_ (taken after
+  // head_mutex_) guards the consumers, the in-flight sequences and the
+  // kept-record sizes.
+  uint64_t wal_checkpointed_ = 0;
+  struct LogConsumer {
+    uint64_t position = 0;
+    uint64_t records_dropped = 0;
+    uint64_t samples_dropped = 0;
+  };
+  std::mutex log_mutex_;
+  std::map<std::string, LogConsumer> log_consumers_;
+  std::set<uint64_t> log_in_flight_;
+  // (sequence, bytes) of every record not yet deleted, oldest first; only
+  // with consumers.
+  std::deque<std::pair<uint64_t, uint64_t>> log_record_sizes_;
+  uint64_t log_kept_bytes_ = 0;     // bytes of records before log_checkpointed_ still kept
+  uint64_t log_checkpointed_ = 0;   // wal_checkpointed_, for log_mutex_ holders
+  uint64_t log_assigned_end_ = 1;   // next_log_sequence_, for log_mutex_ holders
+  std::atomic<bool> log_refuses_writes_{false};
 
   // The append gate (BlockAppends). appends_blocked_ is guarded by
   // head_mutex_; appends_in_flight_ is atomic (incremented under

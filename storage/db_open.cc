@@ -185,8 +185,9 @@ Status DBImpl::OpenImpl() {
   }
 
   s = LoadSeries();
-  if (!s.ok()) return s;
-  s = ReplayWal();
+  if (s.ok()) s = LoadLogConsumers();
+  if (s.ok()) s = ReplayWal();
+  if (s.ok()) s = StartLogConsumers();
   if (!s.ok()) return s;
 
   syncer_ = std::make_unique<WalSyncer>(
@@ -224,7 +225,10 @@ Status DBImpl::ReplayWal() {
     }
     return series;
   };
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  // Records before wal_checkpointed_ are in the chunk store already (kept
+  // only for the write log's consumers).
+  next_log_sequence_ = std::max(next_log_sequence_, wal_checkpointed_);
+  for (it->Seek(WalKey(wal_checkpointed_)); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Status::Corruption("bad WAL key");
     next_log_sequence_ = DecodeFixed64BE(it->key().data()) + 1;
     Status s = DecodeWalRecord(

@@ -110,7 +110,12 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     }
   };
 
+  if (LogRefusesWrites()) {
+    return Status::ResourceExhausted(
+        "the forwarding queue is full (--forward.max-queue-bytes): a forward target is too far behind");
+  }
   std::optional<InFlightAppend> in_flight;
+  uint64_t log_sequence = 0;  // this append's WAL record, if any
   {
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
     while (appends_blocked_ > 0) append_gate_.wait_for(lock, kGatePoll);
@@ -215,6 +220,8 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       }
     }
     if (!record.empty()) {
+      log_sequence = next_log_sequence_;
+      LogRecordStarted(log_sequence, record.data().size());
       batch.Put(cf(kWal), WalKey(next_log_sequence_++), record.data());
       logged_bytes_since_checkpoint_ += record.data().size();
       wake_checkpoint = logged_bytes_since_checkpoint_ >= options_.head_checkpoint_bytes;
@@ -240,6 +247,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     s = FromRocks(rocks_->Write(write_options, &batch));
   }
   in_flight->Done();
+  if (log_sequence != 0) LogRecordFinished(log_sequence);
   if (!s.ok()) {
     if (marked_stale_rollups) {
       // The marks of this batch may not exist: let the next late samples

@@ -91,6 +91,12 @@ std::string ExemplarKey(uint64_t series_id, int64_t timestamp_ms);
 
 // wal: log_sequence (8, BE) -> log record (storage/wal_record.h).
 std::string WalKey(uint64_t log_sequence);
+// default: "wal_checkpointed" -> u64be: every WAL record before it is in the
+// chunk store (recovery replays from it; older records are kept only for
+// log consumers).
+inline constexpr std::string_view kWalCheckpointedKey = "wal_checkpointed";
+// default: "log_consumer/<name>" -> u64be position of a write log consumer.
+inline constexpr std::string_view kLogConsumerPrefix = "log_consumer/";
 
 // Rollups (docs/storage-format.md, "Rollups"). The windows of one series at
 // one resolution are stored in spans: one rollup chunk per (series, span),
