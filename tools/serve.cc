@@ -6,10 +6,14 @@
 #include <cstdlib>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "http/server.h"
 #include "query/api/api.h"
 #include "common/time_parse.h"
 #include "compaction/downsampler.h"
+#include "remote_write/forward/config.h"
+#include "remote_write/forward/forwarder.h"
 #include "remote_write/receiver.h"
 #include "storage/db.h"
 #include "tools/commands.h"
@@ -39,11 +43,64 @@ struct ServeFlags {
   std::string downsample_interval = "1m";
   RetentionFlags retention;
   bool enable_admin_api = false;
+  std::string forward_config_file;
+  std::vector<std::string> forward_urls;
+  uint64_t forward_max_queue_bytes = 10ull << 30;
+  std::string forward_queue_full = "drop-oldest";
 };
 
 [[noreturn]] void Fail(const std::string& message) {
   spdlog::critical("{}", message);
   std::exit(1);
+}
+
+// The forwarding targets of --forward.config-file and --forward.url.
+std::vector<forward::TargetConfig> ForwardTargets(const ServeFlags& flags) {
+  std::vector<forward::TargetConfig> targets;
+  if (!flags.forward_config_file.empty()) {
+    Status s = forward::LoadForwardConfigFile(flags.forward_config_file, &targets);
+    if (!s.ok()) Fail("invalid --forward.config-file: " + s.message());
+  }
+  for (const std::string& url : flags.forward_urls) {
+    forward::TargetConfig target;
+    Status s = forward::TargetFromUrl(url, &target);
+    if (!s.ok()) Fail("invalid --forward.url: " + s.message());
+    for (const forward::TargetConfig& other : targets) {
+      if (other.name == target.name) Fail("--forward.url " + url + " is configured twice");
+    }
+    targets.push_back(std::move(target));
+  }
+  if (flags.forward_queue_full != "drop-oldest" && flags.forward_queue_full != "reject") {
+    Fail("invalid --forward.queue-full \"" + flags.forward_queue_full + "\": use drop-oldest or reject");
+  }
+  return targets;
+}
+
+// GET /api/v1/status/forward: each target's figures.
+void HandleForwardStatus(const forward::Forwarder* forwarder, storage::DB* db, http::Response* response) {
+  nlohmann::json targets = nlohmann::json::array();
+  if (forwarder != nullptr) {
+    for (const forward::TargetStatus& t : forwarder->Targets()) {
+      targets.push_back({{"name", t.name},
+                         {"url", t.url},
+                         {"position", t.position},
+                         {"pendingRecords", t.pending_records},
+                         {"samplesSent", t.samples_sent},
+                         {"histogramsSent", t.histograms_sent},
+                         {"retriedRequests", t.requests_retried},
+                         {"dropped", t.dropped},
+                         {"relabelDropped", t.relabel_dropped},
+                         {"highestSentTimestamp", static_cast<double>(t.highest_sent_timestamp_ms) / 1000},
+                         {"shards", t.shards},
+                         {"lastError", t.last_error}});
+    }
+  }
+  uint64_t kept_bytes = 0;
+  db->LogConsumers(&kept_bytes);
+  response->status = 200;
+  response->SetHeader("Content-Type", "application/json");
+  response->body =
+      nlohmann::json{{"status", "success"}, {"data", {{"targets", targets}, {"queueBytes", kept_bytes}}}}.dump();
 }
 
 int64_t DurationFlag(const std::string& name, const std::string& text) {
@@ -77,10 +134,22 @@ int RunServe(const ServeFlags& flags) {
       std::max<int64_t>(1, DurationFlag("storage.checkpoint-interval", flags.checkpoint_interval) / 1000));
   options.block_cache_bytes = flags.block_cache_bytes;
   options.wal_sync_observer = [&metrics](double seconds) { metrics.ObserveWalSync(seconds); };
+  // Forwarding: each target is a consumer of the write log.
+  std::vector<forward::TargetConfig> forward_targets = ForwardTargets(flags);
+  options.log_consumers = forward::Forwarder::ConsumerNames(forward_targets);
+  options.log_max_bytes = forward_targets.empty() ? 0 : flags.forward_max_queue_bytes;
+  options.log_reject_when_full = flags.forward_queue_full == "reject";
 
   std::unique_ptr<storage::DB> db;
   s = storage::DB::Open(options, &db);
   if (!s.ok()) Fail("cannot open storage: " + s.ToString());
+
+  std::unique_ptr<forward::Forwarder> forwarder;
+  if (!forward_targets.empty()) {
+    s = forward::Forwarder::Create(db.get(), forward_targets, forward::ForwarderOptions(), metrics.registry(),
+                                   &forwarder);
+    if (!s.ok()) Fail("cannot forward: " + s.message());
+  }
 
   remote_write::ReceiverOptions receiver_options = flags.receiver;
   receiver_options.series_cache_max_age =
@@ -138,11 +207,21 @@ int RunServe(const ServeFlags& flags) {
     server.Route(method, "/-/healthy", text("tsvault is Healthy.\n"));
     server.Route(method, "/-/ready", text("tsvault is Ready.\n"));
   }
+  server.Route("GET", "/api/v1/status/forward",
+               [&forwarder, &db](const http::Request&, http::Response* response) {
+                 HandleForwardStatus(forwarder.get(), db.get(), response);
+               });
   api.Register(&server);
 
   s = server.Start();
   if (!s.ok()) Fail("cannot listen on " + flags.listen + ": " + s.ToString());
   downsampler->Start();
+  if (forwarder) {
+    forwarder->Start();
+    for (const forward::TargetConfig& target : forward_targets) {
+      spdlog::info("forwarding to {} ({})", target.name, target.url);
+    }
+  }
   spdlog::info("tsvault {} listening on http://{} (data in {}, wal-sync={}, retention: {})", TSVAULT_VERSION,
                flags.listen, flags.data_dir, flags.wal_sync, compaction::DescribeRetentionPolicy(retention));
 
@@ -150,6 +229,7 @@ int RunServe(const ServeFlags& flags) {
   sigwait(&signals, &received);
   spdlog::info("received signal {}, shutting down", received);
   server.Stop();
+  if (forwarder) forwarder->Stop();  // what was not delivered goes after the next start
   downsampler.reset();  // waits for a run in progress
   db.reset();  // final checkpoint
   spdlog::info("storage closed cleanly");
@@ -208,6 +288,16 @@ void AddServeCommand(CLI::App* app) {
                     "Most queries evaluating at once; more wait, within their timeout")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  serve->add_option("--forward.config-file", flags->forward_config_file,
+                    "Forward everything received to these targets: a file with Prometheus' remote_write: block");
+  serve->add_option("--forward.url", flags->forward_urls,
+                    "Forward everything received to this remote-write URL (repeatable; defaults of remote_write)");
+  serve->add_option("--forward.max-queue-bytes", flags->forward_max_queue_bytes,
+                    "Bound on the write log kept for forward targets that are behind")
+      ->capture_default_str();
+  serve->add_option("--forward.queue-full", flags->forward_queue_full,
+                    "When the forward queue is full: drop-oldest (counted per target) or reject (429 to senders)")
+      ->capture_default_str();
   serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->callback([flags] { std::exit(RunServe(*flags)); });

@@ -1,0 +1,353 @@
+#include "remote_write/forward/target.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "remote_write/encoder.h"
+
+namespace tsvault::forward {
+
+namespace {
+
+constexpr size_t kReadRecords = 256;       // records per ReadLog call
+constexpr size_t kMaxCachedSeries = 1 << 20;
+
+// Spreads series ids over shards.
+uint64_t Mix(uint64_t id) {
+  id ^= id >> 33;
+  id *= 0xff51afd7ed558ccdULL;
+  id ^= id >> 33;
+  return id;
+}
+
+}  // namespace
+
+// What /metrics shows for one target; updated by Publish from status_.
+struct Forwarder::Target::Metrics {
+  prometheus::Counter* samples_sent = nullptr;
+  prometheus::Counter* histograms_sent = nullptr;
+  prometheus::Counter* retried = nullptr;
+  prometheus::Family<prometheus::Counter>* dropped_family = nullptr;
+  std::map<std::string, prometheus::Counter*> dropped;
+  prometheus::Counter* relabel_dropped = nullptr;
+  prometheus::Gauge* pending = nullptr;
+  prometheus::Gauge* highest = nullptr;
+  prometheus::Gauge* shards = nullptr;
+  prometheus::Gauge* position = nullptr;
+  TargetStatus published;  // what the counters hold
+};
+
+struct Forwarder::Target::Batch {
+  storage::WriteInput input;
+  size_t samples = 0;
+  size_t histograms = 0;
+  int64_t max_timestamp_ms = 0;
+};
+
+Forwarder::Target::Target(storage::DB* db, TargetConfig config, std::unique_ptr<Relabeler> relabeler, TargetUrl url,
+                          std::vector<std::pair<std::string, std::string>> headers, ForwarderOptions options,
+                          prometheus::Registry* registry)
+    : db_(db),
+      config_(std::move(config)),
+      relabeler_(std::move(relabeler)),
+      url_(std::move(url)),
+      headers_(std::move(headers)),
+      options_(options) {
+  status_.name = config_.name;
+  status_.url = config_.url;
+  if (registry == nullptr) return;
+  metrics_ = std::make_unique<Metrics>();
+  const std::map<std::string, std::string> target{{"target", config_.name}};
+  auto counter = [&](const char* name, const char* help, std::map<std::string, std::string> labels) {
+    return &prometheus::BuildCounter().Name(name).Help(help).Register(*registry).Add(labels);
+  };
+  auto gauge = [&](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry).Add(target);
+  };
+  auto with_kind = [&](const char* kind) {
+    auto labels = target;
+    labels["kind"] = kind;
+    return labels;
+  };
+  metrics_->samples_sent = counter("tsvault_forward_sent_total", "Samples and histograms delivered to a forward target.",
+                                   with_kind("sample"));
+  metrics_->histograms_sent = counter("tsvault_forward_sent_total",
+                                      "Samples and histograms delivered to a forward target.", with_kind("histogram"));
+  metrics_->retried = counter("tsvault_forward_retried_requests_total",
+                              "Requests to a forward target that failed (5xx, 429 with retry_on_http_429, connection "
+                              "errors, timeouts) and were retried.",
+                              target);
+  metrics_->dropped_family = &prometheus::BuildCounter()
+                                  .Name("tsvault_forward_dropped_total")
+                                  .Help("Samples and histograms a forward target will never receive, by reason: "
+                                        "http_<status> (refused), queue_full (--forward.max-queue-bytes), "
+                                        "series_deleted.")
+                                  .Register(*registry);
+  metrics_->relabel_dropped = counter("tsvault_forward_relabel_dropped_total",
+                                      "Samples and histograms write_relabel_configs kept from a forward target.", target);
+  metrics_->pending = gauge("tsvault_forward_pending_records", "Write log records not yet delivered to a forward target.");
+  metrics_->highest = gauge("tsvault_forward_highest_sent_timestamp_seconds",
+                            "Highest sample timestamp delivered to a forward target.");
+  metrics_->shards = gauge("tsvault_forward_shards", "Shards (parallel requests) of a forward target's last send.");
+  metrics_->position = gauge("tsvault_forward_position", "The forward target's position in the write log.");
+}
+
+Forwarder::Target::~Target() { Stop(); }
+
+void Forwarder::Target::Start() {
+  uint64_t kept = 0;
+  for (const storage::LogConsumerState& state : db_->LogConsumers(&kept)) {
+    if (state.name != config_.name) continue;
+    position_ = read_next_ = state.position;
+    queue_full_records_seen_ = state.records_dropped;
+    queue_full_samples_seen_ = state.samples_dropped;
+  }
+  {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    status_.position = position_;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Forwarder::Target::Stop() {
+  stop_.Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+TargetStatus Forwarder::Target::status() const {
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  return status_;
+}
+
+Status Forwarder::Target::ReadMore() {
+  const uint64_t segment_samples =
+      static_cast<uint64_t>(config_.queue.max_samples_per_send) * static_cast<uint64_t>(config_.queue.max_shards);
+  while (pending_samples_ < segment_samples) {
+    std::vector<storage::LogRecord> records;
+    uint64_t next = read_next_;
+    Status s = db_->ReadLog(read_next_, kReadRecords, &records, &next);
+    if (!s.ok()) return s;
+    if (records.empty() && next == read_next_) break;
+    read_next_ = next;
+    for (storage::LogRecord& record : records) {
+      for (const storage::LogEntry& entry : record.entries) pending_samples_ += entry.samples.size() + entry.histograms.size();
+      pending_.push_back(std::move(record));
+    }
+    if (records.size() < kReadRecords) break;
+  }
+  return Status::OK();
+}
+
+const Labels* Forwarder::Target::LabelsFor(uint64_t series_id, bool* deleted) {
+  *deleted = false;
+  auto it = labels_.find(series_id);
+  if (it == labels_.end()) {
+    if (labels_.size() >= kMaxCachedSeries) labels_.clear();
+    Labels labels;
+    Status s = db_->SeriesLabels(series_id, &labels);
+    std::optional<Labels> result;
+    if (s.ok() && relabeler_->Apply(&labels)) result = std::move(labels);
+    if (s.IsNotFound()) {
+      *deleted = true;
+      return nullptr;  // not cached: ids are never reused, and it stays gone
+    }
+    if (!s.ok()) spdlog::warn("forward target {}: labels of series {}: {}", config_.name, series_id, s.ToString());
+    it = labels_.emplace(series_id, std::move(result)).first;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
+bool Forwarder::Target::SendPending() {
+  const uint64_t per_send = static_cast<uint64_t>(config_.queue.max_samples_per_send);
+  const int shard_count = static_cast<int>(std::clamp<int64_t>(
+      static_cast<int64_t>((pending_samples_ + per_send - 1) / per_send), config_.queue.min_shards, config_.queue.max_shards));
+  std::vector<std::vector<Batch>> shards(static_cast<size_t>(shard_count));
+  uint64_t relabel_dropped = 0, deleted_dropped = 0;
+  // One batch per shard at a time; a series' samples go in log order.
+  for (const storage::LogRecord& record : pending_) {
+    for (const storage::LogEntry& entry : record.entries) {
+      bool deleted = false;
+      const Labels* labels = LabelsFor(entry.series_id, &deleted);
+      const size_t count = entry.samples.size() + entry.histograms.size();
+      if (labels == nullptr) {
+        (deleted ? deleted_dropped : relabel_dropped) += count;
+        continue;
+      }
+      std::vector<Batch>& batches = shards[Mix(entry.series_id) % static_cast<uint64_t>(shard_count)];
+      size_t next_float = 0, next_histogram = 0;
+      while (next_float < entry.samples.size() || next_histogram < entry.histograms.size()) {
+        if (batches.empty() || batches.back().samples + batches.back().histograms >= per_send) batches.emplace_back();
+        Batch& batch = batches.back();
+        const size_t room = per_send - batch.samples - batch.histograms;
+        if (next_float < entry.samples.size()) {
+          const size_t take = std::min(room, entry.samples.size() - next_float);
+          storage::SeriesWrite write;
+          write.labels = *labels;
+          write.samples.assign(entry.samples.begin() + static_cast<ptrdiff_t>(next_float),
+                               entry.samples.begin() + static_cast<ptrdiff_t>(next_float + take));
+          for (const storage::Sample& s : write.samples) batch.max_timestamp_ms = std::max(batch.max_timestamp_ms, s.timestamp_ms);
+          batch.samples += take;
+          next_float += take;
+          batch.input.series.push_back(std::move(write));
+        } else {
+          const size_t take = std::min(room, entry.histograms.size() - next_histogram);
+          storage::SeriesWrite write;
+          write.labels = *labels;
+          write.histograms.assign(entry.histograms.begin() + static_cast<ptrdiff_t>(next_histogram),
+                                  entry.histograms.begin() + static_cast<ptrdiff_t>(next_histogram + take));
+          for (const storage::Histogram& h : write.histograms) {
+            batch.max_timestamp_ms = std::max(batch.max_timestamp_ms, h.timestamp_ms);
+          }
+          batch.histograms += take;
+          next_histogram += take;
+          batch.input.series.push_back(std::move(write));
+        }
+      }
+    }
+  }
+  while (senders_.size() < shards.size()) {
+    senders_.push_back(std::make_unique<BatchSender>(config_, url_, headers_, &stop_));
+  }
+  std::atomic<bool> stopped{false};
+  std::vector<std::thread> workers;
+  for (size_t shard = 0; shard < shards.size(); ++shard) {
+    if (shards[shard].empty()) continue;
+    workers.emplace_back([this, shard, &shards, &stopped] {
+      for (const Batch& batch : shards[shard]) {
+        std::string body;
+        Status s = remote_write::EncodeWriteRequest(batch.input, config_.protocol, &body);
+        SendOutcome outcome;
+        if (s.ok()) {
+          outcome = senders_[shard]->Send(body);
+        } else {
+          outcome.kind = SendOutcome::kDropped;
+          outcome.message = "cannot encode: " + s.ToString();
+        }
+        std::lock_guard<std::mutex> lock(status_mutex_);
+        status_.requests_retried += static_cast<uint64_t>(std::max(0, outcome.attempts - 1));
+        if (outcome.kind == SendOutcome::kStopped) {
+          stopped = true;
+          return;
+        }
+        if (outcome.kind == SendOutcome::kDelivered) {
+          status_.samples_sent += batch.samples;
+          status_.histograms_sent += batch.histograms;
+          status_.highest_sent_timestamp_ms = std::max(status_.highest_sent_timestamp_ms, batch.max_timestamp_ms);
+          status_.last_error = outcome.attempts > 1 ? status_.last_error : "";
+        } else {
+          const std::string reason = outcome.status == 0 ? "encoding" : "http_" + std::to_string(outcome.status);
+          status_.dropped[reason] += batch.samples + batch.histograms;
+          status_.last_error = outcome.message;
+          spdlog::warn("forward target {} refused a batch of {} samples and {} histograms, dropped: {}",
+                       config_.name, batch.samples, batch.histograms, outcome.message);
+        }
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  if (stopped) return false;
+  Status s = db_->AdvanceLogConsumer(config_.name, read_next_);
+  if (!s.ok()) spdlog::warn("forward target {}: cannot save its position: {}", config_.name, s.ToString());
+  position_ = read_next_;
+  pending_.clear();
+  pending_samples_ = 0;
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  status_.position = position_;
+  status_.shards = shard_count;
+  status_.relabel_dropped += relabel_dropped;
+  if (deleted_dropped > 0) status_.dropped["series_deleted"] += deleted_dropped;
+  return true;
+}
+
+void Forwarder::Target::Run() {
+  bool waiting = false;  // for a full batch, since waiting_since
+  std::chrono::steady_clock::time_point waiting_since{};
+  const auto deadline = std::chrono::milliseconds(std::max<int64_t>(1, config_.queue.batch_send_deadline_ms));
+  const auto poll = std::chrono::milliseconds(std::max<int64_t>(1, options_.poll_interval_ms));
+  while (!stop_.stopped()) {
+    // Records the log gave up because it was full (queue_full): the
+    // position moved past them.
+    uint64_t kept = 0;
+    for (const storage::LogConsumerState& state : db_->LogConsumers(&kept)) {
+      if (state.name != config_.name) continue;
+      if (state.position > position_) {
+        position_ = state.position;
+        if (read_next_ < position_) {
+          pending_.clear();
+          pending_samples_ = 0;
+          read_next_ = position_;
+        }
+      }
+      std::lock_guard<std::mutex> lock(status_mutex_);
+      if (state.samples_dropped > queue_full_samples_seen_) {
+        status_.dropped["queue_full"] += state.samples_dropped - queue_full_samples_seen_;
+        queue_full_samples_seen_ = state.samples_dropped;
+      }
+    }
+    Status s = ReadMore();
+    if (!s.ok()) {
+      spdlog::error("forward target {}: cannot read the write log: {}", config_.name, s.ToString());
+      stop_.SleepFor(std::chrono::seconds(1));
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(status_mutex_);
+      status_.pending_records = read_next_ - position_;
+    }
+    if (pending_.empty()) {
+      // Nothing to send; skip gaps (sequences of failed appends).
+      if (read_next_ > position_) {
+        db_->AdvanceLogConsumer(config_.name, read_next_);
+        position_ = read_next_;
+      }
+      waiting = false;
+      Publish();
+      stop_.SleepFor(poll);
+      continue;
+    }
+    if (pending_samples_ < static_cast<uint64_t>(config_.queue.max_samples_per_send)) {
+      // Less than a full batch: wait for more, at most batch_send_deadline.
+      const auto now = std::chrono::steady_clock::now();
+      if (!waiting) {
+        waiting = true;
+        waiting_since = now;
+      }
+      if (now - waiting_since < deadline) {
+        stop_.SleepFor(std::min(poll, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - (now - waiting_since))));
+        continue;
+      }
+    }
+    waiting = false;
+    if (!SendPending()) break;
+    Publish();
+  }
+  Publish();
+}
+
+void Forwarder::Target::Publish() {
+  if (!metrics_) return;
+  const TargetStatus now = status();
+  TargetStatus& before = metrics_->published;
+  metrics_->samples_sent->Increment(static_cast<double>(now.samples_sent - before.samples_sent));
+  metrics_->histograms_sent->Increment(static_cast<double>(now.histograms_sent - before.histograms_sent));
+  metrics_->retried->Increment(static_cast<double>(now.requests_retried - before.requests_retried));
+  metrics_->relabel_dropped->Increment(static_cast<double>(now.relabel_dropped - before.relabel_dropped));
+  for (const auto& [reason, count] : now.dropped) {
+    prometheus::Counter*& counter = metrics_->dropped[reason];
+    if (counter == nullptr) counter = &metrics_->dropped_family->Add({{"target", config_.name}, {"reason", reason}});
+    counter->Increment(static_cast<double>(count - before.dropped[reason]));
+  }
+  metrics_->pending->Set(static_cast<double>(now.pending_records));
+  metrics_->highest->Set(static_cast<double>(now.highest_sent_timestamp_ms) / 1000);
+  metrics_->shards->Set(now.shards);
+  metrics_->position->Set(static_cast<double>(now.position));
+  before = now;
+}
+
+}  // namespace tsvault::forward

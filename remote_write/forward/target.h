@@ -1,0 +1,80 @@
+// One forwarding target: a reader thread that takes write log records from
+// the target's position, resolves and relabels their series, splits them
+// into per-shard batches (a series always in the same shard, so its
+// samples stay in order), sends the batches in parallel and moves the
+// position once every batch was delivered or dropped. Internal.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "remote_write/forward/batch_sender.h"
+#include "remote_write/forward/forwarder.h"
+#include "remote_write/forward/relabel.h"
+#include "storage/db.h"
+
+namespace prometheus {
+class Registry;
+template <typename T>
+class Family;
+class Counter;
+class Gauge;
+}  // namespace prometheus
+
+namespace tsvault::forward {
+
+class Forwarder::Target {
+ public:
+  Target(storage::DB* db, TargetConfig config, std::unique_ptr<Relabeler> relabeler, TargetUrl url,
+         std::vector<std::pair<std::string, std::string>> headers, ForwarderOptions options,
+         prometheus::Registry* registry);
+  ~Target();
+
+  void Start();
+  void Stop();
+  TargetStatus status() const;
+
+ private:
+  struct Batch;
+  void Run();
+  // Reads records after read_next_ into pending_ (up to a segment's worth).
+  Status ReadMore();
+  // Sends pending_ and moves the position past it; false when stopped.
+  bool SendPending();
+  // The relabeled labels of a series; null when relabeling drops it or the
+  // series was deleted (counted).
+  const Labels* LabelsFor(uint64_t series_id, bool* deleted);
+  // Copies the counters into the registry's metrics.
+  void Publish();
+
+  storage::DB* db_;
+  TargetConfig config_;
+  std::unique_ptr<Relabeler> relabeler_;
+  TargetUrl url_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  ForwarderOptions options_;
+  StopSignal stop_;
+  std::thread thread_;
+
+  // Reader thread only.
+  uint64_t position_ = 0;   // first record not yet delivered
+  uint64_t read_next_ = 0;  // first record not yet in pending_
+  std::vector<storage::LogRecord> pending_;
+  uint64_t pending_samples_ = 0;
+  std::unordered_map<uint64_t, std::optional<Labels>> labels_;
+  std::vector<std::unique_ptr<BatchSender>> senders_;  // one per shard, connections kept
+  uint64_t queue_full_records_seen_ = 0, queue_full_samples_seen_ = 0;
+
+  mutable std::mutex status_mutex_;
+  TargetStatus status_;  // Guarded by status_mutex_.
+
+  struct Metrics;
+  std::unique_ptr<Metrics> metrics_;
+};
+
+}  // namespace tsvault::forward

@@ -1,0 +1,284 @@
+// Forwarding (issue 11) against a real Prometheus 2.42 receiver: everything
+// tsvault acknowledged arrives, also across a receiver outage and a
+// `kill -9` of tsvault in the middle of it; write_relabel_configs apply;
+// a refused batch is dropped and counted, not retried forever.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "http/client.h"
+#include "http/server.h"
+#include "tests/support/histogram_series.h"
+#include "tests/support/prometheus_server.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_db.h"
+#include "tests/support/tsvault_server.h"
+
+namespace tsvault {
+namespace {
+
+constexpr int kSeries = 40;
+constexpr int64_t kStep = 15'000;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// `count` samples per float series (fwd_requests_total{instance="i<n>"}) and
+// as many native histograms of fwd_latency_seconds, from `first` on.
+storage::WriteInput Data(int64_t start_ms, int first, int count) {
+  storage::WriteInput input;
+  for (int s = 0; s < kSeries; ++s) {
+    storage::SeriesWrite write;
+    write.labels = {{"__name__", "fwd_requests_total"}, {"instance", "i" + std::to_string(s)}, {"job", "app"}};
+    for (int i = first; i < first + count; ++i) {
+      write.samples.push_back({start_ms + i * kStep, static_cast<double>(i * (s + 1))});
+    }
+    input.series.push_back(write);
+  }
+  storage::SeriesWrite histograms;
+  histograms.labels = {{"__name__", "fwd_latency_seconds"}, {"job", "app"}};
+  testing::HistogramSeriesOptions options;
+  options.stale_marker = false;
+  options.reset_probability = 0;
+  options.schema_changes = false;
+  options.hints = false;
+  std::vector<storage::Histogram> all =
+      testing::RandomHistogramSeries(3, start_ms, start_ms + 1000 * kStep, kStep, options);
+  for (const storage::Histogram& h : all) {
+    if (h.timestamp_ms >= start_ms + first * kStep && h.timestamp_ms < start_ms + (first + count) * kStep) {
+      histograms.histograms.push_back(h);
+    }
+  }
+  input.series.push_back(histograms);
+  // Dropped by write_relabel_configs: never reaches the receiver.
+  storage::SeriesWrite internal;
+  internal.labels = {{"__name__", "fwd_internal_total"}, {"job", "app"}};
+  internal.samples.push_back({start_ms + first * kStep, 1});
+  input.series.push_back(internal);
+  return input;
+}
+
+class ForwardTest : public ::testing::Test {
+ protected:
+  nlohmann::json ForwardStatus() {
+    std::unique_ptr<http::Client> client;
+    EXPECT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+    http::Response response;
+    EXPECT_TRUE(client->Get("/api/v1/status/forward", &response).ok());
+    return nlohmann::json::parse(response.body, nullptr, false);
+  }
+  // Waits until the target has nothing pending and has sent at least
+  // `samples` samples and `histograms` histograms since tsvault started.
+  void WaitDelivered(uint64_t samples, uint64_t histograms) {
+    nlohmann::json target;
+    for (int i = 0; i < 600; ++i) {
+      const nlohmann::json status = ForwardStatus();
+      if (status.is_object()) {
+        target = status["data"]["targets"][0];
+        if (target["pendingRecords"] == 0 && target["samplesSent"].get<uint64_t>() >= samples &&
+            target["histogramsSent"].get<uint64_t>() >= histograms) {
+          return;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "not delivered: " << target.dump() << "\n" << tsvault_->LogTail();
+  }
+  // count_over_time per series on both servers.
+  std::map<std::string, double> Counts(const std::string& base_url, const std::string& metric) {
+    std::unique_ptr<http::Client> client;
+    EXPECT_TRUE(http::Client::Create(base_url, &client).ok());
+    std::vector<testing::VectorElement> result;
+    Status s = testing::ApiInstantQuery(client.get(), "count_over_time(" + metric + "[6h])", &result);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::map<std::string, double> out;
+    for (const auto& element : result) out[LabelsToString(element.labels)] = element.value;
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::PrometheusServer> prometheus_;
+  std::unique_ptr<testing::TsvaultServer> tsvault_;
+};
+
+TEST_F(ForwardTest, EverythingAcknowledgedReachesARealPrometheusAcrossAnOutageAndAKill) {
+  testing::PrometheusServerOptions prometheus_options;
+  prometheus_options.work_dir = dir_.path() + "/prometheus";
+  std::filesystem::create_directories(prometheus_options.work_dir);
+  prometheus_options.enable_remote_write_receiver = true;
+  prometheus_options.extra_args = {"--enable-feature=native-histograms"};
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  const std::string prometheus_config = "global:\n  scrape_interval: 1h\n";
+  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  const int prometheus_port = prometheus_->port();
+
+  const std::string forward_config = dir_.path() + "/forward.yml";
+  std::ofstream(forward_config) << "remote_write:\n"
+                                << "  - url: " << prometheus_->base_url() << "/api/v1/write\n"
+                                << "    name: prometheus\n"
+                                << "    remote_timeout: 5s\n"
+                                << "    write_relabel_configs:\n"
+                                << "      - source_labels: [__name__]\n"
+                                << "        regex: fwd_internal_.*\n"
+                                << "        action: drop\n"
+                                << "    queue_config:\n"
+                                << "      max_samples_per_send: 700\n"
+                                << "      batch_send_deadline: 100ms\n"
+                                << "      min_backoff: 50ms\n"
+                                << "      max_backoff: 400ms\n";
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir_.path() + "/tsvault";
+  options.log_path = dir_.path() + "/tsvault.log";
+  options.extra_args = {"--forward.config-file=" + forward_config, "--storage.checkpoint-interval=2s"};
+  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+
+  // Two hours of data ending now, in requests of 20 scrapes.
+  const int64_t start = NowMs() / 1000 * 1000 - 480 * kStep;
+  int written = 0;
+  for (; written < 200; written += 20) ASSERT_TRUE(testing::PostRemoteWrite(client.get(), Data(start, written, 20)).ok());
+  WaitDelivered(kSeries * 200, 0);
+  std::map<std::string, double> on_prometheus = Counts(prometheus_->base_url(), "{job=\"app\"}");
+  EXPECT_EQ(on_prometheus, Counts(tsvault_->base_url(), "{job=\"app\",__name__!=\"fwd_internal_total\"}"));
+  ASSERT_EQ(on_prometheus.size(), static_cast<size_t>(kSeries + 1));
+  for (const auto& [series, count] : on_prometheus) {
+    if (series.find("fwd_requests_total") != std::string::npos) {
+      EXPECT_EQ(count, 200) << series;
+    }
+  }
+
+  // The receiver goes away; tsvault keeps accepting, is killed with
+  // everything still queued, and comes back.
+  ASSERT_TRUE(prometheus_->Stop().ok());
+  for (; written < 400; written += 20) ASSERT_TRUE(testing::PostRemoteWrite(client.get(), Data(start, written, 20)).ok());
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // retries against the dead receiver; a checkpoint
+  nlohmann::json status = ForwardStatus();
+  EXPECT_GT(status["data"]["targets"][0]["pendingRecords"].get<uint64_t>(), 0u) << status.dump();
+  EXPECT_GT(status["data"]["queueBytes"].get<uint64_t>(), 0u) << status.dump();
+  tsvault_->Kill();
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  for (; written < 480; written += 20) ASSERT_TRUE(testing::PostRemoteWrite(client.get(), Data(start, written, 20)).ok());
+  // The receiver comes back on the same port with its data.
+  prometheus_options.port = prometheus_port;
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  WaitDelivered(kSeries * 280, 0);
+  on_prometheus = Counts(prometheus_->base_url(), "{job=\"app\"}");
+  EXPECT_EQ(on_prometheus, Counts(tsvault_->base_url(), "{job=\"app\",__name__!=\"fwd_internal_total\"}"));
+  for (const auto& [series, count] : on_prometheus) {
+    if (series.find("fwd_requests_total") != std::string::npos) {
+      EXPECT_EQ(count, 480) << series;
+    }
+  }
+  status = ForwardStatus();
+  const nlohmann::json& target = status["data"]["targets"][0];
+  std::cout << "Forwarded to Prometheus: " << on_prometheus.size() << " series, "
+            << on_prometheus.begin()->second << " samples in the first; after the restart: "
+            << target.dump() << "\n";
+  EXPECT_TRUE(target["dropped"].empty()) << status.dump();
+  EXPECT_GT(target["relabelDropped"].get<uint64_t>(), 0u) << status.dump();
+  EXPECT_GT(target["retriedRequests"].get<uint64_t>(), 0u) << status.dump();  // while the receiver was down
+}
+
+// A receiver that refuses some batches for good (409, as Thanos Receive
+// answers conflicts) and fails others twice with 503 before taking them:
+// the first are dropped and counted, the second delivered, and each batch
+// costs exactly the requests that implies (no retry storm).
+TEST_F(ForwardTest, RefusedBatchesAreDroppedAndFailedOnesRetriedWithoutAStorm) {
+  std::mutex mutex;
+  std::map<size_t, int> attempts;  // by body hash
+  int requests = 0;
+  http::ServerOptions server_options;
+  server_options.listen_address = "127.0.0.1:0";
+  http::Server receiver(server_options);
+  receiver.Route("POST", "/receive", [&](const http::Request& request, http::Response* response) {
+    const size_t hash = std::hash<std::string>()(request.body);
+    std::lock_guard<std::mutex> lock(mutex);
+    ++requests;
+    const int attempt = ++attempts[hash];
+    if (hash % 4 == 0) {
+      response->status = 409;
+      response->body = "conflict";
+    } else if (hash % 4 == 1 && attempt <= 2) {
+      response->status = 503;
+    } else {
+      response->status = 204;
+    }
+  });
+  ASSERT_TRUE(receiver.Start().ok());
+
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir_.path() + "/tsvault";
+  options.log_path = dir_.path() + "/tsvault.log";
+  const std::string forward_config = dir_.path() + "/forward.yml";
+  std::ofstream(forward_config) << "remote_write:\n"
+                                << "  - url: http://127.0.0.1:" << receiver.port() << "/receive\n"
+                                << "    headers: {THANOS-TENANT: seed}\n"
+                                << "    queue_config: {max_samples_per_send: 100, batch_send_deadline: 50ms,\n"
+                                << "                   min_backoff: 20ms, max_backoff: 100ms}\n";
+  options.extra_args = {"--forward.config-file=" + forward_config};
+  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  const int64_t start = NowMs() - 100 * kStep;
+  for (int written = 0; written < 100; written += 10) {
+    ASSERT_TRUE(testing::PostRemoteWrite(client.get(), Data(start, written, 10)).ok());
+  }
+  // Every sample and histogram is either delivered or dropped as refused:
+  // 100 per float series, 100 histograms, 10 of fwd_internal_total.
+  const uint64_t total = kSeries * 100 + 100 + 10;
+  nlohmann::json target;
+  for (int i = 0; i < 300; ++i) {
+    target = ForwardStatus()["data"]["targets"][0];
+    const uint64_t refused = target["dropped"].contains("http_409") ? target["dropped"]["http_409"].get<uint64_t>() : 0;
+    if (target["pendingRecords"] == 0 && target["samplesSent"].get<uint64_t>() + target["histogramsSent"].get<uint64_t>() +
+                                                 refused >= total) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  size_t refused_batches = 0, failing_batches = 0;
+  for (const auto& [hash, count] : attempts) {
+    if (hash % 4 == 0) {
+      ++refused_batches;
+      EXPECT_EQ(count, 1) << "a refused batch was retried";
+    } else if (hash % 4 == 1) {
+      ++failing_batches;
+      EXPECT_EQ(count, 3) << "a batch failing twice took other than three requests";
+    } else {
+      EXPECT_EQ(count, 1);
+    }
+  }
+  std::cout << "Fault receiver: " << attempts.size() << " batches, " << refused_batches << " refused (409), "
+            << failing_batches << " failed twice (503), " << requests << " requests; status " << target.dump() << "\n";
+  EXPECT_EQ(static_cast<size_t>(requests), attempts.size() + 2 * failing_batches);
+  ASSERT_GT(refused_batches, 0u);
+  ASSERT_GT(failing_batches, 0u);
+  EXPECT_GT(target["dropped"]["http_409"].get<uint64_t>(), 0u);
+  EXPECT_EQ(target["samplesSent"].get<uint64_t>() + target["histogramsSent"].get<uint64_t>() +
+                target["dropped"]["http_409"].get<uint64_t>(),
+            total)
+      << target.dump();
+  EXPECT_EQ(target["retriedRequests"].get<uint64_t>(), 2 * failing_batches);
+  tsvault_->Kill();
+  receiver.Stop();
+}
+
+}  // namespace
+}  // namespace tsvault
