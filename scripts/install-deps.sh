@@ -12,7 +12,7 @@ packages=(
   libboost-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libspdlog-dev
   # real peers used by the integration tests and benchmarks
-  prometheus prometheus-node-exporter curl python3
+  prometheus prometheus-node-exporter victoria-metrics curl python3
 )
 
 missing=()
@@ -31,4 +31,12 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
+# Package scripts must not start system services (Prometheus, VictoriaMetrics):
+# tests start their own on ephemeral ports.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" > /dev/null
+  $SUDO chmod +x "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"

@@ -16,6 +16,8 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "tests/support/histogram_series.h"
+#include "tests/support/ports.h"
+#include "tests/support/process.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_db.h"
@@ -278,6 +280,50 @@ TEST_F(ForwardTest, RefusedBatchesAreDroppedAndFailedOnesRetriedWithoutAStorm) {
   EXPECT_EQ(target["retriedRequests"].get<uint64_t>(), 2 * failing_batches);
   tsvault_->Kill();
   receiver.Stop();
+}
+
+// VictoriaMetrics 1.79 as the target (its /api/v1/write; native histograms
+// are left out: 1.79 does not take them). Counts per series match.
+TEST_F(ForwardTest, EverythingReachesARealVictoriaMetrics) {
+  int port = 0;
+  ASSERT_TRUE(testing::PickFreePort(&port).ok());
+  const std::string vm_url = "http://127.0.0.1:" + std::to_string(port);
+  const std::string vm_log = dir_.path() + "/vm.log";
+  testing::Process vm;
+  ASSERT_TRUE(vm.Start({{"/usr/bin/victoria-metrics", "-storageDataPath=" + dir_.path() + "/vm",
+                         "-httpListenAddr=127.0.0.1:" + std::to_string(port), "-retentionPeriod=100y",
+                         "-search.disableCache", "-search.latencyOffset=0s"},
+                        {},
+                        vm_log})
+                  .ok());
+  ASSERT_TRUE(testing::WaitForHttpOk(vm_url, "/health", &vm, std::chrono::seconds(30), vm_log).ok());
+
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir_.path() + "/tsvault";
+  options.log_path = dir_.path() + "/tsvault.log";
+  options.extra_args = {"--forward.url=" + vm_url + "/api/v1/write"};
+  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  const int64_t start = NowMs() / 1000 * 1000 - 300 * kStep;
+  for (int written = 0; written < 300; written += 50) {
+    storage::WriteInput input = Data(start, written, 50);
+    input.series.erase(input.series.begin() + kSeries);  // the histogram series
+    ASSERT_TRUE(testing::PostRemoteWrite(client.get(), input).ok());
+  }
+  WaitDelivered(kSeries * 300 + 6, 0);
+  std::unique_ptr<http::Client> vm_client;
+  ASSERT_TRUE(http::Client::Create(vm_url, &vm_client).ok());
+  http::Response flushed;
+  ASSERT_TRUE(vm_client->Get("/internal/force_flush", &flushed).ok());
+  const std::map<std::string, double> on_vm = Counts(vm_url, "{job=\"app\"}");
+  EXPECT_EQ(on_vm, Counts(tsvault_->base_url(), "{job=\"app\"}"));
+  ASSERT_EQ(on_vm.size(), static_cast<size_t>(kSeries + 1));
+  std::cout << "Forwarded to VictoriaMetrics: " << on_vm.size() << " series, " << on_vm.begin()->second
+            << " samples in the first\n";
+  tsvault_->Kill();
 }
 
 }  // namespace
