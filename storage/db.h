@@ -243,12 +243,14 @@ struct LogEntry {
   uint64_t series_id = 0;  // DB::SeriesLabels gives its labels
   std::vector<Sample> samples;
   std::vector<Histogram> histograms;
+  std::vector<Exemplar> exemplars;
 };
 
 // One accepted append, as logged: what a forwarding target must receive.
 struct LogRecord {
   uint64_t sequence = 0;
   std::vector<LogEntry> entries;
+  std::vector<MetricMetadata> metadata;
 };
 
 // A write log consumer's state (DB::LogConsumers).

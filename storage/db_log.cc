@@ -26,16 +26,18 @@ std::string Fixed64(uint64_t value) {
 
 // Decodes a WAL record into entries, one per series run.
 Status DecodeLogRecord(std::string_view value, LogRecord* record) {
+  auto entry_for = [record](uint64_t id) -> LogEntry& {
+    if (record->entries.empty() || record->entries.back().series_id != id) {
+      record->entries.emplace_back();
+      record->entries.back().series_id = id;
+    }
+    return record->entries.back();
+  };
   return DecodeWalRecord(
-      value,
-      [record](uint64_t id, const Sample& sample) {
-        if (record->entries.empty() || record->entries.back().series_id != id) record->entries.push_back({id, {}, {}});
-        record->entries.back().samples.push_back(sample);
-      },
-      [record](uint64_t id, const Histogram& histogram) {
-        if (record->entries.empty() || record->entries.back().series_id != id) record->entries.push_back({id, {}, {}});
-        record->entries.back().histograms.push_back(histogram);
-      });
+      value, [&](uint64_t id, const Sample& sample) { entry_for(id).samples.push_back(sample); },
+      [&](uint64_t id, const Histogram& histogram) { entry_for(id).histograms.push_back(histogram); },
+      [&](uint64_t id, const Exemplar& exemplar) { entry_for(id).exemplars.push_back(exemplar); },
+      [record](const MetricMetadata& metadata) { record->metadata.push_back(metadata); });
 }
 
 }  // namespace

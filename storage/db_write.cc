@@ -116,6 +116,10 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   }
   std::optional<InFlightAppend> in_flight;
   uint64_t log_sequence = 0;  // this append's WAL record, if any
+  // Exemplars and metadata are logged only for forwarding (recovery does
+  // not need them: they are stored directly).
+  const bool log_for_consumers = !options_.log_consumers.empty();
+  std::vector<Exemplar> accepted_exemplars;
   {
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
     while (appends_blocked_ > 0) append_gate_.wait_for(lock, kGatePoll);
@@ -211,14 +215,19 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
         marked_stale_rollups |= MarkStaleRollups(series->id(), min_time, accepted_times, &batch);
       }
 
+      accepted_exemplars.clear();
       for (const Exemplar& exemplar : write.exemplars) {
         if (too_old(exemplar.timestamp_ms)) continue;  // would be dropped at once
         std::string value;
         EncodeExemplar(exemplar, &value);
         batch.Put(cf(kExemplars), ExemplarKey(series->id(), exemplar.timestamp_ms), value);
         ++result->exemplars_written;
+        if (log_for_consumers) accepted_exemplars.push_back(exemplar);
       }
+      record.AddExemplars(series->id(), accepted_exemplars.data(), accepted_exemplars.size());
     }
+    // Metadata goes to the write log's consumers too (stored below).
+    if (log_for_consumers) record.AddMetadata(input.metadata.data(), input.metadata.size());
     if (!record.empty()) {
       log_sequence = next_log_sequence_;
       LogRecordStarted(log_sequence, record.data().size());

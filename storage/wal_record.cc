@@ -35,9 +35,43 @@ void WalRecordBuilder::AddHistograms(uint64_t series_id, const Histogram* histog
   }
 }
 
+void WalRecordBuilder::AddExemplars(uint64_t series_id, const Exemplar* exemplars, size_t count) {
+  if (count == 0) return;
+  data_.push_back(static_cast<char>(WalEntryKind::kExemplars));
+  PutVarint64(&data_, series_id);
+  PutVarint64(&data_, count);
+  int64_t previous = 0;
+  for (size_t i = 0; i < count; ++i) {
+    PutVarsint64(&data_, static_cast<int64_t>(static_cast<uint64_t>(exemplars[i].timestamp_ms) -
+                                              static_cast<uint64_t>(previous)));
+    previous = exemplars[i].timestamp_ms;
+    PutDouble(&data_, exemplars[i].value);
+    PutVarint64(&data_, exemplars[i].labels.size());
+    for (const Label& label : exemplars[i].labels) {
+      PutLengthPrefixed(&data_, label.name);
+      PutLengthPrefixed(&data_, label.value);
+    }
+  }
+}
+
+void WalRecordBuilder::AddMetadata(const MetricMetadata* metadata, size_t count) {
+  if (count == 0) return;
+  data_.push_back(static_cast<char>(WalEntryKind::kMetadata));
+  PutVarint64(&data_, 0);
+  PutVarint64(&data_, count);
+  for (size_t i = 0; i < count; ++i) {
+    data_.push_back(static_cast<char>(metadata[i].type));
+    PutLengthPrefixed(&data_, metadata[i].metric_family_name);
+    PutLengthPrefixed(&data_, metadata[i].help);
+    PutLengthPrefixed(&data_, metadata[i].unit);
+  }
+}
+
 Status DecodeWalRecord(std::string_view record,
                        const std::function<void(uint64_t, const Sample&)>& on_float,
-                       const std::function<void(uint64_t, const Histogram&)>& on_histogram) {
+                       const std::function<void(uint64_t, const Histogram&)>& on_histogram,
+                       const std::function<void(uint64_t, const Exemplar&)>& on_exemplar,
+                       const std::function<void(const MetricMetadata&)>& on_metadata) {
   ByteReader reader(record);
   while (!reader.empty()) {
     uint8_t kind;
@@ -66,6 +100,43 @@ Status DecodeWalRecord(std::string_view record,
           return Status::Corruption("bad WAL histogram: " + it.status().ToString());
         }
         on_histogram(series_id, it.histogram());
+      }
+    } else if (kind == static_cast<uint8_t>(WalEntryKind::kExemplars)) {
+      int64_t previous = 0;
+      for (uint64_t i = 0; i < count; ++i) {
+        int64_t delta;
+        uint64_t labels;
+        Exemplar exemplar;
+        if (!reader.GetVarsint64(&delta) || !reader.GetDouble(&exemplar.value) || !reader.GetVarint64(&labels) ||
+            labels > reader.remaining() / 2) {
+          return Status::Corruption("truncated WAL exemplar");
+        }
+        exemplar.timestamp_ms = static_cast<int64_t>(static_cast<uint64_t>(previous) + static_cast<uint64_t>(delta));
+        previous = exemplar.timestamp_ms;
+        for (uint64_t l = 0; l < labels; ++l) {
+          std::string_view name, value;
+          if (!reader.GetLengthPrefixed(&name) || !reader.GetLengthPrefixed(&value)) {
+            return Status::Corruption("truncated WAL exemplar label");
+          }
+          exemplar.labels.push_back(Label{std::string(name), std::string(value)});
+        }
+        if (on_exemplar) on_exemplar(series_id, exemplar);
+      }
+    } else if (kind == static_cast<uint8_t>(WalEntryKind::kMetadata)) {
+      for (uint64_t i = 0; i < count; ++i) {
+        uint8_t type;
+        std::string_view family, help, unit;
+        if (!reader.GetByte(&type) || !reader.GetLengthPrefixed(&family) || !reader.GetLengthPrefixed(&help) ||
+            !reader.GetLengthPrefixed(&unit)) {
+          return Status::Corruption("truncated WAL metadata");
+        }
+        if (type > static_cast<uint8_t>(MetricType::kStateset)) return Status::Corruption("bad WAL metadata type");
+        MetricMetadata metadata;
+        metadata.type = static_cast<MetricType>(type);
+        metadata.metric_family_name = family;
+        metadata.help = help;
+        metadata.unit = unit;
+        if (on_metadata) on_metadata(metadata);
       }
     } else {
       return Status::Corruption("unknown WAL entry kind " + std::to_string(kind));

@@ -87,6 +87,8 @@ void HandleForwardStatus(const forward::Forwarder* forwarder, storage::DB* db, h
                          {"pendingRecords", t.pending_records},
                          {"samplesSent", t.samples_sent},
                          {"histogramsSent", t.histograms_sent},
+                         {"exemplarsSent", t.exemplars_sent},
+                         {"metadataSent", t.metadata_sent},
                          {"retriedRequests", t.requests_retried},
                          {"dropped", t.dropped},
                          {"relabelDropped", t.relabel_dropped},

@@ -35,6 +35,8 @@ struct TargetStatus {
   uint64_t pending_records = 0;   // records after it, as last seen
   uint64_t samples_sent = 0;
   uint64_t histograms_sent = 0;
+  uint64_t exemplars_sent = 0;
+  uint64_t metadata_sent = 0;     // metadata entries
   uint64_t requests_retried = 0;  // failed attempts that were retried
   std::map<std::string, uint64_t> dropped;  // samples and histograms by reason
   uint64_t relabel_dropped = 0;   // removed by write_relabel_configs (not a loss)

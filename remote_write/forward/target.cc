@@ -32,6 +32,8 @@ uint64_t Mix(uint64_t id) {
 struct Forwarder::Target::Metrics {
   prometheus::Counter* samples_sent = nullptr;
   prometheus::Counter* histograms_sent = nullptr;
+  prometheus::Counter* exemplars_sent = nullptr;
+  prometheus::Counter* metadata_sent = nullptr;
   prometheus::Counter* retried = nullptr;
   prometheus::Family<prometheus::Counter>* dropped_family = nullptr;
   std::map<std::string, prometheus::Counter*> dropped;
@@ -47,6 +49,7 @@ struct Forwarder::Target::Batch {
   storage::WriteInput input;
   size_t samples = 0;
   size_t histograms = 0;
+  size_t exemplars = 0;
   int64_t max_timestamp_ms = 0;
 };
 
@@ -75,10 +78,14 @@ Forwarder::Target::Target(storage::DB* db, TargetConfig config, std::unique_ptr<
     labels["kind"] = kind;
     return labels;
   };
-  metrics_->samples_sent = counter("tsvault_forward_sent_total", "Samples and histograms delivered to a forward target.",
+  metrics_->samples_sent = counter("tsvault_forward_sent_total", "Samples, histograms, exemplars and metadata entries delivered to a forward target.",
                                    with_kind("sample"));
   metrics_->histograms_sent = counter("tsvault_forward_sent_total",
-                                      "Samples and histograms delivered to a forward target.", with_kind("histogram"));
+                                      "Samples, histograms, exemplars and metadata entries delivered to a forward target.", with_kind("histogram"));
+  metrics_->exemplars_sent = counter("tsvault_forward_sent_total",
+                                     "Samples, histograms, exemplars and metadata entries delivered to a forward target.", with_kind("exemplar"));
+  metrics_->metadata_sent = counter("tsvault_forward_sent_total",
+                                    "Samples, histograms, exemplars and metadata entries delivered to a forward target.", with_kind("metadata"));
   metrics_->retried = counter("tsvault_forward_retried_requests_total",
                               "Requests to a forward target that failed (5xx, 429 with retry_on_http_429, connection "
                               "errors, timeouts) and were retried.",
@@ -209,7 +216,23 @@ bool Forwarder::Target::SendPending() {
           batch.input.series.push_back(std::move(write));
         }
       }
+      if (!entry.exemplars.empty()) {
+        // Exemplars travel in their own series entry, after the samples.
+        if (batches.empty()) batches.emplace_back();
+        storage::SeriesWrite write;
+        write.labels = *labels;
+        write.exemplars = entry.exemplars;
+        batches.back().exemplars += entry.exemplars.size();
+        batches.back().input.series.push_back(std::move(write));
+      }
     }
+  }
+  if (config_.metadata.send) {
+    Batch metadata;
+    for (const storage::LogRecord& record : pending_) {
+      metadata.input.metadata.insert(metadata.input.metadata.end(), record.metadata.begin(), record.metadata.end());
+    }
+    if (!metadata.input.metadata.empty()) shards[0].insert(shards[0].begin(), std::move(metadata));
   }
   while (senders_.size() < shards.size()) {
     senders_.push_back(std::make_unique<BatchSender>(config_, url_, headers_, &stop_));
@@ -238,6 +261,8 @@ bool Forwarder::Target::SendPending() {
         if (outcome.kind == SendOutcome::kDelivered) {
           status_.samples_sent += batch.samples;
           status_.histograms_sent += batch.histograms;
+          status_.exemplars_sent += batch.exemplars;
+          status_.metadata_sent += batch.input.metadata.size();
           status_.highest_sent_timestamp_ms = std::max(status_.highest_sent_timestamp_ms, batch.max_timestamp_ms);
           status_.last_error = outcome.attempts > 1 ? status_.last_error : "";
         } else {
@@ -336,6 +361,8 @@ void Forwarder::Target::Publish() {
   TargetStatus& before = metrics_->published;
   metrics_->samples_sent->Increment(static_cast<double>(now.samples_sent - before.samples_sent));
   metrics_->histograms_sent->Increment(static_cast<double>(now.histograms_sent - before.histograms_sent));
+  metrics_->exemplars_sent->Increment(static_cast<double>(now.exemplars_sent - before.exemplars_sent));
+  metrics_->metadata_sent->Increment(static_cast<double>(now.metadata_sent - before.metadata_sent));
   metrics_->retried->Increment(static_cast<double>(now.requests_retried - before.requests_retried));
   metrics_->relabel_dropped->Increment(static_cast<double>(now.relabel_dropped - before.relabel_dropped));
   for (const auto& [reason, count] : now.dropped) {

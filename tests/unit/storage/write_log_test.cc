@@ -190,6 +190,40 @@ TEST_F(WriteLogTest, AReaderStopsAtARecordStillBeingWritten) {
   EXPECT_EQ(next, start + 2);
 }
 
+TEST_F(WriteLogTest, ExemplarsAndMetadataAreLoggedForConsumersOnly) {
+  WriteInput input;
+  SeriesWrite write;
+  write.labels = testing::L({{"__name__", "http_requests_total"}});
+  write.samples.push_back({kStart, 1});
+  write.exemplars.push_back(Exemplar{testing::L({{"trace_id", "abc"}}), 1, kStart});
+  input.series.push_back(write);
+  MetricMetadata metadata;
+  metadata.metric_family_name = "http_requests_total";
+  metadata.type = MetricType::kCounter;
+  metadata.help = "Requests.";
+  input.metadata.push_back(metadata);
+  WriteResult result;
+  Open(MakeOptions({}));
+  ASSERT_TRUE(db_->Append(input, &result).ok());
+  Open(MakeOptions({"c"}));  // replays the record without them
+  EXPECT_EQ(db_->Stats().restart_replayed_records, 1u);
+  const uint64_t start = Position("c");
+  input.series[0].samples[0].timestamp_ms = input.series[0].exemplars[0].timestamp_ms = kStart + 1000;
+  ASSERT_TRUE(db_->Append(input, &result).ok());
+  std::vector<LogRecord> records = Read(start);
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_EQ(records[0].entries.size(), 1u);
+  ASSERT_EQ(records[0].entries[0].exemplars.size(), 1u);
+  EXPECT_EQ(records[0].entries[0].exemplars[0].labels, testing::L({{"trace_id", "abc"}}));
+  EXPECT_EQ(records[0].entries[0].exemplars[0].timestamp_ms, kStart + 1000);
+  ASSERT_EQ(records[0].metadata.size(), 1u);
+  EXPECT_EQ(records[0].metadata[0].help, "Requests.");
+  EXPECT_EQ(records[0].metadata[0].type, MetricType::kCounter);
+  // Recovery replays such a record (and skips the exemplars and metadata).
+  Open(MakeOptions({"c"}));
+  EXPECT_EQ(db_->Stats().restart_replayed_records, 1u);
+}
+
 TEST_F(WriteLogTest, LabelsOfDeletedSeriesAreGone) {
   Open(MakeOptions({"c"}));
   ASSERT_TRUE(Write("gone", 0, 2).ok());
