@@ -259,6 +259,8 @@ struct LogConsumerState {
   uint64_t position = 0;          // the first record it still needs
   uint64_t records_dropped = 0;   // given up because the log was full (since open)
   uint64_t samples_dropped = 0;   // floats and histograms in those records
+  uint64_t log_end = 0;           // the sequence the next record gets (same for all)
+  uint64_t segment_end = 0;       // MarkLogConsumerSegment's, while beyond position; else 0
 };
 
 // The storage engine. Obtain with DB::Open; destroy to close.
@@ -395,6 +397,15 @@ class DB {
   virtual Status AdvanceLogConsumer(const std::string& name, uint64_t position) {
     (void)name;
     (void)position;
+    return Status::Unsupported("no write log");
+  }
+  // Consumer `name` is about to send the records before `end` as one unit:
+  // kept across restarts (LogConsumerState::segment_end) until its position
+  // reaches `end`, so after a crash it can send exactly the same records
+  // again. Durable without sync, like positions.
+  virtual Status MarkLogConsumerSegment(const std::string& name, uint64_t end) {
+    (void)name;
+    (void)end;
     return Status::Unsupported("no write log");
   }
   // Every listed consumer's state, and the bytes kept only for consumers.

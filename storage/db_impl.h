@@ -115,6 +115,7 @@ class DBImpl final : public DB {
   // SeriesLabels takes head_mutex_ shared. REQUIRES: no lock held.
   Status ReadLog(uint64_t from, size_t max_records, std::vector<LogRecord>* out, uint64_t* next) override;
   Status AdvanceLogConsumer(const std::string& name, uint64_t position) override;
+  Status MarkLogConsumerSegment(const std::string& name, uint64_t end) override;
   std::vector<LogConsumerState> LogConsumers(uint64_t* kept_bytes) override;
   Status SeriesLabels(uint64_t series_id, Labels* labels) override;
   DBStats Stats() override;
@@ -141,10 +142,10 @@ class DBImpl final : public DB {
   // positions and wal_checkpointed to *batch. REQUIRES: head_mutex_ held
   // exclusively (a checkpoint); takes log_mutex_.
   uint64_t TrimLogForCheckpoint(rocksdb::WriteBatch* batch);
-  // Appends record `sequence` of `bytes` to the kept-size accounting and
-  // marks it in flight. REQUIRES: head_mutex_ held exclusively; takes
-  // log_mutex_.
-  void LogRecordStarted(uint64_t sequence, uint64_t bytes);
+  // Appends record `sequence` of `bytes` holding `samples` samples and
+  // histograms to the kept-size accounting and marks it in flight.
+  // REQUIRES: head_mutex_ held exclusively; takes log_mutex_.
+  void LogRecordStarted(uint64_t sequence, uint64_t bytes, uint64_t samples);
   // Its RocksDB write finished (or failed). Takes log_mutex_.
   void LogRecordFinished(uint64_t sequence);
   // True when Append must refuse writes (log full, reject policy). Atomic.
@@ -420,15 +421,23 @@ class DBImpl final : public DB {
   uint64_t wal_checkpointed_ = 0;
   struct LogConsumer {
     uint64_t position = 0;
+    uint64_t segment_end = 0;
     uint64_t records_dropped = 0;
     uint64_t samples_dropped = 0;
   };
   std::mutex log_mutex_;
   std::map<std::string, LogConsumer> log_consumers_;
   std::set<uint64_t> log_in_flight_;
-  // (sequence, bytes) of every record not yet deleted, oldest first; only
-  // with consumers.
-  std::deque<std::pair<uint64_t, uint64_t>> log_record_sizes_;
+  // Every record not yet deleted, oldest first; only with consumers.
+  struct LoggedRecord {
+    uint64_t sequence;
+    uint64_t bytes;
+    uint64_t samples;  // floats and histograms, for what drop-oldest counts
+  };
+  std::deque<LoggedRecord> log_record_sizes_;
+  // Serializes AdvanceLogConsumer's position writes (taken before
+  // log_mutex_, never with head_mutex_).
+  std::mutex log_position_write_mutex_;
   uint64_t log_kept_bytes_ = 0;     // bytes of records before log_checkpointed_ still kept
   uint64_t log_checkpointed_ = 0;   // wal_checkpointed_, for log_mutex_ holders
   uint64_t log_assigned_end_ = 1;   // next_log_sequence_, for log_mutex_ holders

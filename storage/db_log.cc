@@ -24,6 +24,14 @@ std::string Fixed64(uint64_t value) {
   return out;
 }
 
+// A consumer's stored value: u64be(position), then u64be(segment end) while
+// a segment is marked.
+std::string ConsumerValue(uint64_t position, uint64_t segment_end) {
+  std::string out = Fixed64(position);
+  if (segment_end > position) PutFixed64BE(&out, segment_end);
+  return out;
+}
+
 // Decodes a WAL record into entries, one per series run.
 Status DecodeLogRecord(std::string_view value, LogRecord* record) {
   auto entry_for = [record](uint64_t id) -> LogEntry& {
@@ -62,8 +70,11 @@ Status DBImpl::LoadLogConsumers() {
       unlisted.push_back(it->key().ToString());
       continue;
     }
-    if (it->value().size() != 8) return Status::Corruption("bad position of log consumer " + name);
+    if (it->value().size() != 8 && it->value().size() != 16) {
+      return Status::Corruption("bad position of log consumer " + name);
+    }
     consumer->second.position = DecodeFixed64BE(it->value().data());
+    if (it->value().size() == 16) consumer->second.segment_end = DecodeFixed64BE(it->value().data() + 8);
   }
   Status s = FromRocks(it->status());
   if (!s.ok() || options_.read_only) return s;
@@ -78,6 +89,11 @@ Status DBImpl::LoadLogConsumers() {
 
 Status DBImpl::StartLogConsumers() {
   std::lock_guard<std::mutex> lock(log_mutex_);
+  // A consumer may have skipped the sequences of failed appends at the end
+  // of the log: never hand them out again, or it would not see them.
+  for (const auto& [name, consumer] : log_consumers_) {
+    next_log_sequence_ = std::max(next_log_sequence_, consumer.position);
+  }
   log_assigned_end_ = next_log_sequence_;
   log_checkpointed_ = wal_checkpointed_;
   if (log_consumers_.empty()) return Status::OK();
@@ -97,17 +113,22 @@ Status DBImpl::StartLogConsumers() {
   for (it->Seek(WalKey(floor)); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Status::Corruption("bad WAL key");
     const uint64_t sequence = DecodeFixed64BE(it->key().data());
-    log_record_sizes_.emplace_back(sequence, it->value().size());
+    uint64_t samples = 0;
+    LogRecord record;
+    if (DecodeLogRecord(std::string_view(it->value().data(), it->value().size()), &record).ok()) {
+      for (const LogEntry& entry : record.entries) samples += entry.samples.size() + entry.histograms.size();
+    }
+    log_record_sizes_.push_back({sequence, it->value().size(), samples});
     if (sequence < log_checkpointed_) log_kept_bytes_ += it->value().size();
   }
   return FromRocks(it->status());
 }
 
-void DBImpl::LogRecordStarted(uint64_t sequence, uint64_t bytes) {
+void DBImpl::LogRecordStarted(uint64_t sequence, uint64_t bytes, uint64_t samples) {
   std::lock_guard<std::mutex> lock(log_mutex_);
   log_assigned_end_ = sequence + 1;
   if (log_consumers_.empty()) return;
-  log_record_sizes_.emplace_back(sequence, bytes);
+  log_record_sizes_.push_back({sequence, bytes, samples});
   log_in_flight_.insert(sequence);
 }
 
@@ -128,9 +149,9 @@ uint64_t DBImpl::TrimLogForCheckpoint(rocksdb::WriteBatch* batch) {
   }
   uint64_t floor = next_log_sequence_;
   for (const auto& [name, consumer] : log_consumers_) floor = std::min(floor, consumer.position);
-  while (!log_record_sizes_.empty() && log_record_sizes_.front().first < floor) log_record_sizes_.pop_front();
+  while (!log_record_sizes_.empty() && log_record_sizes_.front().sequence < floor) log_record_sizes_.pop_front();
   log_kept_bytes_ = 0;
-  for (const auto& [sequence, bytes] : log_record_sizes_) log_kept_bytes_ += bytes;
+  for (const LoggedRecord& record : log_record_sizes_) log_kept_bytes_ += record.bytes;
   const uint64_t max_bytes = options_.log_max_bytes;
   if (max_bytes == 0 || log_kept_bytes_ <= max_bytes) {
     log_refuses_writes_.store(false, std::memory_order_release);
@@ -147,19 +168,11 @@ uint64_t DBImpl::TrimLogForCheckpoint(rocksdb::WriteBatch* batch) {
   // consumer loses.
   std::vector<std::pair<uint64_t, uint64_t>> given_up;  // sequence, samples
   while (log_kept_bytes_ > max_bytes && !log_record_sizes_.empty()) {
-    const auto [sequence, bytes] = log_record_sizes_.front();
+    const LoggedRecord oldest = log_record_sizes_.front();
     log_record_sizes_.pop_front();
-    log_kept_bytes_ -= bytes;
-    std::string value;
-    uint64_t samples = 0;
-    if (rocks_->Get(rocksdb::ReadOptions(), cf(kWal), WalKey(sequence), &value).ok()) {
-      LogRecord record;
-      if (DecodeLogRecord(value, &record).ok()) {
-        for (const LogEntry& entry : record.entries) samples += entry.samples.size() + entry.histograms.size();
-      }
-    }
-    given_up.emplace_back(sequence, samples);
-    floor = sequence + 1;
+    log_kept_bytes_ -= oldest.bytes;
+    given_up.emplace_back(oldest.sequence, oldest.samples);
+    floor = oldest.sequence + 1;
   }
   for (auto& [name, consumer] : log_consumers_) {
     if (consumer.position >= floor) continue;
@@ -172,7 +185,8 @@ uint64_t DBImpl::TrimLogForCheckpoint(rocksdb::WriteBatch* batch) {
     consumer.records_dropped += records;
     consumer.samples_dropped += samples;
     consumer.position = floor;
-    batch->Put(cf(kDefault), LogConsumerKey(name), Fixed64(floor));
+    if (consumer.segment_end <= floor) consumer.segment_end = 0;
+    batch->Put(cf(kDefault), LogConsumerKey(name), ConsumerValue(floor, consumer.segment_end));
     spdlog::error("write log full ({} bytes bound): forward target {} lost its {} oldest records ({} samples)",
                   max_bytes, name, records, samples);
   }
@@ -214,32 +228,54 @@ Status DBImpl::ReadLog(uint64_t from, size_t max_records, std::vector<LogRecord>
 
 Status DBImpl::AdvanceLogConsumer(const std::string& name, uint64_t position) {
   if (options_.read_only) return Status::Unsupported("the database is open read-only");
-  std::lock_guard<std::mutex> lock(log_mutex_);
-  auto it = log_consumers_.find(name);
-  if (it == log_consumers_.end()) return Status::InvalidArgument("no write log consumer named " + name);
-  position = std::min(position, log_assigned_end_);
-  if (position <= it->second.position) return Status::OK();
-  it->second.position = position;
-  Status s = FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault), LogConsumerKey(name), Fixed64(position)));
-  if (!s.ok()) return s;
-  uint64_t floor = log_assigned_end_;
-  for (const auto& [other, consumer] : log_consumers_) floor = std::min(floor, consumer.position);
-  while (!log_record_sizes_.empty() && log_record_sizes_.front().first < floor) {
-    if (log_record_sizes_.front().first < log_checkpointed_) log_kept_bytes_ -= log_record_sizes_.front().second;
-    log_record_sizes_.pop_front();
+  // Positions are written outside log_mutex_ (Append takes it under the
+  // head lock: a slow write must not stall ingestion), one at a time so the
+  // latest always lands last.
+  std::lock_guard<std::mutex> write_lock(log_position_write_mutex_);
+  std::string value;
+  {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    auto it = log_consumers_.find(name);
+    if (it == log_consumers_.end()) return Status::InvalidArgument("no write log consumer named " + name);
+    position = std::min(position, log_assigned_end_);
+    if (position <= it->second.position) return Status::OK();
+    it->second.position = position;
+    if (it->second.segment_end <= position) it->second.segment_end = 0;
+    value = ConsumerValue(position, it->second.segment_end);
+    uint64_t floor = log_assigned_end_;
+    for (const auto& [other, consumer] : log_consumers_) floor = std::min(floor, consumer.position);
+    while (!log_record_sizes_.empty() && log_record_sizes_.front().sequence < floor) {
+      if (log_record_sizes_.front().sequence < log_checkpointed_) log_kept_bytes_ -= log_record_sizes_.front().bytes;
+      log_record_sizes_.pop_front();
+    }
+    if (options_.log_max_bytes > 0 && log_kept_bytes_ <= options_.log_max_bytes &&
+        log_refuses_writes_.exchange(false)) {
+      spdlog::info("write log below its bound again ({} bytes kept): accepting writes", log_kept_bytes_);
+    }
   }
-  if (options_.log_max_bytes > 0 && log_kept_bytes_ <= options_.log_max_bytes &&
-      log_refuses_writes_.exchange(false)) {
-    spdlog::info("write log below its bound again ({} bytes kept): accepting writes", log_kept_bytes_);
+  return FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault), LogConsumerKey(name), value));
+}
+
+Status DBImpl::MarkLogConsumerSegment(const std::string& name, uint64_t end) {
+  if (options_.read_only) return Status::Unsupported("the database is open read-only");
+  std::lock_guard<std::mutex> write_lock(log_position_write_mutex_);
+  std::string value;
+  {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    auto it = log_consumers_.find(name);
+    if (it == log_consumers_.end()) return Status::InvalidArgument("no write log consumer named " + name);
+    it->second.segment_end = std::min(end, log_assigned_end_);
+    value = ConsumerValue(it->second.position, it->second.segment_end);
   }
-  return Status::OK();
+  return FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault), LogConsumerKey(name), value));
 }
 
 std::vector<LogConsumerState> DBImpl::LogConsumers(uint64_t* kept_bytes) {
   std::lock_guard<std::mutex> lock(log_mutex_);
   std::vector<LogConsumerState> out;
   for (const auto& [name, consumer] : log_consumers_) {
-    out.push_back({name, consumer.position, consumer.records_dropped, consumer.samples_dropped});
+    out.push_back({name, consumer.position, consumer.records_dropped, consumer.samples_dropped, log_assigned_end_,
+                   consumer.segment_end > consumer.position ? consumer.segment_end : 0});
   }
   *kept_bytes = log_kept_bytes_;
   return out;

@@ -120,6 +120,14 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   // not need them: they are stored directly).
   const bool log_for_consumers = !options_.log_consumers.empty();
   std::vector<Exemplar> accepted_exemplars;
+  // Ends the record's in-flight state however Append returns.
+  struct LogRecordGuard {
+    LogRecordGuard(DBImpl* db, uint64_t sequence) : db(db), sequence(sequence) {}
+    ~LogRecordGuard() { db->LogRecordFinished(sequence); }
+    DBImpl* db;
+    uint64_t sequence;
+  };
+  std::optional<LogRecordGuard> log_guard;
   {
     std::unique_lock<std::shared_mutex> lock(head_mutex_);
     while (appends_blocked_ > 0) append_gate_.wait_for(lock, kGatePoll);
@@ -230,7 +238,8 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     if (log_for_consumers) record.AddMetadata(input.metadata.data(), input.metadata.size());
     if (!record.empty()) {
       log_sequence = next_log_sequence_;
-      LogRecordStarted(log_sequence, record.data().size());
+      LogRecordStarted(log_sequence, record.data().size(), result->samples_written + result->histograms_written);
+      log_guard.emplace(this, log_sequence);
       batch.Put(cf(kWal), WalKey(next_log_sequence_++), record.data());
       logged_bytes_since_checkpoint_ += record.data().size();
       wake_checkpoint = logged_bytes_since_checkpoint_ >= options_.head_checkpoint_bytes;
@@ -256,7 +265,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     s = FromRocks(rocks_->Write(write_options, &batch));
   }
   in_flight->Done();
-  if (log_sequence != 0) LogRecordFinished(log_sequence);
+  log_guard.reset();  // the record is written (or failed): readers may pass it
   if (!s.ok()) {
     if (marked_stale_rollups) {
       // The marks of this batch may not exist: let the next late samples

@@ -51,6 +51,7 @@ struct Forwarder::Target::Batch {
   size_t histograms = 0;
   size_t exemplars = 0;
   int64_t max_timestamp_ms = 0;
+  bool resent = false;  // holds data from before this process started
 };
 
 Forwarder::Target::Target(storage::DB* db, TargetConfig config, std::unique_ptr<Relabeler> relabeler, TargetUrl url,
@@ -114,6 +115,9 @@ void Forwarder::Target::Start() {
     position_ = read_next_ = state.position;
     queue_full_records_seen_ = state.records_dropped;
     queue_full_samples_seen_ = state.samples_dropped;
+    // The segment being sent when the last process stopped is sent again
+    // exactly: the same records make the same batches.
+    resend_until_ = state.segment_end;
   }
   {
     std::lock_guard<std::mutex> lock(status_mutex_);
@@ -135,10 +139,13 @@ TargetStatus Forwarder::Target::status() const {
 Status Forwarder::Target::ReadMore() {
   const uint64_t segment_samples =
       static_cast<uint64_t>(config_.queue.max_samples_per_send) * static_cast<uint64_t>(config_.queue.max_shards);
-  while (pending_samples_ < segment_samples) {
+  // The interrupted segment (resend_until_) is read alone, whatever its size.
+  const bool replaying = position_ < resend_until_;
+  while (replaying ? read_next_ < resend_until_ : pending_samples_ < segment_samples) {
     std::vector<storage::LogRecord> records;
     uint64_t next = read_next_;
-    Status s = db_->ReadLog(read_next_, kReadRecords, &records, &next);
+    const size_t limit = replaying ? std::min<uint64_t>(kReadRecords, resend_until_ - read_next_) : kReadRecords;
+    Status s = db_->ReadLog(read_next_, limit, &records, &next);
     if (!s.ok()) return s;
     if (records.empty() && next == read_next_) break;
     read_next_ = next;
@@ -146,28 +153,93 @@ Status Forwarder::Target::ReadMore() {
       for (const storage::LogEntry& entry : record.entries) pending_samples_ += entry.samples.size() + entry.histograms.size();
       pending_.push_back(std::move(record));
     }
-    if (records.size() < kReadRecords) break;
+    if (records.size() < limit) break;
   }
+  if (replaying) read_next_ = std::min(read_next_, resend_until_);
   return Status::OK();
 }
 
-const Labels* Forwarder::Target::LabelsFor(uint64_t series_id, bool* deleted) {
+Status Forwarder::Target::LabelsFor(uint64_t series_id, const Labels** labels, bool* deleted) {
   *deleted = false;
+  *labels = nullptr;
   auto it = labels_.find(series_id);
   if (it == labels_.end()) {
     if (labels_.size() >= kMaxCachedSeries) labels_.clear();
-    Labels labels;
-    Status s = db_->SeriesLabels(series_id, &labels);
-    std::optional<Labels> result;
-    if (s.ok() && relabeler_->Apply(&labels)) result = std::move(labels);
+    Labels stored;
+    Status s = db_->SeriesLabels(series_id, &stored);
     if (s.IsNotFound()) {
-      *deleted = true;
-      return nullptr;  // not cached: ids are never reused, and it stays gone
+      *deleted = true;  // not cached: ids are never reused, and it stays gone
+      return Status::OK();
     }
-    if (!s.ok()) spdlog::warn("forward target {}: labels of series {}: {}", config_.name, series_id, s.ToString());
+    if (!s.ok()) return s;
+    std::optional<Labels> result;
+    if (relabeler_->Apply(&stored)) result = std::move(stored);
     it = labels_.emplace(series_id, std::move(result)).first;
   }
-  return it->second ? &*it->second : nullptr;
+  if (it->second) *labels = &*it->second;
+  return Status::OK();
+}
+
+// What one send delivered and dropped.
+struct Forwarder::Target::Counts {
+  uint64_t samples = 0, histograms = 0, exemplars = 0, metadata = 0;
+  int64_t max_timestamp_ms = 0;
+  std::map<std::string, uint64_t> dropped;
+  uint64_t retried = 0;
+  std::string error;
+};
+
+namespace {
+
+uint64_t DataPoints(const storage::WriteInput& input) {
+  uint64_t n = 0;
+  for (const storage::SeriesWrite& w : input.series) n += w.samples.size() + w.histograms.size();
+  return n;
+}
+
+}  // namespace
+
+bool Forwarder::Target::SendBatch(size_t shard, const storage::WriteInput& input, bool resent, Counts* counts) {
+  std::string body;
+  Status s = remote_write::EncodeWriteRequest(input, config_.protocol, &body);
+  SendOutcome outcome;
+  if (s.ok()) {
+    outcome = senders_[shard]->Send(body);
+  } else {
+    outcome.kind = SendOutcome::kDropped;
+    outcome.message = "cannot encode: " + s.ToString();
+  }
+  counts->retried += static_cast<uint64_t>(std::max(0, outcome.attempts - 1));
+  if (outcome.kind == SendOutcome::kStopped) return false;
+  if (outcome.kind == SendOutcome::kDelivered) {
+    for (const storage::SeriesWrite& w : input.series) {
+      counts->samples += w.samples.size();
+      counts->histograms += w.histograms.size();
+      counts->exemplars += w.exemplars.size();
+      for (const storage::Sample& sample : w.samples) {
+        counts->max_timestamp_ms = std::max(counts->max_timestamp_ms, sample.timestamp_ms);
+      }
+      for (const storage::Histogram& h : w.histograms) counts->max_timestamp_ms = std::max(counts->max_timestamp_ms, h.timestamp_ms);
+    }
+    counts->metadata += input.metadata.size();
+    return true;
+  }
+  // A batch of the segment that was being sent when the last process
+  // stopped is the same batch as then: refused (400, 409: out of order,
+  // conflict) it was most likely delivered then.
+  const bool seen = resent && (outcome.status == 400 || outcome.status == 409);
+  const std::string reason =
+      outcome.status == 0 ? "encoding" : std::string(seen ? "resent_" : "") + "http_" + std::to_string(outcome.status);
+  counts->dropped[reason] += DataPoints(input);
+  counts->error = outcome.message;
+  if (seen) {
+    spdlog::info("forward target {} refused a batch sent again after a restart (delivered before?): {}", config_.name,
+                 outcome.message);
+  } else {
+    spdlog::warn("forward target {} refused a batch of {} samples and histograms, dropped: {}", config_.name,
+                 DataPoints(input), outcome.message);
+  }
+  return true;
 }
 
 bool Forwarder::Target::SendPending() {
@@ -180,17 +252,25 @@ bool Forwarder::Target::SendPending() {
   for (const storage::LogRecord& record : pending_) {
     for (const storage::LogEntry& entry : record.entries) {
       bool deleted = false;
-      const Labels* labels = LabelsFor(entry.series_id, &deleted);
+      const Labels* labels = nullptr;
+      Status s = LabelsFor(entry.series_id, &labels, &deleted);
+      if (!s.ok()) {
+        spdlog::warn("forward target {}: labels of series {}: {}; trying again", config_.name, entry.series_id,
+                     s.ToString());
+        return false;
+      }
       const size_t count = entry.samples.size() + entry.histograms.size();
       if (labels == nullptr) {
         (deleted ? deleted_dropped : relabel_dropped) += count;
         continue;
       }
       std::vector<Batch>& batches = shards[Mix(entry.series_id) % static_cast<uint64_t>(shard_count)];
+      const bool resent = record.sequence < resend_until_;
       size_t next_float = 0, next_histogram = 0;
       while (next_float < entry.samples.size() || next_histogram < entry.histograms.size()) {
         if (batches.empty() || batches.back().samples + batches.back().histograms >= per_send) batches.emplace_back();
         Batch& batch = batches.back();
+        batch.resent = batch.resent || resent;
         const size_t room = per_send - batch.samples - batch.histograms;
         if (next_float < entry.samples.size()) {
           const size_t take = std::min(room, entry.samples.size() - next_float);
@@ -234,46 +314,47 @@ bool Forwarder::Target::SendPending() {
     }
     if (!metadata.input.metadata.empty()) shards[0].insert(shards[0].begin(), std::move(metadata));
   }
+  // Remembered across a crash: the next process sends these same records
+  // as the same batches.
+  Status marked = db_->MarkLogConsumerSegment(config_.name, read_next_);
+  if (!marked.ok()) spdlog::warn("forward target {}: cannot save its segment: {}", config_.name, marked.ToString());
   while (senders_.size() < shards.size()) {
     senders_.push_back(std::make_unique<BatchSender>(config_, url_, headers_, &stop_));
   }
   std::atomic<bool> stopped{false};
   std::vector<std::thread> workers;
-  for (size_t shard = 0; shard < shards.size(); ++shard) {
-    if (shards[shard].empty()) continue;
-    workers.emplace_back([this, shard, &shards, &stopped] {
-      for (const Batch& batch : shards[shard]) {
-        std::string body;
-        Status s = remote_write::EncodeWriteRequest(batch.input, config_.protocol, &body);
-        SendOutcome outcome;
-        if (s.ok()) {
-          outcome = senders_[shard]->Send(body);
-        } else {
-          outcome.kind = SendOutcome::kDropped;
-          outcome.message = "cannot encode: " + s.ToString();
-        }
-        std::lock_guard<std::mutex> lock(status_mutex_);
-        status_.requests_retried += static_cast<uint64_t>(std::max(0, outcome.attempts - 1));
-        if (outcome.kind == SendOutcome::kStopped) {
-          stopped = true;
-          return;
-        }
-        if (outcome.kind == SendOutcome::kDelivered) {
-          status_.samples_sent += batch.samples;
-          status_.histograms_sent += batch.histograms;
-          status_.exemplars_sent += batch.exemplars;
-          status_.metadata_sent += batch.input.metadata.size();
-          status_.highest_sent_timestamp_ms = std::max(status_.highest_sent_timestamp_ms, batch.max_timestamp_ms);
-          status_.last_error = outcome.attempts > 1 ? status_.last_error : "";
-        } else {
-          const std::string reason = outcome.status == 0 ? "encoding" : "http_" + std::to_string(outcome.status);
-          status_.dropped[reason] += batch.samples + batch.histograms;
-          status_.last_error = outcome.message;
-          spdlog::warn("forward target {} refused a batch of {} samples and {} histograms, dropped: {}",
-                       config_.name, batch.samples, batch.histograms, outcome.message);
-        }
+  auto work = [this, &shards, &stopped](size_t shard) {
+    for (const Batch& batch : shards[shard]) {
+      Counts counts;
+      bool running = true;
+      try {
+        running = SendBatch(shard, batch.input, batch.resent, &counts);
+      } catch (const std::exception& e) {
+        counts.error = std::string("send failed: ") + e.what();
+        running = false;  // not delivered: the segment is sent again
       }
-    });
+      std::lock_guard<std::mutex> lock(status_mutex_);
+      status_.requests_retried += counts.retried;
+      status_.samples_sent += counts.samples;
+      status_.histograms_sent += counts.histograms;
+      status_.exemplars_sent += counts.exemplars;
+      status_.metadata_sent += counts.metadata;
+      status_.highest_sent_timestamp_ms = std::max(status_.highest_sent_timestamp_ms, counts.max_timestamp_ms);
+      for (const auto& [reason, count] : counts.dropped) status_.dropped[reason] += count;
+      status_.last_error = counts.error;
+      if (!running) {
+        stopped = true;
+        return;
+      }
+    }
+  };
+  try {
+    for (size_t shard = 0; shard < shards.size(); ++shard) {
+      if (!shards[shard].empty()) workers.emplace_back(work, shard);
+    }
+  } catch (const std::exception& e) {  // no thread: what started still finishes, the rest waits
+    spdlog::warn("forward target {}: cannot start a sender thread: {}", config_.name, e.what());
+    stopped = true;
   }
   for (std::thread& worker : workers) worker.join();
   if (stopped) return false;
@@ -336,7 +417,7 @@ void Forwarder::Target::Run() {
       stop_.SleepFor(poll);
       continue;
     }
-    if (pending_samples_ < static_cast<uint64_t>(config_.queue.max_samples_per_send)) {
+    if (position_ >= resend_until_ && pending_samples_ < static_cast<uint64_t>(config_.queue.max_samples_per_send)) {
       // Less than a full batch: wait for more, at most batch_send_deadline.
       const auto now = std::chrono::steady_clock::now();
       if (!waiting) {
@@ -349,7 +430,14 @@ void Forwarder::Target::Run() {
       }
     }
     waiting = false;
-    if (!SendPending()) break;
+    if (!SendPending()) {
+      if (stop_.stopped()) break;
+      // Not sent (a storage error, no thread): try the same segment again
+      // (marked, so it makes the same batches).
+      resend_until_ = std::max(resend_until_, read_next_);
+      stop_.SleepFor(std::chrono::seconds(1));
+      continue;
+    }
     Publish();
   }
   Publish();

@@ -46,9 +46,15 @@ class Forwarder::Target {
   Status ReadMore();
   // Sends pending_ and moves the position past it; false when stopped.
   bool SendPending();
-  // The relabeled labels of a series; null when relabeling drops it or the
-  // series was deleted (counted).
-  const Labels* LabelsFor(uint64_t series_id, bool* deleted);
+  // The relabeled labels of a series in *labels; null when relabeling
+  // drops it or the series was deleted (*deleted). A storage error is
+  // returned (and not remembered), so the send is tried again later.
+  Status LabelsFor(uint64_t series_id, const Labels** labels, bool* deleted);
+  // Sends `input` and adds what was delivered and dropped to *counts; a
+  // `resent` batch (of the segment a stopped process was sending) refused
+  // with 400 or 409 counts as resent_http_<status>. False when stopped.
+  struct Counts;
+  bool SendBatch(size_t shard, const storage::WriteInput& input, bool resent, Counts* counts);
   // Copies the counters into the registry's metrics.
   void Publish();
 
@@ -69,6 +75,9 @@ class Forwarder::Target {
   std::unordered_map<uint64_t, std::optional<Labels>> labels_;
   std::vector<std::unique_ptr<BatchSender>> senders_;  // one per shard, connections kept
   uint64_t queue_full_records_seen_ = 0, queue_full_samples_seen_ = 0;
+  // The end of the segment a stopped process was sending (0: none); it is
+  // sent again alone, as the same batches (see SendBatch).
+  uint64_t resend_until_ = 0;
 
   mutable std::mutex status_mutex_;
   TargetStatus status_;  // Guarded by status_mutex_.

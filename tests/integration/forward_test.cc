@@ -108,6 +108,7 @@ class ForwardTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  int64_t start_ = 0;
   std::unique_ptr<testing::PrometheusServer> prometheus_;
   std::unique_ptr<testing::TsvaultServer> tsvault_;
 };
@@ -193,6 +194,78 @@ TEST_F(ForwardTest, EverythingAcknowledgedReachesARealPrometheusAcrossAnOutageAn
   EXPECT_TRUE(target["dropped"].empty()) << status.dump();
   EXPECT_GT(target["relabelDropped"].get<uint64_t>(), 0u) << status.dump();
   EXPECT_GT(target["retriedRequests"].get<uint64_t>(), 0u) << status.dump();  // while the receiver was down
+}
+
+// After a crash tsvault resends the segment it was sending, alone and as
+// the same batches, so a batch the receiver already has is refused as a
+// whole (400 out of order, counted as resent_http_400, not as a loss) and
+// is never mixed with newer samples, which Prometheus would refuse with it.
+// The crash is made by restoring a copy of tsvault's data directory taken
+// while that segment was pending; the samples written after the restore
+// must all arrive.
+TEST_F(ForwardTest, AResentSegmentNeverCostsNewSamples) {
+  testing::PrometheusServerOptions prometheus_options;
+  prometheus_options.work_dir = dir_.path() + "/prometheus";
+  std::filesystem::create_directories(prometheus_options.work_dir);
+  prometheus_options.enable_remote_write_receiver = true;
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  const std::string prometheus_config = "global:\n  scrape_interval: 1h\n";
+  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  prometheus_options.port = prometheus_->port();
+  const std::string forward_config = dir_.path() + "/forward.yml";
+  std::ofstream(forward_config) << "remote_write:\n"
+                                << "  - url: " << prometheus_->base_url() << "/api/v1/write\n"
+                                << "    name: prometheus\n"
+                                << "    queue_config: {max_samples_per_send: 300, batch_send_deadline: 50ms,\n"
+                                << "                   min_backoff: 20ms, max_backoff: 100ms}\n";
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir_.path() + "/tsvault";
+  options.log_path = dir_.path() + "/tsvault.log";
+  options.extra_args = {"--forward.config-file=" + forward_config};
+  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  std::unique_ptr<http::Client> client;
+  auto write = [&](int first) {
+    ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+    storage::WriteInput input = Data(start_, first, 100);
+    input.series.resize(kSeries);  // floats only
+    ASSERT_TRUE(testing::PostRemoteWrite(client.get(), input).ok());
+  };
+  start_ = NowMs() / 1000 * 1000 - 400 * kStep;
+  write(0);  // A
+  WaitDelivered(kSeries * 100, 0);
+  ASSERT_TRUE(prometheus_->Stop().ok());
+  write(100);  // B: pending, its segment marked while the receiver is down
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(tsvault_->Stop().ok());
+  const std::string backup = dir_.path() + "/backup";
+  std::filesystem::copy(options.data_dir, backup, std::filesystem::copy_options::recursive);
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  WaitDelivered(kSeries * 100, 0);  // B
+  write(200);  // C
+  WaitDelivered(kSeries * 200, 0);
+  ASSERT_TRUE(tsvault_->Stop().ok());
+
+  // Back to the copy: B is pending again; D arrives before the receiver is
+  // reachable, so without the marked segment B and D would share batches.
+  ASSERT_TRUE(prometheus_->Stop().ok());
+  std::filesystem::remove_all(options.data_dir);
+  std::filesystem::rename(backup, options.data_dir);
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  write(300);  // D
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  WaitDelivered(kSeries * 100, 0);  // D (B is refused)
+  const std::map<std::string, double> on_prometheus = Counts(prometheus_->base_url(), "fwd_requests_total");
+  ASSERT_EQ(on_prometheus.size(), static_cast<size_t>(kSeries));
+  for (const auto& [series, count] : on_prometheus) EXPECT_EQ(count, 400) << series;
+  const nlohmann::json target = ForwardStatus()["data"]["targets"][0];
+  std::cout << "After restoring the copy: " << target.dump() << "\n";
+  EXPECT_EQ(target["dropped"].value("resent_http_400", 0u), kSeries * 100u) << target.dump();
+  EXPECT_FALSE(target["dropped"].contains("http_400")) << target.dump();
 }
 
 // A receiver that refuses some batches for good (409, as Thanos Receive
