@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -266,6 +267,53 @@ TEST_F(ForwardTest, AResentSegmentNeverCostsNewSamples) {
   std::cout << "After restoring the copy: " << target.dump() << "\n";
   EXPECT_EQ(target["dropped"].value("resent_http_400", 0u), kSeries * 100u) << target.dump();
   EXPECT_FALSE(target["dropped"].contains("http_400")) << target.dump();
+}
+
+// kill -9 at arbitrary moments while forwarding, again and again: the
+// receiver ends up with every acknowledged sample.
+TEST_F(ForwardTest, RepeatedKillsLoseNothing) {
+  testing::PrometheusServerOptions prometheus_options;
+  prometheus_options.work_dir = dir_.path() + "/prometheus";
+  std::filesystem::create_directories(prometheus_options.work_dir);
+  prometheus_options.enable_remote_write_receiver = true;
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  ASSERT_TRUE(prometheus_->Start("global:\n  scrape_interval: 1h\n").ok()) << prometheus_->LogTail();
+  const std::string forward_config = dir_.path() + "/forward.yml";
+  std::ofstream(forward_config) << "remote_write:\n"
+                                << "  - url: " << prometheus_->base_url() << "/api/v1/write\n"
+                                << "    name: prometheus\n"
+                                << "    queue_config: {max_samples_per_send: 150, batch_send_deadline: 20ms}\n";
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir_.path() + "/tsvault";
+  options.log_path = dir_.path() + "/tsvault.log";
+  options.extra_args = {"--forward.config-file=" + forward_config, "--storage.checkpoint-interval=1s"};
+  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+  const int kRounds = 6, kPerRound = 60;
+  const int64_t start = NowMs() / 1000 * 1000 - kRounds * kPerRound * kStep;
+  std::mt19937 rng(7);
+  uint64_t resent = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+    std::unique_ptr<http::Client> client;
+    ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+    for (int part = 0; part < kPerRound; part += 20) {
+      storage::WriteInput input = Data(start, round * kPerRound + part, 20);
+      input.series.resize(kSeries);
+      ASSERT_TRUE(testing::PostRemoteWrite(client.get(), input).ok());  // acknowledged
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 30));
+    const nlohmann::json status = ForwardStatus();
+    resent += status["data"]["targets"][0]["dropped"].value("resent_http_400", 0u);
+    tsvault_->Kill();
+  }
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  WaitDelivered(0, 0);
+  const std::map<std::string, double> on_prometheus = Counts(prometheus_->base_url(), "fwd_requests_total");
+  ASSERT_EQ(on_prometheus.size(), static_cast<size_t>(kSeries));
+  for (const auto& [series, count] : on_prometheus) EXPECT_EQ(count, kRounds * kPerRound) << series;
+  std::cout << "Killed " << kRounds << " times while forwarding: every one of " << kSeries * kRounds * kPerRound
+            << " samples arrived; batches refused as sent before a kill: at least " << resent << " samples\n";
 }
 
 // A receiver that refuses some batches for good (409, as Thanos Receive
