@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "remote_write/encoder.h"
 
 namespace tsvault::forward {
 
@@ -17,14 +16,6 @@ namespace {
 
 constexpr size_t kReadRecords = 256;       // records per ReadLog call
 constexpr size_t kMaxCachedSeries = 1 << 20;
-
-// Spreads series ids over shards.
-uint64_t Mix(uint64_t id) {
-  id ^= id >> 33;
-  id *= 0xff51afd7ed558ccdULL;
-  id ^= id >> 33;
-  return id;
-}
 
 }  // namespace
 
@@ -45,14 +36,6 @@ struct Forwarder::Target::Metrics {
   TargetStatus published;  // what the counters hold
 };
 
-struct Forwarder::Target::Batch {
-  storage::WriteInput input;
-  size_t samples = 0;
-  size_t histograms = 0;
-  size_t exemplars = 0;
-  int64_t max_timestamp_ms = 0;
-  bool resent = false;  // holds data from before this process started
-};
 
 Forwarder::Target::Target(storage::DB* db, TargetConfig config, std::unique_ptr<Relabeler> relabeler, TargetUrl url,
                           std::vector<std::pair<std::string, std::string>> headers, ForwarderOptions options,
@@ -159,9 +142,9 @@ Status Forwarder::Target::ReadMore() {
   return Status::OK();
 }
 
-Status Forwarder::Target::LabelsFor(uint64_t series_id, const Labels** labels, bool* deleted) {
+Status Forwarder::Target::LabelsFor(uint64_t series_id, const TargetSeries** series, bool* deleted) {
   *deleted = false;
-  *labels = nullptr;
+  *series = nullptr;
   auto it = labels_.find(series_id);
   if (it == labels_.end()) {
     if (labels_.size() >= kMaxCachedSeries) labels_.clear();
@@ -172,11 +155,15 @@ Status Forwarder::Target::LabelsFor(uint64_t series_id, const Labels** labels, b
       return Status::OK();
     }
     if (!s.ok()) return s;
-    std::optional<Labels> result;
-    if (relabeler_->Apply(&stored)) result = std::move(stored);
+    std::optional<TargetSeries> result;
+    if (relabeler_->Apply(&stored)) {
+      result.emplace();
+      result->v1_labels = EncodeV1Labels(stored);
+      result->labels = std::move(stored);
+    }
     it = labels_.emplace(series_id, std::move(result)).first;
   }
-  if (it->second) *labels = &*it->second;
+  if (it->second) *series = &*it->second;
   return Status::OK();
 }
 
@@ -189,19 +176,10 @@ struct Forwarder::Target::Counts {
   std::string error;
 };
 
-namespace {
 
-uint64_t DataPoints(const storage::WriteInput& input) {
-  uint64_t n = 0;
-  for (const storage::SeriesWrite& w : input.series) n += w.samples.size() + w.histograms.size();
-  return n;
-}
-
-}  // namespace
-
-bool Forwarder::Target::SendBatch(size_t shard, const storage::WriteInput& input, bool resent, Counts* counts) {
+bool Forwarder::Target::SendBatch(size_t shard, const Batch& batch, Counts* counts) {
   std::string body;
-  Status s = remote_write::EncodeWriteRequest(input, config_.protocol, &body);
+  Status s = batch.Encode(config_.protocol, &body);
   SendOutcome outcome;
   if (s.ok()) {
     outcome = senders_[shard]->Send(body);
@@ -212,32 +190,27 @@ bool Forwarder::Target::SendBatch(size_t shard, const storage::WriteInput& input
   counts->retried += static_cast<uint64_t>(std::max(0, outcome.attempts - 1));
   if (outcome.kind == SendOutcome::kStopped) return false;
   if (outcome.kind == SendOutcome::kDelivered) {
-    for (const storage::SeriesWrite& w : input.series) {
-      counts->samples += w.samples.size();
-      counts->histograms += w.histograms.size();
-      counts->exemplars += w.exemplars.size();
-      for (const storage::Sample& sample : w.samples) {
-        counts->max_timestamp_ms = std::max(counts->max_timestamp_ms, sample.timestamp_ms);
-      }
-      for (const storage::Histogram& h : w.histograms) counts->max_timestamp_ms = std::max(counts->max_timestamp_ms, h.timestamp_ms);
-    }
-    counts->metadata += input.metadata.size();
+    counts->samples += batch.samples;
+    counts->histograms += batch.histograms;
+    counts->exemplars += batch.exemplars;
+    counts->metadata += batch.metadata;
+    counts->max_timestamp_ms = std::max(counts->max_timestamp_ms, batch.max_timestamp_ms);
     return true;
   }
   // A batch of the segment that was being sent when the last process
   // stopped is the same batch as then: refused (400, 409: out of order,
   // conflict) it was most likely delivered then.
-  const bool seen = resent && (outcome.status == 400 || outcome.status == 409);
+  const bool seen = batch.resent && (outcome.status == 400 || outcome.status == 409);
   const std::string reason =
       outcome.status == 0 ? "encoding" : std::string(seen ? "resent_" : "") + "http_" + std::to_string(outcome.status);
-  counts->dropped[reason] += DataPoints(input);
+  counts->dropped[reason] += batch.points();
   counts->error = outcome.message;
   if (seen) {
     spdlog::info("forward target {} refused a batch sent again after a restart (delivered before?): {}", config_.name,
                  outcome.message);
   } else {
     spdlog::warn("forward target {} refused a batch of {} samples and histograms, dropped: {}", config_.name,
-                 DataPoints(input), outcome.message);
+                 batch.points(), outcome.message);
   }
   return true;
 }
@@ -246,74 +219,33 @@ bool Forwarder::Target::SendPending() {
   const uint64_t per_send = static_cast<uint64_t>(config_.queue.max_samples_per_send);
   const int shard_count = static_cast<int>(std::clamp<int64_t>(
       static_cast<int64_t>((pending_samples_ + per_send - 1) / per_send), config_.queue.min_shards, config_.queue.max_shards));
-  std::vector<std::vector<Batch>> shards(static_cast<size_t>(shard_count));
+  BatchBuilder builder(config_.protocol, per_send, static_cast<size_t>(shard_count));
   uint64_t relabel_dropped = 0, deleted_dropped = 0;
-  // One batch per shard at a time; a series' samples go in log order.
   for (const storage::LogRecord& record : pending_) {
     for (const storage::LogEntry& entry : record.entries) {
       bool deleted = false;
-      const Labels* labels = nullptr;
-      Status s = LabelsFor(entry.series_id, &labels, &deleted);
+      const TargetSeries* series = nullptr;
+      Status s = LabelsFor(entry.series_id, &series, &deleted);
       if (!s.ok()) {
         spdlog::warn("forward target {}: labels of series {}: {}; trying again", config_.name, entry.series_id,
                      s.ToString());
         return false;
       }
-      const size_t count = entry.samples.size() + entry.histograms.size();
-      if (labels == nullptr) {
-        (deleted ? deleted_dropped : relabel_dropped) += count;
+      if (series == nullptr) {
+        (deleted ? deleted_dropped : relabel_dropped) += entry.samples.size() + entry.histograms.size();
         continue;
       }
-      std::vector<Batch>& batches = shards[Mix(entry.series_id) % static_cast<uint64_t>(shard_count)];
-      const bool resent = record.sequence < resend_until_;
-      size_t next_float = 0, next_histogram = 0;
-      while (next_float < entry.samples.size() || next_histogram < entry.histograms.size()) {
-        if (batches.empty() || batches.back().samples + batches.back().histograms >= per_send) batches.emplace_back();
-        Batch& batch = batches.back();
-        batch.resent = batch.resent || resent;
-        const size_t room = per_send - batch.samples - batch.histograms;
-        if (next_float < entry.samples.size()) {
-          const size_t take = std::min(room, entry.samples.size() - next_float);
-          storage::SeriesWrite write;
-          write.labels = *labels;
-          write.samples.assign(entry.samples.begin() + static_cast<ptrdiff_t>(next_float),
-                               entry.samples.begin() + static_cast<ptrdiff_t>(next_float + take));
-          for (const storage::Sample& s : write.samples) batch.max_timestamp_ms = std::max(batch.max_timestamp_ms, s.timestamp_ms);
-          batch.samples += take;
-          next_float += take;
-          batch.input.series.push_back(std::move(write));
-        } else {
-          const size_t take = std::min(room, entry.histograms.size() - next_histogram);
-          storage::SeriesWrite write;
-          write.labels = *labels;
-          write.histograms.assign(entry.histograms.begin() + static_cast<ptrdiff_t>(next_histogram),
-                                  entry.histograms.begin() + static_cast<ptrdiff_t>(next_histogram + take));
-          for (const storage::Histogram& h : write.histograms) {
-            batch.max_timestamp_ms = std::max(batch.max_timestamp_ms, h.timestamp_ms);
-          }
-          batch.histograms += take;
-          next_histogram += take;
-          batch.input.series.push_back(std::move(write));
-        }
-      }
-      if (!entry.exemplars.empty()) {
-        // Exemplars travel in their own series entry, after the samples.
-        if (batches.empty()) batches.emplace_back();
-        storage::SeriesWrite write;
-        write.labels = *labels;
-        write.exemplars = entry.exemplars;
-        batches.back().exemplars += entry.exemplars.size();
-        batches.back().input.series.push_back(std::move(write));
-      }
+      builder.Add(entry.series_id, *series, entry, record.sequence < resend_until_);
     }
   }
   if (config_.metadata.send) {
-    Batch metadata;
+    std::vector<storage::MetricMetadata> metadata;
     for (const storage::LogRecord& record : pending_) {
-      metadata.input.metadata.insert(metadata.input.metadata.end(), record.metadata.begin(), record.metadata.end());
+      metadata.insert(metadata.end(), record.metadata.begin(), record.metadata.end());
     }
-    if (!metadata.input.metadata.empty()) shards[0].insert(shards[0].begin(), std::move(metadata));
+    builder.AddMetadata(metadata);
   }
+  std::vector<std::vector<Batch>>& shards = builder.shards();
   // Remembered across a crash: the next process sends these same records
   // as the same batches.
   Status marked = db_->MarkLogConsumerSegment(config_.name, read_next_);
@@ -328,7 +260,7 @@ bool Forwarder::Target::SendPending() {
       Counts counts;
       bool running = true;
       try {
-        running = SendBatch(shard, batch.input, batch.resent, &counts);
+        running = SendBatch(shard, batch, &counts);
       } catch (const std::exception& e) {
         counts.error = std::string("send failed: ") + e.what();
         running = false;  // not delivered: the segment is sent again

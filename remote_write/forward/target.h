@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "remote_write/forward/batch_builder.h"
 #include "remote_write/forward/batch_sender.h"
 #include "remote_write/forward/forwarder.h"
 #include "remote_write/forward/relabel.h"
@@ -40,21 +41,20 @@ class Forwarder::Target {
   TargetStatus status() const;
 
  private:
-  struct Batch;
   void Run();
   // Reads records after read_next_ into pending_ (up to a segment's worth).
   Status ReadMore();
   // Sends pending_ and moves the position past it; false when stopped.
   bool SendPending();
-  // The relabeled labels of a series in *labels; null when relabeling
-  // drops it or the series was deleted (*deleted). A storage error is
-  // returned (and not remembered), so the send is tried again later.
-  Status LabelsFor(uint64_t series_id, const Labels** labels, bool* deleted);
-  // Sends `input` and adds what was delivered and dropped to *counts; a
-  // `resent` batch (of the segment a stopped process was sending) refused
+  // The series as sent (relabeled) in *series; null when relabeling drops
+  // it or the series was deleted (*deleted). A storage error is returned
+  // (and not remembered), so the send is tried again later.
+  Status LabelsFor(uint64_t series_id, const TargetSeries** series, bool* deleted);
+  // Sends `batch` and adds what was delivered and dropped to *counts; a
+  // resent batch (of the segment a stopped process was sending) refused
   // with 400 or 409 counts as resent_http_<status>. False when stopped.
   struct Counts;
-  bool SendBatch(size_t shard, const storage::WriteInput& input, bool resent, Counts* counts);
+  bool SendBatch(size_t shard, const Batch& batch, Counts* counts);
   // Copies the counters into the registry's metrics.
   void Publish();
 
@@ -72,7 +72,7 @@ class Forwarder::Target {
   uint64_t read_next_ = 0;  // first record not yet in pending_
   std::vector<storage::LogRecord> pending_;
   uint64_t pending_samples_ = 0;
-  std::unordered_map<uint64_t, std::optional<Labels>> labels_;
+  std::unordered_map<uint64_t, std::optional<TargetSeries>> labels_;
   std::vector<std::unique_ptr<BatchSender>> senders_;  // one per shard, connections kept
   uint64_t queue_full_records_seen_ = 0, queue_full_samples_seen_ = 0;
   // The end of the segment a stopped process was sending (0: none); it is
