@@ -7,7 +7,7 @@ LISTEN      ?= 127.0.0.1:9201
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-unit test-sanitize bench bench-compare clean
+.PHONY: all deps configure build run test test-unit test-sanitize bench bench-compare bench-forward clean
 
 all: build
 
@@ -50,6 +50,11 @@ bench: build
 # cores); replaces its section of bench/RESULTS.md. See bench/compare/README.md.
 bench-compare: build
 	python3 bench/compare/bench_compare.py --write-results --tsvault-binary $(BUILD_DIR)/tools/tsvault
+
+# Forwarding cost per sample (0, 1, 2 targets) vs vmagent, and catch-up
+# after an outage (bench/compare/forward.py); writes bench/RESULTS.md.
+bench-forward: build
+	python3 bench/compare/forward.py --write-results --tsvault-binary $(BUILD_DIR)/tools/tsvault
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

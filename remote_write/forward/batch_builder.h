@@ -22,6 +22,7 @@ namespace tsvault::forward {
 struct TargetSeries {
   Labels labels;
   std::string v1_labels;
+  bool dropped = false;  // write_relabel_configs drop it
 };
 // The prometheus.TimeSeries `labels` field bytes of `labels`.
 std::string EncodeV1Labels(const Labels& labels);

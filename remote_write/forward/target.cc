@@ -15,7 +15,7 @@ namespace tsvault::forward {
 namespace {
 
 constexpr size_t kReadRecords = 256;       // records per ReadLog call
-constexpr size_t kMaxCachedSeries = 1 << 20;
+constexpr size_t kMaxCachedSeries = size_t{1} << 24;  // ids; 8 bytes each in the table
 
 }  // namespace
 
@@ -145,9 +145,20 @@ Status Forwarder::Target::ReadMore() {
 Status Forwarder::Target::LabelsFor(uint64_t series_id, const TargetSeries** series, bool* deleted) {
   *deleted = false;
   *series = nullptr;
-  auto it = labels_.find(series_id);
-  if (it == labels_.end()) {
-    if (labels_.size() >= kMaxCachedSeries) labels_.clear();
+  // Series ids are dense: a table indexed by id, up to a bound.
+  if (series_id >= series_.size()) {
+    if (series_id >= kMaxCachedSeries) {
+      series_.clear();
+      series_.shrink_to_fit();
+      overflow_.reset();
+      overflow_id_ = 0;
+    } else {
+      series_.resize(std::max<size_t>(series_id + 1, series_.size() * 2));
+    }
+  }
+  std::unique_ptr<TargetSeries>* slot = series_id < series_.size() ? &series_[series_id] : nullptr;
+  if (slot == nullptr && overflow_ && overflow_id_ == series_id) slot = &overflow_;
+  if (slot == nullptr || !*slot) {
     Labels stored;
     Status s = db_->SeriesLabels(series_id, &stored);
     if (s.IsNotFound()) {
@@ -155,15 +166,19 @@ Status Forwarder::Target::LabelsFor(uint64_t series_id, const TargetSeries** ser
       return Status::OK();
     }
     if (!s.ok()) return s;
-    std::optional<TargetSeries> result;
-    if (relabeler_->Apply(&stored)) {
-      result.emplace();
+    auto result = std::make_unique<TargetSeries>();
+    result->dropped = !relabeler_->Apply(&stored);
+    if (!result->dropped) {
       result->v1_labels = EncodeV1Labels(stored);
       result->labels = std::move(stored);
     }
-    it = labels_.emplace(series_id, std::move(result)).first;
+    if (slot == nullptr) {  // ids beyond the table: remember the last one only
+      overflow_id_ = series_id;
+      slot = &overflow_;
+    }
+    *slot = std::move(result);
   }
-  if (it->second) *series = &*it->second;
+  if (!(*slot)->dropped) *series = slot->get();
   return Status::OK();
 }
 

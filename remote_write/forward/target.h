@@ -72,7 +72,10 @@ class Forwarder::Target {
   uint64_t read_next_ = 0;  // first record not yet in pending_
   std::vector<storage::LogRecord> pending_;
   uint64_t pending_samples_ = 0;
-  std::unordered_map<uint64_t, std::optional<TargetSeries>> labels_;
+  // The series as sent, by id (null: not looked up yet).
+  std::vector<std::unique_ptr<TargetSeries>> series_;
+  std::unique_ptr<TargetSeries> overflow_;  // for an id beyond the table's bound
+  uint64_t overflow_id_ = 0;
   std::vector<std::unique_ptr<BatchSender>> senders_;  // one per shard, connections kept
   uint64_t queue_full_records_seen_ = 0, queue_full_samples_seen_ = 0;
   // The end of the segment a stopped process was sending (0: none); it is
