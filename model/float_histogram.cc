@@ -34,25 +34,51 @@ int32_t TargetIndex(int32_t index, int32_t from, int32_t to) {
   return ((index - 1) >> (from - to)) + 1;
 }
 
+// The buckets of `buckets` reduced to schema `to` (merging neighbours that
+// land in one bucket), one at a time, leaving out merged buckets whose
+// absolute upper bound is at or below `skip_at_or_below` (Prometheus'
+// floatBucketIterator). DetectReset walks it without building a list: it
+// runs once per sample pair in queries and in the downsampler.
+class MergedBucketCursor {
+ public:
+  MergedBucketCursor(const std::vector<HistogramBucket>& buckets, int32_t from, int32_t to, double skip_at_or_below)
+      : buckets_(buckets), from_(from), to_(to), skip_(skip_at_or_below) {}
+
+  // The next merged bucket; false at the end.
+  bool Next(HistogramBucket* out) {
+    while (position_ < buckets_.size()) {
+      HistogramBucket merged{TargetIndex(buckets_[position_].index, from_, to_), 0};
+      while (position_ < buckets_.size() && TargetIndex(buckets_[position_].index, from_, to_) == merged.index) {
+        merged.count += buckets_[position_].count;
+        ++position_;
+      }
+      // Bounds grow with the index: once one bucket is above skip_, all are.
+      if (!past_skip_ && HistogramBucketBound(merged.index, to_) <= skip_) continue;
+      past_skip_ = true;
+      *out = merged;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  const std::vector<HistogramBucket>& buckets_;
+  int32_t from_, to_;
+  double skip_;
+  size_t position_ = 0;
+  bool past_skip_ = false;
+};
+
 // Buckets reduced to schema `to` (merging neighbours that land in one
 // bucket), leaving out merged buckets whose absolute upper bound is at or
 // below `skip_at_or_below` (Prometheus' floatBucketIterator).
-std::vector<HistogramBucket> MergedBuckets(const std::vector<HistogramBucket>& buckets, int32_t from,
-                                           int32_t to, double skip_at_or_below) {
+std::vector<HistogramBucket> MergedBuckets(const std::vector<HistogramBucket>& buckets, int32_t from, int32_t to,
+                                           double skip_at_or_below) {
   std::vector<HistogramBucket> out;
   out.reserve(buckets.size());
-  size_t i = 0;
-  bool past_skip = false;  // bounds grow with the index: once one is above, all are
-  while (i < buckets.size()) {
-    HistogramBucket merged{TargetIndex(buckets[i].index, from, to), 0};
-    while (i < buckets.size() && TargetIndex(buckets[i].index, from, to) == merged.index) {
-      merged.count += buckets[i].count;
-      ++i;
-    }
-    if (!past_skip && HistogramBucketBound(merged.index, to) <= skip_at_or_below) continue;
-    past_skip = true;
-    out.push_back(merged);
-  }
+  MergedBucketCursor cursor(buckets, from, to, skip_at_or_below);
+  HistogramBucket bucket;
+  while (cursor.Next(&bucket)) out.push_back(bucket);
   return out;
 }
 
@@ -162,39 +188,6 @@ void AddOrSubtract(FloatHistogram* h, const FloatHistogram& other, double sign) 
   MergeInto(&h->positive, MergedBuckets(other.positive, other.schema, h->schema, h->zero_threshold), sign);
   MergeInto(&h->negative, MergedBuckets(other.negative, other.schema, h->schema, h->zero_threshold), sign);
 }
-
-// The buckets of MergedBuckets(buckets, from, to, skip_at_or_below), one at
-// a time, without building the list (DetectReset runs once per sample pair
-// in queries and in the downsampler).
-class MergedBucketCursor {
- public:
-  MergedBucketCursor(const std::vector<HistogramBucket>& buckets, int32_t from, int32_t to, double skip_at_or_below)
-      : buckets_(buckets), from_(from), to_(to), skip_(skip_at_or_below) {}
-
-  // The next merged bucket; false at the end.
-  bool Next(HistogramBucket* out) {
-    while (position_ < buckets_.size()) {
-      HistogramBucket merged{TargetIndex(buckets_[position_].index, from_, to_), 0};
-      while (position_ < buckets_.size() && TargetIndex(buckets_[position_].index, from_, to_) == merged.index) {
-        merged.count += buckets_[position_].count;
-        ++position_;
-      }
-      // Bounds grow with the index: once one bucket is above skip_, all are.
-      if (!past_skip_ && HistogramBucketBound(merged.index, to_) <= skip_) continue;
-      past_skip_ = true;
-      *out = merged;
-      return true;
-    }
-    return false;
-  }
-
- private:
-  const std::vector<HistogramBucket>& buckets_;
-  int32_t from_, to_;
-  double skip_;
-  size_t position_ = 0;
-  bool past_skip_ = false;
-};
 
 // The first bucket of `buckets` (at `schema`) above `threshold`.
 size_t FirstAbove(const std::vector<HistogramBucket>& buckets, int32_t schema, double threshold) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -148,6 +149,11 @@ class DBImpl final : public DB {
   void LogRecordStarted(uint64_t sequence, uint64_t bytes, uint64_t samples);
   // Its RocksDB write finished (or failed). Takes log_mutex_.
   void LogRecordFinished(uint64_t sequence);
+  // Applies `update` to consumer `name` under log_mutex_ and, when it
+  // returns true, writes the consumer's value after releasing it.
+  // Takes log_position_write_mutex_, then log_mutex_.
+  struct LogConsumer;
+  Status UpdateLogConsumer(const std::string& name, const std::function<bool(LogConsumer*)>& update);
   // True when Append must refuse writes (log full, reject policy). Atomic.
   bool LogRefusesWrites() const { return log_refuses_writes_.load(std::memory_order_acquire); }
 

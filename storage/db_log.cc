@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "storage/coding.h"
 #include "storage/db_impl.h"
@@ -226,24 +227,31 @@ Status DBImpl::ReadLog(uint64_t from, size_t max_records, std::vector<LogRecord>
   return Status::OK();
 }
 
-Status DBImpl::AdvanceLogConsumer(const std::string& name, uint64_t position) {
+Status DBImpl::UpdateLogConsumer(const std::string& name, const std::function<bool(LogConsumer*)>& update) {
   if (options_.read_only) return Status::Unsupported("the database is open read-only");
-  // Positions are written outside log_mutex_ (Append takes it under the
-  // head lock: a slow write must not stall ingestion), one at a time so the
-  // latest always lands last.
+  // Written outside log_mutex_ (Append takes it under the head lock: a slow
+  // write must not stall ingestion), one at a time so the latest lands last.
   std::lock_guard<std::mutex> write_lock(log_position_write_mutex_);
   std::string value;
   {
     std::lock_guard<std::mutex> lock(log_mutex_);
     auto it = log_consumers_.find(name);
     if (it == log_consumers_.end()) return Status::InvalidArgument("no write log consumer named " + name);
+    if (!update(&it->second)) return Status::OK();
+    if (it->second.segment_end <= it->second.position) it->second.segment_end = 0;
+    value = ConsumerValue(it->second.position, it->second.segment_end);
+  }
+  return FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault), LogConsumerKey(name), value));
+}
+
+Status DBImpl::AdvanceLogConsumer(const std::string& name, uint64_t position) {
+  return UpdateLogConsumer(name, [&](LogConsumer* consumer) {
     position = std::min(position, log_assigned_end_);
-    if (position <= it->second.position) return Status::OK();
-    it->second.position = position;
-    if (it->second.segment_end <= position) it->second.segment_end = 0;
-    value = ConsumerValue(position, it->second.segment_end);
+    if (position <= consumer->position) return false;
+    consumer->position = position;
+    // Records no consumer needs any more leave the accounting.
     uint64_t floor = log_assigned_end_;
-    for (const auto& [other, consumer] : log_consumers_) floor = std::min(floor, consumer.position);
+    for (const auto& [other, state] : log_consumers_) floor = std::min(floor, state.position);
     while (!log_record_sizes_.empty() && log_record_sizes_.front().sequence < floor) {
       if (log_record_sizes_.front().sequence < log_checkpointed_) log_kept_bytes_ -= log_record_sizes_.front().bytes;
       log_record_sizes_.pop_front();
@@ -252,22 +260,15 @@ Status DBImpl::AdvanceLogConsumer(const std::string& name, uint64_t position) {
         log_refuses_writes_.exchange(false)) {
       spdlog::info("write log below its bound again ({} bytes kept): accepting writes", log_kept_bytes_);
     }
-  }
-  return FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault), LogConsumerKey(name), value));
+    return true;
+  });
 }
 
 Status DBImpl::MarkLogConsumerSegment(const std::string& name, uint64_t end) {
-  if (options_.read_only) return Status::Unsupported("the database is open read-only");
-  std::lock_guard<std::mutex> write_lock(log_position_write_mutex_);
-  std::string value;
-  {
-    std::lock_guard<std::mutex> lock(log_mutex_);
-    auto it = log_consumers_.find(name);
-    if (it == log_consumers_.end()) return Status::InvalidArgument("no write log consumer named " + name);
-    it->second.segment_end = std::min(end, log_assigned_end_);
-    value = ConsumerValue(it->second.position, it->second.segment_end);
-  }
-  return FromRocks(rocks_->Put(rocksdb::WriteOptions(), cf(kDefault), LogConsumerKey(name), value));
+  return UpdateLogConsumer(name, [&](LogConsumer* consumer) {
+    consumer->segment_end = std::min(end, log_assigned_end_);
+    return true;
+  });
 }
 
 std::vector<LogConsumerState> DBImpl::LogConsumers(uint64_t* kept_bytes) {

@@ -65,29 +65,6 @@ class VmAgent(servers.Server):
         return total
 
 
-def start(server, timeout=60):
-    """servers.Server.start with the server's own readiness path."""
-    path = getattr(server, "ready_path", "/-/ready")
-    if path == "/-/ready":
-        return server.start(timeout)
-    os.makedirs(server.data_dir, exist_ok=True)
-    server._log = open(server.log_path, "ab")
-    server.process = subprocess.Popen(server.command(), stdout=server._log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited; see {server.log_path}")
-        try:
-            with urllib.request.urlopen(server.base_url + path, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{server.name} not ready; see {server.log_path}")
-
-
 def forward_status(tsv):
     return servers.http_get_json(tsv.base_url + "/api/v1/status/forward")["data"]
 
@@ -139,7 +116,7 @@ def tsvault_phase(args, tmp, tag, targets):
 def vmagent_phase(args, tmp, vm):
     agent = VmAgent(args.vmagent_binary, os.path.join(tmp, "vmagent"), os.path.join(tmp, "vmagent.log"),
                     vm.write_url)
-    start(agent)
+    agent.start()
     cpu_before = servers.cpu_seconds(agent.pid)
     began = time.monotonic()
     summary = loadgen(args, tmp, agent.base_url + "/api/v1/write", "vmagent")
@@ -168,7 +145,7 @@ def catch_up_phase(args, tmp):
     summary = loadgen(args, tmp, tsv.write_url, "late")
     time.sleep(7)  # a checkpoint: the queue is what the log keeps for the target
     queued = forward_status(tsv)["queueBytes"]
-    start(vm)
+    vm.start()
     waited = wait_delivered(tsv)
     tsv.stop()
     vm.stop()
@@ -255,7 +232,7 @@ def main(argv):
     tmp = tempfile.mkdtemp(prefix="bench-forward-", dir="/tmp")
     vm = VictoriaMetrics(args.vm_binary, os.path.join(tmp, "vm"), os.path.join(tmp, "vm.log"))
     try:
-        start(vm)
+        vm.start()
         none = tsvault_phase(args, tmp, "none", [])
         one = tsvault_phase(args, tmp, "one", [vm.write_url])
         two = tsvault_phase(args, tmp, "two", [vm.write_url, vm.write_url])

@@ -141,6 +141,7 @@ class Server:
     """One server process with its own data directory and port."""
 
     name = "server"
+    ready_path = "/-/ready"  # answers 200 once the server is ready
 
     def __init__(self, binary, data_dir, log_path):
         self.binary, self.data_dir, self.log_path = binary, data_dir, log_path
@@ -163,7 +164,7 @@ class Server:
         raise NotImplementedError
 
     def start(self, timeout=60):
-        """Starts the process and waits until /-/ready answers 200."""
+        """Starts the process and waits until its ready_path answers 200."""
         os.makedirs(self.data_dir, exist_ok=True)
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,
@@ -173,7 +174,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(self.base_url + "/-/ready", timeout=2) as response:
+                with urllib.request.urlopen(self.base_url + self.ready_path, timeout=2) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, OSError):
