@@ -9,8 +9,11 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
 
 #include "http/internal_util.h"
 
@@ -47,8 +50,40 @@ struct Client::Impl {
 
   net::io_context io{1};
   beast::tcp_stream stream{io};
+  // With TLS: the context, and the stream over its own TCP stream.
+  std::unique_ptr<net::ssl::context> tls_context;
+  std::string tls_name;  // verified and sent as SNI
+  bool tls_verify = true;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
   bool connected = false;
+
+  beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : stream; }
+
+  // TLS 1.2 or later; the peer verified unless insecure_skip_verify.
+  Status ConfigureTls(const TlsOptions& options, const std::string& host) {
+    tls_context = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
+    beast::error_code ec;
+    tls_context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                                 net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                                 net::ssl::context::no_tlsv1_1,
+                             ec);
+    if (options.ca_file.empty()) {
+      tls_context->set_default_verify_paths(ec);
+    } else {
+      tls_context->load_verify_file(options.ca_file, ec);
+    }
+    if (ec) return Status::InvalidArgument("http client: tls ca_file " + options.ca_file + ": " + ec.message());
+    if (!options.cert_file.empty()) {
+      tls_context->use_certificate_chain_file(options.cert_file, ec);
+      if (!ec) tls_context->use_private_key_file(options.key_file, net::ssl::context::pem, ec);
+      if (ec) return Status::InvalidArgument("http client: tls client certificate: " + ec.message());
+    }
+    tls_context->set_verify_mode(options.insecure_skip_verify ? net::ssl::verify_none : net::ssl::verify_peer);
+    tls_name = options.server_name.empty() ? host : options.server_name;
+    tls_verify = !options.insecure_skip_verify;
+    return Status::OK();
+  }
 
   // Runs the io_context until the started operation completes.
   void RunPending() {
@@ -58,8 +93,8 @@ struct Client::Impl {
 
   void Disconnect() {
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().close();
     buffer.clear();
     connected = false;
   }
@@ -70,11 +105,21 @@ struct Client::Impl {
     tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service, ec);
     if (ec) return ec;
-    stream.expires_at(deadline);
-    stream.async_connect(endpoints, [&ec](beast::error_code result, const tcp::endpoint&) { ec = result; });
+    if (tls_context) tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, *tls_context);
+    tcp().expires_at(deadline);
+    tcp().async_connect(endpoints, [&ec](beast::error_code result, const tcp::endpoint&) { ec = result; });
     RunPending();
     if (ec) return ec;
-    stream.socket().set_option(tcp::no_delay(true), ec);
+    tcp().socket().set_option(tcp::no_delay(true), ec);
+    if (tls) {
+      if (!SSL_set_tlsext_host_name(tls->native_handle(), tls_name.c_str())) {
+        return beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
+      }
+      if (tls_verify) tls->set_verify_callback(net::ssl::host_name_verification(tls_name));
+      tls->async_handshake(net::ssl::stream_base::client, [&ec](beast::error_code result) { ec = result; });
+      RunPending();
+      if (ec) return ec;
+    }
     connected = true;
     return {};
   }
@@ -84,10 +129,18 @@ struct Client::Impl {
   // failure came before any byte of the response.
   beast::error_code Exchange(bhttp::request<bhttp::string_body>& request, Clock::time_point deadline,
                              Response* response, const char** stage, bool* nothing_received) {
+    if (tls) return ExchangeOn(*tls, request, deadline, response, stage, nothing_received);
+    return ExchangeOn(stream, request, deadline, response, stage, nothing_received);
+  }
+
+  template <class Stream>
+  beast::error_code ExchangeOn(Stream& stream, bhttp::request<bhttp::string_body>& request,
+                               Clock::time_point deadline, Response* response, const char** stage,
+                               bool* nothing_received) {
     beast::error_code ec;
     *nothing_received = true;
     *stage = "write";
-    stream.expires_at(deadline);
+    beast::get_lowest_layer(stream).expires_at(deadline);
     bhttp::async_write(stream, request, [&ec](beast::error_code result, size_t) { ec = result; });
     RunPending();
     if (ec) return ec;
@@ -98,7 +151,7 @@ struct Client::Impl {
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     if (request.method() == bhttp::verb::head) parser.skip(true);
     const size_t buffered_before = buffer.size();
-    stream.expires_at(deadline);
+    beast::get_lowest_layer(stream).expires_at(deadline);
     bhttp::async_read(stream, buffer, parser, [&ec](beast::error_code result, size_t) { ec = result; });
     RunPending();
     if (ec) {
@@ -119,12 +172,13 @@ struct Client::Impl {
   }
 };
 
-Status Client::Create(const std::string& base_url, std::unique_ptr<Client>* out) {
-  constexpr std::string_view kScheme = "http://";
-  if (base_url.size() < kScheme.size() || ToLowerAscii(base_url.substr(0, kScheme.size())) != kScheme) {
-    return Status::InvalidArgument("http client: base URL \"" + base_url + "\" must start with http://");
+Status Client::Create(const std::string& base_url, const TlsOptions& tls, std::unique_ptr<Client>* out) {
+  const std::string lower = ToLowerAscii(base_url.substr(0, 8));
+  const bool secure = lower.rfind("https://", 0) == 0;
+  if (!secure && lower.rfind("http://", 0) != 0) {
+    return Status::InvalidArgument("http client: base URL \"" + base_url + "\" must start with http:// or https://");
   }
-  const std::string rest = base_url.substr(kScheme.size());
+  const std::string rest = base_url.substr(secure ? 8 : 7);
   const size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   std::string path = slash == std::string::npos ? "" : rest.substr(slash);
@@ -136,7 +190,7 @@ Status Client::Create(const std::string& base_url, std::unique_ptr<Client>* out)
   const size_t bracket = authority.rfind(']');
   const size_t colon = authority.rfind(':');
   if (colon == std::string::npos || (bracket != std::string::npos && colon < bracket)) {
-    authority += ":80";
+    authority += secure ? ":443" : ":80";
   }
   HostPort host_port;
   Status status = ParseHostPort(authority, &host_port);
@@ -148,6 +202,10 @@ Status Client::Create(const std::string& base_url, std::unique_ptr<Client>* out)
   impl->port = host_port.port;
   impl->base_path = path;
   impl->host_header = FormatHostPort(host_port.host, host_port.port);
+  if (secure) {
+    Status s = impl->ConfigureTls(tls, host_port.host);
+    if (!s.ok()) return s;
+  }
   out->reset(new Client(std::move(impl)));
   return Status::OK();
 }
@@ -189,7 +247,8 @@ Status Client::Do(const std::string& method, const std::string& target,
   request.prepare_payload();
 
   const Clock::time_point deadline = Clock::now() + timeout;
-  const std::string what = "http client: " + method + " http://" + impl_->host_header + full_target;
+  const std::string what = "http client: " + method + (impl_->tls_context ? " https://" : " http://") +
+                           impl_->host_header + full_target;
   // A reused connection may have been closed by the server while idle; in
   // that case, and only if no response byte arrived, try once more afresh.
   for (int attempt = 0; attempt < 2; ++attempt) {

@@ -1,5 +1,5 @@
-// A small blocking HTTP/1.1 client with keep-alive, for tests, the load
-// generator and (later) the remote-write forwarder.
+// A small blocking HTTP/1.1 client with keep-alive, over TCP or TLS, for
+// tests, the load generator and the remote-write forwarder.
 #pragma once
 
 #include <chrono>
@@ -13,10 +13,24 @@
 
 namespace tsvault::http {
 
+// TLS settings for https:// base URLs (Prometheus' tls_config).
+struct TlsOptions {
+  std::string ca_file;    // trusted CAs (PEM); empty: the system's
+  std::string cert_file;  // client certificate (PEM), with key_file
+  std::string key_file;
+  std::string server_name;  // name to verify and send as SNI; empty: the URL's host
+  bool insecure_skip_verify = false;
+};
+
 class Client {
  public:
-  // `base_url` like "http://127.0.0.1:9201" (http only, no TLS).
-  static Status Create(const std::string& base_url, std::unique_ptr<Client>* out);
+  // `base_url` like "http://127.0.0.1:9201" or "https://host:port/prefix"
+  // (TLS 1.2 or later, the server's certificate verified against `tls`).
+  // InvalidArgument for a bad URL or unreadable TLS files.
+  static Status Create(const std::string& base_url, const TlsOptions& tls, std::unique_ptr<Client>* out);
+  static Status Create(const std::string& base_url, std::unique_ptr<Client>* out) {
+    return Create(base_url, TlsOptions(), out);
+  }
   ~Client();
 
   // Sends a request to `target` (path + query) and reads the whole response.

@@ -45,12 +45,9 @@ std::chrono::milliseconds RetryAfter(const http::Response& response, std::chrono
 }  // namespace
 
 Status SplitTargetUrl(const std::string& url, TargetUrl* out) {
-  const std::string scheme = "http://";
-  if (url.rfind("https://", 0) == 0) {
-    return Status::InvalidArgument("target " + url + ": https is not supported yet (forward over http)");
-  }
-  if (url.rfind(scheme, 0) != 0) return Status::InvalidArgument("target " + url + ": not an http URL");
-  const size_t path = url.find_first_of("/?", scheme.size());
+  const bool secure = url.rfind("https://", 0) == 0;
+  if (!secure && url.rfind("http://", 0) != 0) return Status::InvalidArgument("target " + url + ": not an http(s) URL");
+  const size_t path = url.find_first_of("/?", secure ? 8 : 7);
   out->base = url.substr(0, path);
   out->target = path == std::string::npos ? "/" : url.substr(path);
   if (out->target[0] == '?') out->target = "/" + out->target;
@@ -93,8 +90,9 @@ Status TargetHeaders(const TargetConfig& config, std::vector<std::pair<std::stri
 }
 
 BatchSender::BatchSender(const TargetConfig& config, TargetUrl url,
-                         std::vector<std::pair<std::string, std::string>> headers, StopSignal* stop)
-    : config_(config), url_(std::move(url)), headers_(std::move(headers)), stop_(stop) {}
+                         std::vector<std::pair<std::string, std::string>> headers, StopSignal* stop,
+                         std::function<void(const std::string&)> on_retry)
+    : config_(config), url_(std::move(url)), headers_(std::move(headers)), stop_(stop), on_retry_(std::move(on_retry)) {}
 
 SendOutcome BatchSender::Send(const std::string& body) {
   SendOutcome outcome;
@@ -107,7 +105,15 @@ SendOutcome BatchSender::Send(const std::string& body) {
     }
     ++outcome.attempts;
     Status s;
-    if (!client_) s = http::Client::Create(url_.base, &client_);
+    if (!client_) {
+      http::TlsOptions tls;
+      tls.ca_file = config_.tls.ca_file;
+      tls.cert_file = config_.tls.cert_file;
+      tls.key_file = config_.tls.key_file;
+      tls.server_name = config_.tls.server_name;
+      tls.insecure_skip_verify = config_.tls.insecure_skip_verify;
+      s = http::Client::Create(url_.base, tls, &client_);
+    }
     http::Response response;
     if (s.ok()) {
       s = client_->Do("POST", url_.target, headers_, body, &response,
@@ -139,6 +145,7 @@ SendOutcome BatchSender::Send(const std::string& body) {
       outcome.message = "HTTP " + std::to_string(response.status) + ": " + response.body.substr(0, 200);
       return outcome;
     }
+    if (on_retry_) on_retry_(outcome.message);
     if (!stop_->SleepFor(wait)) {
       outcome.kind = SendOutcome::kStopped;
       return outcome;

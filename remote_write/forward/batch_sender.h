@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,7 +26,7 @@ struct TargetUrl {
   std::string base;    // "http://host:port"
   std::string target;  // path and query, "/" at least
 };
-// InvalidArgument for anything but http:// URLs (HTTPS is not built yet).
+// InvalidArgument for anything but http:// and https:// URLs.
 Status SplitTargetUrl(const std::string& url, TargetUrl* out);
 
 // Lets a waiting sender wake up at once when the forwarder stops.
@@ -53,8 +54,10 @@ struct SendOutcome {
 class BatchSender {
  public:
   // `headers`: the target's own headers plus authorization, resolved.
+  // `on_retry` (may be empty) hears of every failed attempt that will be
+  // retried, with the reason, as it happens.
   BatchSender(const TargetConfig& config, TargetUrl url, std::vector<std::pair<std::string, std::string>> headers,
-              StopSignal* stop);
+              StopSignal* stop, std::function<void(const std::string&)> on_retry);
 
   // Sends `body` (an encoded write request), retrying as the class comment
   // says, until delivered, dropped or stopped.
@@ -65,6 +68,7 @@ class BatchSender {
   TargetUrl url_;
   std::vector<std::pair<std::string, std::string>> headers_;
   StopSignal* stop_;
+  std::function<void(const std::string&)> on_retry_;
   std::unique_ptr<http::Client> client_;
 };
 

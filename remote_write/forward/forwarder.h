@@ -52,8 +52,8 @@ class Forwarder {
 
   // Prepares a sender per target; `db` must have been opened with
   // ConsumerNames(targets) as its log consumers and outlive the forwarder.
-  // InvalidArgument for a target this build cannot reach (https), IOError
-  // for unreadable credential files. `registry` (may be null) gets the
+  // InvalidArgument for a bad URL or unreadable TLS files, IOError for
+  // unreadable credential files. `registry` (may be null) gets the
   // tsvault_forward_* metrics.
   static Status Create(storage::DB* db, std::vector<TargetConfig> targets, ForwarderOptions options,
                        prometheus::Registry* registry, std::unique_ptr<Forwarder>* out);

@@ -187,7 +187,6 @@ struct Forwarder::Target::Counts {
   uint64_t samples = 0, histograms = 0, exemplars = 0, metadata = 0;
   int64_t max_timestamp_ms = 0;
   std::map<std::string, uint64_t> dropped;
-  uint64_t retried = 0;
   std::string error;
 };
 
@@ -202,7 +201,6 @@ bool Forwarder::Target::SendBatch(size_t shard, const Batch& batch, Counts* coun
     outcome.kind = SendOutcome::kDropped;
     outcome.message = "cannot encode: " + s.ToString();
   }
-  counts->retried += static_cast<uint64_t>(std::max(0, outcome.attempts - 1));
   if (outcome.kind == SendOutcome::kStopped) return false;
   if (outcome.kind == SendOutcome::kDelivered) {
     counts->samples += batch.samples;
@@ -266,7 +264,11 @@ bool Forwarder::Target::SendPending() {
   Status marked = db_->MarkLogConsumerSegment(config_.name, read_next_);
   if (!marked.ok()) spdlog::warn("forward target {}: cannot save its segment: {}", config_.name, marked.ToString());
   while (senders_.size() < shards.size()) {
-    senders_.push_back(std::make_unique<BatchSender>(config_, url_, headers_, &stop_));
+    senders_.push_back(std::make_unique<BatchSender>(config_, url_, headers_, &stop_, [this](const std::string& error) {
+      std::lock_guard<std::mutex> lock(status_mutex_);
+      ++status_.requests_retried;
+      status_.last_error = error;
+    }));
   }
   std::atomic<bool> stopped{false};
   std::vector<std::thread> workers;
@@ -281,14 +283,13 @@ bool Forwarder::Target::SendPending() {
         running = false;  // not delivered: the segment is sent again
       }
       std::lock_guard<std::mutex> lock(status_mutex_);
-      status_.requests_retried += counts.retried;
       status_.samples_sent += counts.samples;
       status_.histograms_sent += counts.histograms;
       status_.exemplars_sent += counts.exemplars;
       status_.metadata_sent += counts.metadata;
       status_.highest_sent_timestamp_ms = std::max(status_.highest_sent_timestamp_ms, counts.max_timestamp_ms);
       for (const auto& [reason, count] : counts.dropped) status_.dropped[reason] += count;
-      status_.last_error = counts.error;
+      if (!counts.error.empty() || counts.dropped.empty()) status_.last_error = counts.error;
       if (!running) {
         stopped = true;
         return;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -97,9 +98,10 @@ class ForwardTest : public ::testing::Test {
     FAIL() << "not delivered: " << target.dump() << "\n" << tsvault_->LogTail();
   }
   // count_over_time per series on both servers.
-  std::map<std::string, double> Counts(const std::string& base_url, const std::string& metric) {
+  std::map<std::string, double> Counts(const std::string& base_url, const std::string& metric,
+                                       const http::TlsOptions& tls = {}) {
     std::unique_ptr<http::Client> client;
-    EXPECT_TRUE(http::Client::Create(base_url, &client).ok());
+    EXPECT_TRUE(http::Client::Create(base_url, tls, &client).ok());
     std::vector<testing::VectorElement> result;
     Status s = testing::ApiInstantQuery(client.get(), "count_over_time(" + metric + "[6h])", &result);
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -401,6 +403,61 @@ TEST_F(ForwardTest, RefusedBatchesAreDroppedAndFailedOnesRetriedWithoutAStorm) {
   EXPECT_EQ(target["retriedRequests"].get<uint64_t>(), 2 * failing_batches);
   tsvault_->Kill();
   receiver.Stop();
+}
+
+// HTTPS: a real Prometheus serving TLS with a self-signed certificate. The
+// target that trusts it (tls_config.ca_file) gets everything; one that does
+// not verify it never sends a byte of data (the handshake fails, retried).
+TEST_F(ForwardTest, HttpsTargetsAreVerified) {
+  const std::string cert = dir_.path() + "/cert.pem", key = dir_.path() + "/key.pem";
+  const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                              " -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost" +
+                              " > " + dir_.path() + "/openssl.log 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << testing::ReadLogTail(dir_.path() + "/openssl.log");
+  testing::PrometheusServerOptions prometheus_options;
+  prometheus_options.work_dir = dir_.path() + "/prometheus";
+  std::filesystem::create_directories(prometheus_options.work_dir);
+  prometheus_options.enable_remote_write_receiver = true;
+  prometheus_options.web_config_yaml = "tls_server_config:\n  cert_file: " + cert + "\n  key_file: " + key + "\n";
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  ASSERT_TRUE(prometheus_->Start("global:\n  scrape_interval: 1h\n").ok()) << prometheus_->LogTail();
+  ASSERT_EQ(prometheus_->base_url().rfind("https://", 0), 0u);
+
+  const std::string forward_config = dir_.path() + "/forward.yml";
+  std::ofstream(forward_config) << "remote_write:\n"
+                                << "  - url: " << prometheus_->base_url() << "/api/v1/write\n"
+                                << "    name: trusted\n"
+                                << "    tls_config: {ca_file: " << cert << "}\n"
+                                << "    queue_config: {batch_send_deadline: 50ms}\n"
+                                << "  - url: " << prometheus_->base_url() << "/api/v1/write\n"
+                                << "    name: untrusted\n"
+                                << "    queue_config: {batch_send_deadline: 50ms, min_backoff: 50ms, max_backoff: 200ms}\n";
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir_.path() + "/tsvault";
+  options.log_path = dir_.path() + "/tsvault.log";
+  options.extra_args = {"--forward.config-file=" + forward_config};
+  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  const int64_t start = NowMs() / 1000 * 1000 - 100 * kStep;
+  storage::WriteInput input = Data(start, 0, 100);
+  input.series.resize(kSeries);
+  ASSERT_TRUE(testing::PostRemoteWrite(client.get(), input).ok());
+  WaitDelivered(kSeries * 100, 0);
+  http::TlsOptions trust;
+  trust.ca_file = cert;
+  const std::map<std::string, double> on_prometheus = Counts(prometheus_->base_url(), "fwd_requests_total", trust);
+  ASSERT_EQ(on_prometheus.size(), static_cast<size_t>(kSeries));
+  for (const auto& [series, count] : on_prometheus) EXPECT_EQ(count, 100) << series;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const nlohmann::json untrusted = ForwardStatus()["data"]["targets"][1];
+  EXPECT_EQ(untrusted["name"], "untrusted");
+  EXPECT_EQ(untrusted["samplesSent"], 0) << untrusted.dump();
+  EXPECT_GT(untrusted["pendingRecords"].get<uint64_t>(), 0u) << untrusted.dump();
+  EXPECT_NE(untrusted["lastError"].get<std::string>().find("certificate"), std::string::npos) << untrusted.dump();
+  tsvault_->Kill();
 }
 
 // VictoriaMetrics 1.79 as the target (its /api/v1/write; native histograms

@@ -18,7 +18,11 @@ PrometheusServer::PrometheusServer(PrometheusServerOptions options)
 
 PrometheusServer::~PrometheusServer() { Kill(); }
 
-std::string PrometheusServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string PrometheusServer::base_url() const {
+  return (options_.web_config_yaml.find("tls_server_config") != std::string::npos ? "https://127.0.0.1:"
+                                                                                  : "http://127.0.0.1:") +
+         std::to_string(port_);
+}
 
 bool PrometheusServer::IsRunning() { return process_.IsAlive(); }
 
@@ -43,6 +47,13 @@ Status PrometheusServer::Start(const std::string& config_yaml) {
                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
                 "--log.level=info"};
   if (options_.enable_remote_write_receiver) spawn.argv.push_back("--web.enable-remote-write-receiver");
+  if (!options_.web_config_yaml.empty()) {
+    const std::string web_path = options_.work_dir + "/web.yml";
+    std::ofstream out(web_path, std::ios::trunc);
+    out << options_.web_config_yaml;
+    if (!out) return Status::IOError("cannot write " + web_path);
+    spawn.argv.push_back("--web.config.file=" + web_path);
+  }
   spawn.argv.insert(spawn.argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   spawn.log_path = log_path();
   Status s = process_.Start(spawn);

@@ -28,6 +28,10 @@ struct PrometheusServerOptions {
   bool enable_remote_write_receiver = false;
   // More flags.
   std::vector<std::string> extra_args;
+  // When set: written to <work_dir>/web.yml and passed as
+  // --web.config.file (e.g. tls_server_config: serve HTTPS; base_url() then
+  // says https://).
+  std::string web_config_yaml;
   // How long Start waits for GET /-/ready to answer 200.
   std::chrono::milliseconds ready_timeout{30000};
 };
