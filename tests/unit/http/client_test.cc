@@ -17,15 +17,37 @@ using std::chrono::milliseconds;
 TEST(ClientCreateTest, AcceptsAndRejects) {
   std::unique_ptr<Client> client;
   for (const char* good : {"http://127.0.0.1:9201", "http://localhost:9201/prefix/", "HTTP://host",
-                           "http://[::1]:9201/a/b"}) {
+                           "http://[::1]:9201/a/b", "https://127.0.0.1:9201", "HTTPS://host/prefix"}) {
     EXPECT_TRUE(Client::Create(good, &client).ok()) << good;
   }
-  for (const char* bad : {"", "https://127.0.0.1:9201", "ftp://x:1", "127.0.0.1:9201", "http://",
+  for (const char* bad : {"", "httpx://127.0.0.1:9201", "ftp://x:1", "127.0.0.1:9201", "http://",
                           "http://:9201", "http://host:99999", "http://host:0", "http://host:x",
                           "http://user@host:1", "http://host:1/a?b", "http://[::1/"}) {
     Status status = Client::Create(bad, &client);
     EXPECT_TRUE(status.IsInvalidArgument()) << bad << " " << status.ToString();
   }
+  TlsOptions tls;
+  tls.ca_file = "/nonexistent/ca.pem";
+  Status status = Client::Create("https://127.0.0.1:9201", tls, &client);
+  EXPECT_TRUE(status.IsInvalidArgument()) << status.ToString();
+  EXPECT_NE(status.message().find("ca_file"), std::string::npos) << status.ToString();
+}
+
+// TLS against a plain HTTP server fails cleanly (a handshake error, not a hang).
+TEST(ClientTlsTest, AHandshakeWithAPlainServerFailsCleanly) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  Server server(options);
+  server.Route("GET", "/", [](const Request&, Response* response) { response->body = "plain"; });
+  ASSERT_TRUE(server.Start().ok());
+  std::unique_ptr<Client> client;
+  TlsOptions tls;
+  tls.insecure_skip_verify = true;
+  ASSERT_TRUE(Client::Create("https://127.0.0.1:" + std::to_string(server.port()), tls, &client).ok());
+  Response response;
+  Status status = client->Do("GET", "/", {}, "", &response, milliseconds(2000));
+  EXPECT_TRUE(status.IsIOError()) << status.ToString();
+  server.Stop();
 }
 
 class ClientTest : public ::testing::Test {
