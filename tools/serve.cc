@@ -47,6 +47,8 @@ struct ServeFlags {
   std::vector<std::string> forward_urls;
   uint64_t forward_max_queue_bytes = 10ull << 30;
   std::string forward_queue_full = "drop-oldest";
+  int64_t remote_read_sample_limit = 50'000'000;
+  int remote_read_concurrent_limit = 10;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -180,6 +182,8 @@ int RunServe(const ServeFlags& flags) {
   };
   api_options.enable_admin_api = flags.enable_admin_api;
   api_options.snapshot_directory = flags.data_dir + "/snapshots";
+  api_options.remote_read_sample_limit = flags.remote_read_sample_limit;
+  api_options.remote_read_concurrent_limit = flags.remote_read_concurrent_limit;
   query::Api api(db.get(), api_options);
 
   http::ServerOptions server_options;
@@ -299,6 +303,12 @@ void AddServeCommand(CLI::App* app) {
       ->capture_default_str();
   serve->add_option("--forward.queue-full", flags->forward_queue_full,
                     "When the forward queue is full: drop-oldest (counted per target) or reject (429 to senders)")
+      ->capture_default_str();
+  serve->add_option("--storage.remote.read-sample-limit", flags->remote_read_sample_limit,
+                    "Most samples one remote-read query may return (0: no limit)")
+      ->capture_default_str();
+  serve->add_option("--storage.remote.read-concurrent-limit", flags->remote_read_concurrent_limit,
+                    "Most remote-read requests served at once (0: no limit)")
       ->capture_default_str();
   serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));

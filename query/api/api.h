@@ -35,6 +35,10 @@ struct ApiOptions {
   bool enable_admin_api = false;
   // Where snapshots go: <storage.path>/snapshots.
   std::string snapshot_directory;
+  // POST /api/v1/read (Prometheus' --storage.remote.read-sample-limit and
+  // --storage.remote.read-concurrent-limit; 0: no limit).
+  int64_t remote_read_sample_limit = 50'000'000;
+  int remote_read_concurrent_limit = 10;
 };
 
 // Registers the read endpoints on a server. Thread-safe.
