@@ -95,6 +95,39 @@ TEST(RemoteReadTest, APrometheusReadingTsvaultAnswersAsTsvault) {
   }
   EXPECT_EQ(with_data, static_cast<int>(queries.size()));
 
+  // The usual long-term set-up: Prometheus holds the last hour itself
+  // (received by remote write) and reads older data from tsvault
+  // (read_recent: false). Its answers over both hours merge both, without
+  // duplicates.
+  ASSERT_TRUE(prometheus.Stop().ok());
+  testing::PrometheusServerOptions local_options;
+  local_options.work_dir = dir.path() + "/prometheus-local";
+  std::filesystem::create_directories(local_options.work_dir);
+  local_options.enable_remote_write_receiver = true;
+  testing::PrometheusServer local(local_options);
+  ASSERT_TRUE(local
+                  .Start("global:\n  scrape_interval: 1h\nremote_read:\n  - url: " + tsvault.base_url() +
+                         "/api/v1/read\n    read_recent: false\n")
+                  .ok())
+      << local.LogTail();
+  storage::WriteInput recent = input;
+  for (storage::SeriesWrite& series : recent.series) {
+    std::erase_if(series.samples, [&](const storage::Sample& sample) { return sample.timestamp_ms < (end - 3600) * 1000; });
+  }
+  std::erase_if(recent.series, [](const storage::SeriesWrite& series) { return series.samples.empty(); });
+  std::unique_ptr<http::Client> local_client;
+  ASSERT_TRUE(http::Client::Create(local.base_url(), &local_client).ok());
+  ASSERT_TRUE(testing::PostRemoteWrite(local_client.get(), recent).ok());
+  for (const std::string& query : queries) {
+    const std::string target = "/api/v1/query_range?query=" + testing::QueryEscape(query) + "&start=" +
+                               std::to_string(start + 600) + "&end=" + std::to_string(end) + "&step=60";
+    http::Response expected, actual;
+    ASSERT_TRUE(client->Get(target, &expected).ok());
+    ASSERT_TRUE(local_client->Get(target, &actual).ok());
+    const testing::CompareResult result = testing::CompareQueryResponses(expected.body, actual.body, {});
+    EXPECT_TRUE(result.equal) << "read_recent: false, " << query << ": " << result.difference;
+  }
+
   // Bad requests: 400 with a message.
   http::Response response;
   ASSERT_TRUE(client->Do("POST", "/api/v1/read", {{"Content-Type", "application/x-protobuf"}}, "not snappy", &response)
