@@ -144,8 +144,9 @@ class DBImpl final : public DB {
   // exclusively (a checkpoint); takes log_mutex_.
   uint64_t TrimLogForCheckpoint(rocksdb::WriteBatch* batch);
   // Appends record `sequence` of `bytes` holding `samples` samples and
-  // histograms to the kept-size accounting and marks it in flight.
-  // REQUIRES: head_mutex_ held exclusively; takes log_mutex_.
+  // histograms to the kept-size accounting and marks it in flight. Called
+  // only when the log has consumers. REQUIRES: head_mutex_ held
+  // exclusively; takes log_mutex_.
   void LogRecordStarted(uint64_t sequence, uint64_t bytes, uint64_t samples);
   // Its RocksDB write finished (or failed). Takes log_mutex_.
   void LogRecordFinished(uint64_t sequence);

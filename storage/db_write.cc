@@ -116,8 +116,8 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   }
   std::optional<InFlightAppend> in_flight;
   uint64_t log_sequence = 0;  // this append's WAL record, if any
-  // Exemplars and metadata are logged only for forwarding (recovery does
-  // not need them: they are stored directly).
+  // Exemplars and metadata are logged, and records tracked in flight, only
+  // for forwarding (recovery needs neither).
   const bool log_for_consumers = !options_.log_consumers.empty();
   std::vector<Exemplar> accepted_exemplars;
   // Ends the record's in-flight state however Append returns.
@@ -237,9 +237,11 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     // Metadata goes to the write log's consumers too (stored below).
     if (log_for_consumers) record.AddMetadata(input.metadata.data(), input.metadata.size());
     if (!record.empty()) {
-      log_sequence = next_log_sequence_;
-      LogRecordStarted(log_sequence, record.data().size(), result->samples_written + result->histograms_written);
-      log_guard.emplace(this, log_sequence);
+      if (log_for_consumers) {  // readers need the in-flight bookkeeping; plain ingest does not
+        log_sequence = next_log_sequence_;
+        LogRecordStarted(log_sequence, record.data().size(), result->samples_written + result->histograms_written);
+        log_guard.emplace(this, log_sequence);
+      }
       batch.Put(cf(kWal), WalKey(next_log_sequence_++), record.data());
       logged_bytes_since_checkpoint_ += record.data().size();
       wake_checkpoint = logged_bytes_since_checkpoint_ >= options_.head_checkpoint_bytes;

@@ -54,6 +54,16 @@ Status SplitTargetUrl(const std::string& url, TargetUrl* out) {
   return Status::OK();
 }
 
+http::TlsOptions ClientTlsOptions(const TlsConfig& config) {
+  http::TlsOptions tls;
+  tls.ca_file = config.ca_file;
+  tls.cert_file = config.cert_file;
+  tls.key_file = config.key_file;
+  tls.server_name = config.server_name;
+  tls.insecure_skip_verify = config.insecure_skip_verify;
+  return tls;
+}
+
 void StopSignal::Stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -105,15 +115,7 @@ SendOutcome BatchSender::Send(const std::string& body) {
     }
     ++outcome.attempts;
     Status s;
-    if (!client_) {
-      http::TlsOptions tls;
-      tls.ca_file = config_.tls.ca_file;
-      tls.cert_file = config_.tls.cert_file;
-      tls.key_file = config_.tls.key_file;
-      tls.server_name = config_.tls.server_name;
-      tls.insecure_skip_verify = config_.tls.insecure_skip_verify;
-      s = http::Client::Create(url_.base, tls, &client_);
-    }
+    if (!client_) s = http::Client::Create(url_.base, ClientTlsOptions(config_.tls), &client_);
     http::Response response;
     if (s.ok()) {
       s = client_->Do("POST", url_.target, headers_, body, &response,

@@ -1,6 +1,7 @@
 #include "remote_write/forward/forwarder.h"
 
 #include "http/client.h"
+#include "remote_write/forward/batch_sender.h"
 #include "remote_write/forward/target.h"
 
 namespace tsvault::forward {
@@ -23,14 +24,8 @@ Status Forwarder::Create(storage::DB* db, std::vector<TargetConfig> targets, For
     Status s = SplitTargetUrl(config.url, &url);
     if (!s.ok()) return s;
     // TLS files are read now, so a bad one stops the start with a clear error.
-    http::TlsOptions tls;
-    tls.ca_file = config.tls.ca_file;
-    tls.cert_file = config.tls.cert_file;
-    tls.key_file = config.tls.key_file;
-    tls.server_name = config.tls.server_name;
-    tls.insecure_skip_verify = config.tls.insecure_skip_verify;
     std::unique_ptr<http::Client> probe;
-    s = http::Client::Create(url.base, tls, &probe);
+    s = http::Client::Create(url.base, ClientTlsOptions(config.tls), &probe);
     if (!s.ok()) return Status::InvalidArgument("target " + config.name + ": " + s.message());
     std::vector<std::pair<std::string, std::string>> headers;
     s = TargetHeaders(config, &headers);

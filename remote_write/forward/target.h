@@ -8,9 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "remote_write/forward/batch_builder.h"

@@ -73,6 +73,14 @@ storage::WriteInput Data(int64_t start_ms, int first, int count) {
 
 class ForwardTest : public ::testing::Test {
  protected:
+  // tsvault in dir_/tsvault, logging to dir_/tsvault.log.
+  testing::TsvaultServerOptions TsvaultOptions() {
+    testing::TsvaultServerOptions options;
+    options.binary = testing::TsvaultBinaryPath();
+    options.data_dir = dir_.path() + "/tsvault";
+    options.log_path = dir_.path() + "/tsvault.log";
+    return options;
+  }
   nlohmann::json ForwardStatus() {
     std::unique_ptr<http::Client> client;
     EXPECT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
@@ -141,10 +149,7 @@ TEST_F(ForwardTest, EverythingAcknowledgedReachesARealPrometheusAcrossAnOutageAn
                                 << "      batch_send_deadline: 100ms\n"
                                 << "      min_backoff: 50ms\n"
                                 << "      max_backoff: 400ms\n";
-  testing::TsvaultServerOptions options;
-  options.binary = testing::TsvaultBinaryPath();
-  options.data_dir = dir_.path() + "/tsvault";
-  options.log_path = dir_.path() + "/tsvault.log";
+  testing::TsvaultServerOptions options = TsvaultOptions();
   options.extra_args = {"--forward.config-file=" + forward_config, "--storage.checkpoint-interval=2s"};
   tsvault_ = std::make_unique<testing::TsvaultServer>(options);
   ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
@@ -221,10 +226,7 @@ TEST_F(ForwardTest, AResentSegmentNeverCostsNewSamples) {
                                 << "    name: prometheus\n"
                                 << "    queue_config: {max_samples_per_send: 300, batch_send_deadline: 50ms,\n"
                                 << "                   min_backoff: 20ms, max_backoff: 100ms}\n";
-  testing::TsvaultServerOptions options;
-  options.binary = testing::TsvaultBinaryPath();
-  options.data_dir = dir_.path() + "/tsvault";
-  options.log_path = dir_.path() + "/tsvault.log";
+  testing::TsvaultServerOptions options = TsvaultOptions();
   options.extra_args = {"--forward.config-file=" + forward_config};
   tsvault_ = std::make_unique<testing::TsvaultServer>(options);
   ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
@@ -285,10 +287,7 @@ TEST_F(ForwardTest, RepeatedKillsLoseNothing) {
                                 << "  - url: " << prometheus_->base_url() << "/api/v1/write\n"
                                 << "    name: prometheus\n"
                                 << "    queue_config: {max_samples_per_send: 150, batch_send_deadline: 20ms}\n";
-  testing::TsvaultServerOptions options;
-  options.binary = testing::TsvaultBinaryPath();
-  options.data_dir = dir_.path() + "/tsvault";
-  options.log_path = dir_.path() + "/tsvault.log";
+  testing::TsvaultServerOptions options = TsvaultOptions();
   options.extra_args = {"--forward.config-file=" + forward_config, "--storage.checkpoint-interval=1s"};
   tsvault_ = std::make_unique<testing::TsvaultServer>(options);
   const int kRounds = 6, kPerRound = 60;
@@ -345,10 +344,7 @@ TEST_F(ForwardTest, RefusedBatchesAreDroppedAndFailedOnesRetriedWithoutAStorm) {
   });
   ASSERT_TRUE(receiver.Start().ok());
 
-  testing::TsvaultServerOptions options;
-  options.binary = testing::TsvaultBinaryPath();
-  options.data_dir = dir_.path() + "/tsvault";
-  options.log_path = dir_.path() + "/tsvault.log";
+  testing::TsvaultServerOptions options = TsvaultOptions();
   const std::string forward_config = dir_.path() + "/forward.yml";
   std::ofstream(forward_config) << "remote_write:\n"
                                 << "  - url: http://127.0.0.1:" << receiver.port() << "/receive\n"
@@ -432,10 +428,7 @@ TEST_F(ForwardTest, HttpsTargetsAreVerified) {
                                 << "  - url: " << prometheus_->base_url() << "/api/v1/write\n"
                                 << "    name: untrusted\n"
                                 << "    queue_config: {batch_send_deadline: 50ms, min_backoff: 50ms, max_backoff: 200ms}\n";
-  testing::TsvaultServerOptions options;
-  options.binary = testing::TsvaultBinaryPath();
-  options.data_dir = dir_.path() + "/tsvault";
-  options.log_path = dir_.path() + "/tsvault.log";
+  testing::TsvaultServerOptions options = TsvaultOptions();
   options.extra_args = {"--forward.config-file=" + forward_config};
   tsvault_ = std::make_unique<testing::TsvaultServer>(options);
   ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
@@ -476,10 +469,7 @@ TEST_F(ForwardTest, EverythingReachesARealVictoriaMetrics) {
                   .ok());
   ASSERT_TRUE(testing::WaitForHttpOk(vm_url, "/health", &vm, std::chrono::seconds(30), vm_log).ok());
 
-  testing::TsvaultServerOptions options;
-  options.binary = testing::TsvaultBinaryPath();
-  options.data_dir = dir_.path() + "/tsvault";
-  options.log_path = dir_.path() + "/tsvault.log";
+  testing::TsvaultServerOptions options = TsvaultOptions();
   options.extra_args = {"--forward.url=" + vm_url + "/api/v1/write"};
   tsvault_ = std::make_unique<testing::TsvaultServer>(options);
   ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
