@@ -17,5 +17,7 @@ void AddCompactCommand(CLI::App* app);
 void AddInspectCommand(CLI::App* app);
 // `tsvault delete` (tools/delete.cc).
 void AddDeleteCommand(CLI::App* app);
+// `tsvault export blocks` (tools/export_blocks.cc).
+void AddExportCommand(CLI::App* app);
 
 }  // namespace tsvault::tools

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   tsvault::tools::AddCompactCommand(&app);
   tsvault::tools::AddInspectCommand(&app);
   tsvault::tools::AddDeleteCommand(&app);
+  tsvault::tools::AddExportCommand(&app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

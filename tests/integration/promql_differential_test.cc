@@ -31,6 +31,7 @@
 
 #include "http/client.h"
 #include "remote_write/encoder.h"
+#include "tests/support/differential.h"
 #include "tests/support/ports.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/promql_query_pack.h"
@@ -42,42 +43,7 @@
 namespace tsvault {
 namespace {
 
-constexpr int64_t kIntervalSeconds = 15;
-
-// Runs `tsvault loadgen --backfill` against `url` and returns its JSON
-// summary (the last line of its output).
-Status RunLoadgen(const std::string& url, int64_t from_seconds, int64_t to_seconds, const std::string& log_path,
-                  nlohmann::json* summary) {
-  testing::Process loadgen;
-  Status s = loadgen.Start({{testing::TsvaultBinaryPath(), "loadgen", "--url", url, "--protocol", "v1", "--scale",
-                             "0.1", "--seed", "11", "--churn", "0.003", "--interval",
-                             std::to_string(kIntervalSeconds) + "s", "--backfill", "--from",
-                             std::to_string(from_seconds), "--to", std::to_string(to_seconds), "--concurrency", "2",
-                             "--max-retries", "3"},
-                            {},
-                            log_path});
-  if (!s.ok()) return s;
-  if (!loadgen.WaitForExit(std::chrono::minutes(3))) {
-    loadgen.Kill();
-    return Status::IOError("loadgen did not finish: " + testing::ReadLogTail(log_path, 2000));
-  }
-  std::ifstream log(log_path);
-  std::string line, last_summary;
-  while (std::getline(log, line)) {
-    if (line.rfind("{\"series\"", 0) == 0) last_summary = line;
-  }
-  *summary = nlohmann::json::parse(last_summary, nullptr, false);
-  if (summary->is_discarded()) return Status::IOError("no loadgen summary in " + testing::ReadLogTail(log_path, 2000));
-  return Status::OK();
-}
-
-
-std::string FormatSeconds(double seconds) {
-  std::ostringstream out;
-  out.precision(15);
-  out << seconds;
-  return out.str();
-}
+constexpr int64_t kIntervalSeconds = testing::kDifferentialIntervalSeconds;
 
 // Runs `promtool query <args...>` and returns what it printed (stdout and
 // stderr) and whether it exited 0.
@@ -112,12 +78,6 @@ std::vector<std::string> SortedLines(const std::string& text) {
   std::sort(lines.begin(), lines.end());
   return lines;
 }
-
-struct Evaluation {
-  std::string description;  // "instant at T" or "range [a, b] step s"
-  std::string target_suffix;
-  bool range;
-};
 
 // Both servers with the same data, started once for the suite.
 class PromqlDifferentialTest : public ::testing::Test {
@@ -187,14 +147,14 @@ Status PromqlDifferentialTest::LoadBothServers() {
   start_ = end_ - 3600;
 
   nlohmann::json prometheus_summary, tsvault_summary;
-  s = RunLoadgen(prometheus_->base_url() + "/api/v1/write", start_, end_, dir_->path() + "/loadgen-prometheus.log",
+  s = testing::RunLoadgenBackfill(testing::TsvaultBinaryPath(), prometheus_->base_url() + "/api/v1/write", start_, end_, dir_->path() + "/loadgen-prometheus.log",
                  &prometheus_summary);
   if (!s.ok()) return s;
-  s = RunLoadgen(tsvault_->base_url() + "/api/v1/write", start_, end_, dir_->path() + "/loadgen-tsvault.log",
+  s = testing::RunLoadgenBackfill(testing::TsvaultBinaryPath(), tsvault_->base_url() + "/api/v1/write", start_, end_, dir_->path() + "/loadgen-tsvault.log",
                  &tsvault_summary);
   if (!s.ok()) return s;
   nlohmann::json stored_summary;
-  s = RunLoadgen(tsvault_stored_->base_url() + "/api/v1/write", start_, end_,
+  s = testing::RunLoadgenBackfill(testing::TsvaultBinaryPath(), tsvault_stored_->base_url() + "/api/v1/write", start_, end_,
                  dir_->path() + "/loadgen-tsvault-stored.log", &stored_summary);
   if (!s.ok()) return s;
   samples_ = prometheus_summary.value("samples_sent", int64_t{0});
@@ -245,71 +205,15 @@ Status PromqlDifferentialTest::LoadBothServers() {
 // line naming `state` and fails the test on any difference.
 void CompareWithPrometheus(const std::string& prometheus_url, const std::string& tsvault_url, const std::string& state,
                            int64_t start, int64_t end, int64_t samples) {
-  std::unique_ptr<http::Client> prometheus_client, tsvault_client;
-  ASSERT_TRUE(http::Client::Create(prometheus_url, &prometheus_client).ok());
-  ASSERT_TRUE(http::Client::Create(tsvault_url, &tsvault_client).ok());
-  Status s;
-
-  // Instant queries inside the data (off the scrape grid), at its end, and
-  // in the lookback tail after it; range queries on and off the grid.
-  const std::vector<double> instants = {start + 2400 + 7.5, static_cast<double>(end), end + 240.0};
-  struct Range {
-    double from, to, step;
-  };
-  // The third range sits on the 5m grid: range functions over [5m]
-  // multiples there are answered from 5m rollups (max_source_resolution=auto),
-  // computed or sealed, so rollups are compared with Prometheus too.
-  const double aligned_from = static_cast<double>((start + 600 + 299) / 300 * 300);
-  const double aligned_to = static_cast<double>(end / 300 * 300);
-  const std::vector<Range> ranges = {{start + 600.0, static_cast<double>(end), 60},
-                                     {start + 123.0, end + 300.0, 37},
-                                     {aligned_from, aligned_to, 300}};
-  std::vector<Evaluation> evaluations;
-  for (double t : instants) {
-    evaluations.push_back({"instant at " + FormatSeconds(t), "&time=" + FormatSeconds(t), false});
-  }
-  for (const Range& r : ranges) {
-    evaluations.push_back({"range [" + FormatSeconds(r.from) + ", " + FormatSeconds(r.to) + "] step " +
-                               FormatSeconds(r.step),
-                           "&start=" + FormatSeconds(r.from) + "&end=" + FormatSeconds(r.to) +
-                               "&step=" + FormatSeconds(r.step),
-                           true});
-  }
-
   const std::vector<std::string> pack = testing::DifferentialQueryPack();
   ASSERT_GE(pack.size(), 300u);
-  size_t compared = 0, matched = 0, with_data = 0, errors_alike = 0, from_rollups = 0;
-  std::vector<std::string> mismatches;
-  for (const std::string& query : pack) {
-    testing::CompareOptions options;
-    options.ordered = query.rfind("sort(", 0) == 0 || query.rfind("sort_desc(", 0) == 0;
-    for (const Evaluation& evaluation : evaluations) {
-      const std::string target = std::string(evaluation.range ? "/api/v1/query_range" : "/api/v1/query") +
-                                 "?query=" + testing::QueryEscape(query) + evaluation.target_suffix;
-      http::Response expected, actual;
-      s = prometheus_client->Get(target, &expected);
-      ASSERT_TRUE(s.ok()) << "Prometheus: " << s.ToString();
-      s = tsvault_client->Get(target, &actual);
-      ASSERT_TRUE(s.ok()) << "tsvault (" << state << "): " << s.ToString();
-      ++compared;
-      const std::string_view resolutions = actual.Header("X-Tsvault-Resolutions");
-      if (resolutions.find('m') != std::string_view::npos) ++from_rollups;
-      testing::CompareResult result = testing::CompareQueryResponses(expected.body, actual.body, options);
-      if (expected.status != actual.status) {
-        result.equal = false;
-        result.difference = "HTTP " + std::to_string(actual.status) + ", expected " +
-                            std::to_string(expected.status) + "; " + result.difference;
-      }
-      if (result.equal) {
-        ++matched;
-        if (result.expected_has_data) ++with_data;
-        if (expected.status != 200) ++errors_alike;
-      } else {
-        mismatches.push_back(query + "  [" + evaluation.description + "]\n    " + result.difference);
-      }
-    }
-  }
-
+  testing::PackComparison comparison;
+  Status s = testing::ComparePack(prometheus_url, tsvault_url, pack, testing::DifferentialEvaluations(start, end),
+                                  &comparison);
+  ASSERT_TRUE(s.ok()) << state << ": " << s.ToString();
+  const size_t compared = comparison.compared, matched = comparison.matched, with_data = comparison.with_data,
+               errors_alike = comparison.errors_alike, from_rollups = comparison.from_rollups;
+  const std::vector<std::string>& mismatches = comparison.mismatches;
   std::cout << "PromQL differential (" << state << "): " << pack.size() << " queries, " << compared
             << " evaluations, " << matched << " matched (" << with_data << " with data, " << errors_alike
             << " alike errors), " << mismatches.size() << " differ, " << from_rollups

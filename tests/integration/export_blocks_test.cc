@@ -1,0 +1,423 @@
+// `tsvault export blocks` read by the real consumers of Prometheus blocks:
+// `promtool tsdb list/analyze/dump` read every block and dump exactly the
+// samples tsvault holds; a Prometheus 2.42 started on the blocks answers the
+// PromQL differential pack as tsvault does; `vmctl prometheus` imports them
+// into a real VictoriaMetrics 1.79 with the same samples. Also: export from
+// an admin-API snapshot of a running server with --match and a range, and
+// the refusals (overlapping blocks, bad flags).
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <thread>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "http/client.h"
+#include "storage/db.h"
+#include "tests/support/differential.h"
+#include "tests/support/ports.h"
+#include "tests/support/prometheus_server.h"
+#include "tests/support/promql_query_pack.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_db.h"
+#include "tests/support/tsvault_server.h"
+
+namespace tsvault {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Series (as Go's labels.String() prints them) -> samples (timestamp, value bits).
+using SampleMap = std::map<std::string, std::vector<std::pair<int64_t, double>>>;
+
+// Go's strconv.Quote for the label values the workload uses.
+std::string GoQuote(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof(buffer), "\\x%02x", c);
+      out += buffer;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string LabelsString(const Labels& labels) {
+  std::string out = "{";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += labels[i].name + "=" + GoQuote(labels[i].value);
+  }
+  return out + "}";
+}
+
+// Runs a program to completion (output to `log`); its exit status.
+int RunProgram(const std::vector<std::string>& argv, const std::string& log,
+        std::chrono::seconds timeout = std::chrono::seconds(300)) {
+  testing::Process process;
+  if (!process.Start({argv, {}, log}).ok()) return -1;
+  if (!process.WaitForExit(timeout)) {
+    process.Kill();
+    return -2;
+  }
+  return process.last_wait_status() == 0 ? 0 : (WIFEXITED(process.last_wait_status()) ? WEXITSTATUS(process.last_wait_status()) : -3);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::vector<std::string> BlockDirectories(const std::string& out) {
+  std::vector<std::string> blocks;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    if (fs::exists(entry.path() / "meta.json")) blocks.push_back(entry.path().filename().string());
+  }
+  std::sort(blocks.begin(), blocks.end());
+  return blocks;
+}
+
+// The float samples of `selectors` in [from, to] read in-process from the data directory.
+// A selection by metric name (one matcher set of --match).
+std::vector<storage::LabelMatcher> NameMatcher(storage::MatchType type, const std::string& value) {
+  storage::LabelMatcher matcher;
+  EXPECT_TRUE(storage::LabelMatcher::Create(type, "__name__", value, &matcher).ok());
+  return {matcher};
+}
+
+SampleMap ReadTsvault(const std::string& data_dir, const std::vector<std::vector<storage::LabelMatcher>>& sets,
+                      int64_t from, int64_t to) {
+  storage::Options options;
+  options.data_dir = data_dir;
+  options.read_only = true;
+  options.background_checkpoints = false;
+  std::unique_ptr<storage::DB> db;
+  EXPECT_TRUE(storage::DB::Open(options, &db).ok());
+  SampleMap out;
+  for (const auto& matchers : sets) {
+    std::unique_ptr<storage::SeriesSet> set;
+    EXPECT_TRUE(db->Select(storage::SelectHints(from, to), matchers, &set).ok());
+    while (set->Next()) {
+      auto& samples = out[LabelsString(set->labels())];
+      samples.clear();
+      auto iterator = set->Samples();
+      while (iterator->Next()) {
+        if (!iterator->is_histogram()) samples.emplace_back(iterator->timestamp(), iterator->value());
+      }
+    }
+  }
+  return out;
+}
+
+// Parses `promtool tsdb dump` output: "{labels} value timestamp" per line.
+SampleMap ParseDump(const std::string& text) {
+  SampleMap out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    const size_t last = line.rfind(' ');
+    const size_t middle = line.rfind(' ', last - 1);
+    const std::string value = line.substr(middle + 1, last - middle - 1);
+    out[line.substr(0, middle)].emplace_back(std::stoll(line.substr(last + 1)), std::strtod(value.c_str(), nullptr));
+  }
+  return out;
+}
+
+std::string Round12(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.12g", value);
+  return buffer;
+}
+
+// Equal (NaN equals NaN), or within `relative` of each other.
+bool SameValue(double a, double b, double relative) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return a == b || std::fabs(a - b) <= relative * std::max(std::fabs(a), std::fabs(b));
+}
+
+// Compares two sample maps, values within `relative`; "" when equal.
+std::string Difference(const SampleMap& expected, const SampleMap& actual, bool ignore_nan, double relative = 0) {
+  auto strip = [ignore_nan](std::vector<std::pair<int64_t, double>> samples) {
+    if (ignore_nan) std::erase_if(samples, [](const auto& s) { return std::isnan(s.second); });
+    return samples;
+  };
+  size_t compared = 0;
+  for (const auto& [series, raw] : expected) {
+    const auto samples = strip(raw);
+    if (samples.empty()) continue;
+    const auto found = actual.find(series);
+    if (found == actual.end()) return "missing series " + series;
+    const auto other = strip(found->second);
+    if (other.size() != samples.size()) {
+      std::string first_missing;
+      for (const auto& sample : samples) {
+        if (std::find_if(other.begin(), other.end(), [&](const auto& o) { return o.first == sample.first; }) ==
+            other.end()) {
+          first_missing = " (first missing at " + std::to_string(sample.first) + ")";
+          break;
+        }
+      }
+      return series + ": " + std::to_string(other.size()) + " samples, expected " + std::to_string(samples.size()) +
+             first_missing;
+    }
+    for (size_t i = 0; i < samples.size(); ++i) {
+      if (other[i].first != samples[i].first || !SameValue(other[i].second, samples[i].second, relative)) {
+        return series + ": sample " + std::to_string(i) + " is (" + std::to_string(other[i].first) + ", " +
+               Round12(other[i].second) + "), expected (" + std::to_string(samples[i].first) + ", " +
+               Round12(samples[i].second) + ")";
+      }
+    }
+    ++compared;
+  }
+  for (const auto& [series, samples] : actual) {
+    if (!strip(samples).empty() && !expected.count(series)) return "unexpected series " + series;
+  }
+  return compared > 0 ? "" : "nothing compared";
+}
+
+size_t CountSamples(const SampleMap& samples) {
+  size_t total = 0;
+  for (const auto& [series, list] : samples) total += list.size();
+  return total;
+}
+
+// Every sample VictoriaMetrics holds, by /api/v1/export (after a force flush).
+SampleMap ReadVictoriaMetrics(const std::string& url) {
+  SampleMap out;
+  std::unique_ptr<http::Client> client;
+  EXPECT_TRUE(http::Client::Create(url, &client).ok());
+  http::Response response;
+  EXPECT_TRUE(client->Get("/internal/force_flush", &response).ok());
+  EXPECT_TRUE(client->Get("/api/v1/export?match[]=" + testing::QueryEscape("{__name__=~\".+\"}"), &response).ok());
+  EXPECT_EQ(response.status, 200) << response.body.substr(0, 300);
+  std::istringstream lines(response.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    // VictoriaMetrics writes +Inf, -Inf and NaN as bare words: quote them for the JSON parser.
+    static const std::regex kBareWord(R"(([\[,])(\+Inf|-Inf|NaN)(?=[,\]]))");
+    const nlohmann::json series = nlohmann::json::parse(std::regex_replace(line, kBareWord, "$1\"$2\""));
+    Labels labels;
+    for (const auto& [name, value] : series["metric"].items()) labels.push_back({name, value.get<std::string>()});
+    std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+    auto& samples = out[LabelsString(labels)];
+    for (size_t i = 0; i < series["values"].size(); ++i) {
+      const nlohmann::json& value = series["values"][i];
+      samples.emplace_back(series["timestamps"][i].get<int64_t>(),
+                           value.is_number() ? value.get<double>()
+                                             : std::strtod(value.get<std::string>().c_str(), nullptr));
+    }
+    std::sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  return out;
+}
+
+class ExportBlocksTest : public ::testing::Test {
+ protected:
+  // Three hours of the seed workload and the edge series, ending now, in a
+  // stopped tsvault's directory.
+  void SetUp() override {
+    testing::TsvaultServerOptions options;
+    options.binary = testing::TsvaultBinaryPath();
+    options.data_dir = dir_.path() + "/tsvault";
+    options.log_path = dir_.path() + "/tsvault.log";
+    options.extra_args = {"--storage.wal-sync=none", "--web.enable-admin-api"};
+    tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+    ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    end_ = now / testing::kDifferentialIntervalSeconds * testing::kDifferentialIntervalSeconds;
+    start_ = end_ - 3 * 3600;
+    nlohmann::json summary;
+    ASSERT_TRUE(testing::RunLoadgenBackfill(testing::TsvaultBinaryPath(), tsvault_->base_url() + "/api/v1/write",
+                                            start_, end_, dir_.path() + "/loadgen.log", &summary)
+                    .ok());
+    ASSERT_GT(summary.value("samples_acknowledged", int64_t{0}), 300'000) << summary.dump();
+    std::unique_ptr<http::Client> client;
+    ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+    ASSERT_TRUE(testing::PostRemoteWrite(client.get(),
+                                         testing::DifferentialEdgeSeries((start_ + 300) * 1000, end_ * 1000, 15'000))
+                    .ok());
+  }
+
+  int Export(const std::vector<std::string>& args, const std::string& log) {
+    std::vector<std::string> argv = {testing::TsvaultBinaryPath(), "export", "blocks"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, log);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::TsvaultServer> tsvault_;
+  int64_t start_ = 0, end_ = 0;
+};
+
+TEST_F(ExportBlocksTest, PromtoolPrometheusAndVictoriaMetricsReadTheBlocks) {
+  ASSERT_TRUE(tsvault_->Stop().ok()) << tsvault_->LogTail();
+  const std::string out = dir_.path() + "/blocks";
+  const std::string export_log = dir_.path() + "/export.log";
+  ASSERT_EQ(Export({"--storage.path=" + tsvault_->data_dir(), "--out=" + out}, export_log), 0) << ReadFile(export_log);
+  const std::vector<std::string> blocks = BlockDirectories(out);
+  ASSERT_GE(blocks.size(), 2u) << ReadFile(export_log);  // three hours span two or three 2h blocks
+  for (const std::string& block : blocks) {
+    const nlohmann::json meta = nlohmann::json::parse(ReadFile(out + "/" + block + "/meta.json"));
+    EXPECT_EQ(meta["minTime"].get<int64_t>() % 7'200'000, 0) << block;
+    EXPECT_EQ(meta["maxTime"].get<int64_t>() - meta["minTime"].get<int64_t>(), 7'200'000) << block;
+  }
+  std::cout << "export: " << ReadFile(export_log);
+
+  // promtool lists and analyzes every block (reading every chunk).
+  const std::string list_log = dir_.path() + "/list.log";
+  ASSERT_EQ(RunProgram({"/usr/bin/promtool", "tsdb", "list", out}, list_log), 0) << ReadFile(list_log);
+  for (const std::string& block : blocks) EXPECT_NE(ReadFile(list_log).find(block), std::string::npos) << block;
+  for (const std::string& block : blocks) {
+    const std::string log = dir_.path() + "/analyze-" + block + ".log";
+    EXPECT_EQ(RunProgram({"/usr/bin/promtool", "tsdb", "analyze", "--extended", out, block}, log), 0) << ReadFile(log);
+  }
+
+  // promtool dumps exactly what tsvault holds (on a copy: dump creates a wal/).
+  const SampleMap held = ReadTsvault(tsvault_->data_dir(), {NameMatcher(storage::MatchType::kRegexMatch, ".+")}, INT64_MIN, INT64_MAX);
+  const std::string dump_copy = dir_.path() + "/dump-copy";
+  fs::copy(out, dump_copy, fs::copy_options::recursive);
+  const std::string dump_log = dir_.path() + "/dump.log";
+  ASSERT_EQ(RunProgram({"/usr/bin/promtool", "tsdb", "dump", dump_copy}, dump_log), 0) << testing::ReadLogTail(dump_log);
+  const SampleMap dumped = ParseDump(ReadFile(dump_log));
+  EXPECT_EQ(Difference(held, dumped, /*ignore_nan=*/false), "");
+  EXPECT_EQ(CountSamples(dumped), CountSamples(held));
+  std::cout << "promtool tsdb dump: " << dumped.size() << " series, " << CountSamples(dumped) << " samples\n";
+
+  // A Prometheus 2.42 on (a copy of) the blocks answers the differential pack as tsvault.
+  testing::PrometheusServerOptions prometheus_options;
+  prometheus_options.work_dir = dir_.path() + "/prometheus";
+  fs::create_directories(prometheus_options.work_dir);
+  fs::copy(out, prometheus_options.work_dir + "/data", fs::copy_options::recursive);
+  prometheus_options.extra_args = {"--enable-feature=promql-negative-offset", "--storage.tsdb.retention.time=10y"};
+  testing::PrometheusServer prometheus(prometheus_options);
+  ASSERT_TRUE(prometheus.Start("global:\n  scrape_interval: 15s\n").ok()) << prometheus.LogTail();
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  testing::PackComparison comparison;
+  ASSERT_TRUE(testing::ComparePack(prometheus.base_url(), tsvault_->base_url(), testing::DifferentialQueryPack(),
+                                   testing::DifferentialEvaluations(end_ - 3600, end_), &comparison)
+                  .ok());
+  std::cout << "Prometheus on exported blocks: " << comparison.compared << " evaluations, " << comparison.matched
+            << " matched (" << comparison.with_data << " with data), " << comparison.mismatches.size() << " differ\n";
+  for (size_t i = 0; i < comparison.mismatches.size() && i < 20; ++i) std::cout << "  DIFF " << comparison.mismatches[i] << "\n";
+  EXPECT_TRUE(comparison.mismatches.empty());
+  EXPECT_GE(comparison.with_data * 10, comparison.compared * 8) << "too many empty answers";
+
+  // vmctl imports the blocks into a real VictoriaMetrics with the same samples.
+  int port = 0;
+  ASSERT_TRUE(testing::PickFreePort(&port).ok());
+  const std::string vm_url = "http://127.0.0.1:" + std::to_string(port);
+  const std::string vm_log = dir_.path() + "/vm.log";
+  testing::Process vm;
+  ASSERT_TRUE(vm.Start({{"/usr/bin/victoria-metrics", "-storageDataPath=" + dir_.path() + "/vm",
+                         "-httpListenAddr=127.0.0.1:" + std::to_string(port), "-retentionPeriod=100y",
+                         "-search.disableCache", "-search.latencyOffset=0s"},
+                        {},
+                        vm_log})
+                  .ok());
+  ASSERT_TRUE(testing::WaitForHttpOk(vm_url, "/health", &vm, std::chrono::seconds(30), vm_log).ok());
+  const std::string vmctl_copy = dir_.path() + "/vmctl-copy";
+  fs::copy(out, vmctl_copy, fs::copy_options::recursive);
+  const std::string vmctl_log = dir_.path() + "/vmctl.log";
+  // vmctl 1.79 draws progress bars and fails without a terminal: `script`
+  // (util-linux, in every Debian) gives it one.
+  const std::string vmctl = "/usr/bin/vmctl prometheus --prom-snapshot=" + vmctl_copy + " --vm-addr=" + vm_url +
+                            " -s --vm-disable-progress-bar";
+  ASSERT_EQ(RunProgram({"/usr/bin/script", "-q", "-e", "-c", vmctl, "/dev/null"}, vmctl_log), 0)
+      << testing::ReadLogTail(vmctl_log);
+  // VictoriaMetrics keeps values as decimals (12 significant digits or
+  // more) and drops NaN values: compare the rest, values to 1e-11. Samples
+  // of the current hour become searchable when its per-hour series cache
+  // is next updated (every 10 s in 1.79): poll for up to 30 s.
+  SampleMap in_vm;
+  std::string difference = "not read";
+  for (int attempt = 0; attempt < 15 && !difference.empty(); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(2));
+    in_vm = ReadVictoriaMetrics(vm_url);
+    difference = Difference(held, in_vm, /*ignore_nan=*/true, 1e-11);
+  }
+  EXPECT_EQ(difference, "");
+  std::cout << "VictoriaMetrics after vmctl: " << in_vm.size() << " series, " << CountSamples(in_vm) << " samples\n";
+  vm.Kill();
+}
+
+// A live server's admin-API snapshot, a range and two overlapping
+// selectors: the blocks hold exactly the union of the selections in the
+// range, cut at 2h boundaries. Then the refusals.
+TEST_F(ExportBlocksTest, SnapshotWithMatchAndRange) {
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  http::Response response;
+  ASSERT_TRUE(client->Do("POST", "/api/v1/admin/tsdb/snapshot", {}, "", &response).ok());
+  ASSERT_EQ(response.status, 200) << response.body;
+  const std::string snapshot =
+      tsvault_->data_dir() + "/snapshots/" + nlohmann::json::parse(response.body)["data"]["name"].get<std::string>();
+  const std::vector<std::string> selectors = {"{__name__=\"node_load1\"}", "{__name__=~\"node_load.*\"}",
+                                              "edge_gauge"};
+  const int64_t from = start_ + 1800, to = start_ + 7000;
+  const std::string out = dir_.path() + "/partial";
+  const std::string log = dir_.path() + "/export-partial.log";
+  std::vector<std::string> args = {"--storage.path=" + snapshot, "--out=" + out, "--from=" + std::to_string(from),
+                                   "--to=" + std::to_string(to)};
+  for (const std::string& selector : selectors) args.push_back("--match=" + selector);
+  ASSERT_EQ(Export(args, log), 0) << ReadFile(log);
+  const std::vector<std::string> blocks = BlockDirectories(out);
+  ASSERT_GE(blocks.size(), 1u);
+  SampleMap exported;
+  for (const std::string& block : blocks) {
+    const std::string copy = dir_.path() + "/partial-copy-" + block;
+    fs::create_directories(copy + "/wal");
+    fs::copy(out + "/" + block, copy + "/" + block, fs::copy_options::recursive);
+    const std::string dump_log = dir_.path() + "/dump-" + block + ".log";
+    ASSERT_EQ(RunProgram({"/usr/bin/promtool", "tsdb", "dump", copy}, dump_log), 0) << testing::ReadLogTail(dump_log);
+    for (auto& [series, samples] : ParseDump(ReadFile(dump_log))) {
+      auto& all = exported[series];
+      all.insert(all.end(), samples.begin(), samples.end());
+      std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+  }
+  const SampleMap expected = ReadTsvault(snapshot,
+                                             {NameMatcher(storage::MatchType::kEqual, "node_load1"),
+                                              NameMatcher(storage::MatchType::kRegexMatch, "node_load.*"),
+                                              NameMatcher(storage::MatchType::kEqual, "edge_gauge")},
+                                             from * 1000, to * 1000);
+  EXPECT_EQ(Difference(expected, exported, /*ignore_nan=*/false), "");
+  for (const auto& [series, samples] : exported) {
+    EXPECT_TRUE(series.find("node_load") != std::string::npos || series.find("edge_gauge") != std::string::npos)
+        << series;
+  }
+  std::cout << "partial export: " << blocks.size() << " blocks, " << exported.size() << " series, "
+            << CountSamples(exported) << " samples\n";
+
+  // Refusals: blocks already there, bad flags, no data directory.
+  const std::string again = dir_.path() + "/export-again.log";
+  EXPECT_EQ(Export(args, again), 1);
+  EXPECT_NE(ReadFile(again).find("overlaps"), std::string::npos) << ReadFile(again);
+  EXPECT_EQ(BlockDirectories(out), blocks);
+  const std::string bad = dir_.path() + "/export-bad.log";
+  EXPECT_EQ(Export({"--storage.path=" + snapshot, "--out=" + out, "--block-duration=3h"}, bad), 2);
+  EXPECT_NE(ReadFile(bad).find("--block-duration"), std::string::npos) << ReadFile(bad);
+  EXPECT_EQ(Export({"--storage.path=" + snapshot, "--out=" + out, "--match=up{"}, bad), 2);
+  EXPECT_EQ(Export({"--storage.path=" + snapshot, "--out=" + out, "--from=yesterday"}, bad), 2);
+  EXPECT_EQ(Export({"--storage.path=" + dir_.path() + "/nothing", "--out=" + out}, bad), 1);
+}
+
+}  // namespace
+}  // namespace tsvault
