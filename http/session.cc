@@ -1,0 +1,238 @@
+// Session: reading requests, running handlers, writing whole responses.
+#include "http/session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include "http/internal_util.h"
+
+namespace tsvault::http::internal {
+
+namespace {
+
+constexpr uint32_t kHeaderLimitBytes = 64 * 1024;
+constexpr size_t kReadChunkBytes = 16 * 1024;
+// After an error response that closes the connection, unread request bytes
+// are drained for a while so the peer sees the response, not a TCP reset.
+constexpr auto kDrainTime = std::chrono::seconds(1);
+constexpr size_t kDrainLimitBytes = 8u << 20;
+
+// Copies a sanitized Response into a Beast response. HEAD answers carry
+// the Content-Length of the body they do not send.
+void BuildBeastResponse(Response response, unsigned version, bool keep_alive, bool head,
+                        bhttp::response<bhttp::string_body>* out) {
+  SanitizeResponse(&response);
+  out->version(version);
+  out->result(static_cast<unsigned>(response.status));
+  for (const auto& [name, value] : response.headers) out->insert(name, value);
+  if (response.status != 204 && response.status != 304) {
+    out->set(bhttp::field::content_length, std::to_string(response.body.size()));
+  }
+  if (!head) out->body() = std::move(response.body);
+  out->keep_alive(keep_alive);
+}
+
+}  // namespace
+
+Session::Session(ServerCore* core, uint64_t id, tcp::socket socket)
+    : core_(core), id_(id), stream_(std::move(socket)) {
+  beast::error_code ec;
+  const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_address_ = FormatHostPort(peer.address().to_string(), peer.port());
+  stream_.socket().set_option(tcp::no_delay(true), ec);
+}
+
+Session::~Session() { core_->Unregister(id_); }
+
+void Session::Start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+}
+
+void Session::CloseSoon() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    self->stream_.close();
+  });
+}
+
+void Session::ReadRequest() {
+  parser_.emplace();
+  parser_->header_limit(kHeaderLimitBytes);
+  parser_->body_limit(core_->options.max_body_bytes);
+  if (requests_served_ > 0 && buffer_.size() == 0) {
+    // Between keep-alive requests the idle timeout applies until the
+    // first byte of the next request arrives.
+    stream_.expires_after(core_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
+                            [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                              self->buffer_.commit(bytes);
+                              if (ec) return self->OnReadError(ec);
+                              self->ReadHeader();
+                            });
+    return;
+  }
+  ReadHeader();
+}
+
+void Session::ReadHeader() {
+  stream_.expires_after(core_->options.header_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (ec) return self->OnReadError(ec);
+                             self->request_start_ = Clock::now();
+                             self->OnHeader();
+                           });
+}
+
+void Session::OnHeader() {
+  const auto& header = parser_->get();
+  auto expect = header.find(bhttp::field::expect);
+  if (!parser_->is_done() && expect != header.end() &&
+      beast::iequals(expect->value(), "100-continue")) {
+    continue_response_.emplace(bhttp::status::continue_, header.version());
+    stream_.expires_after(core_->options.idle_timeout);
+    bhttp::async_write(stream_, *continue_response_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) return self->OnReadError(ec);
+                         self->ReadBody();
+                       });
+    return;
+  }
+  ReadBody();
+}
+
+void Session::ReadBody() {
+  if (parser_->is_done()) return HandleRequest();
+  // A request body may take a while on a slow link; the idle timeout bounds it.
+  stream_.expires_after(core_->options.idle_timeout);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      if (ec) return self->OnReadError(ec);
+                      self->HandleRequest();
+                    });
+}
+
+void Session::OnReadError(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit) {
+    return SendError(413, "413 request body too large: the limit is " +
+                              std::to_string(core_->options.max_body_bytes) + " bytes\n");
+  }
+  if (ec == bhttp::error::header_limit) {
+    return SendError(431, "431 request header fields too large: the limit is " +
+                              std::to_string(kHeaderLimitBytes) + " bytes\n");
+  }
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+      ec == bhttp::error::need_more || ec == bhttp::error::buffer_overflow) {
+    return;  // the peer went away or stalled: nothing useful to answer
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return SendError(400, "400 bad request: " + ec.message() + "\n");
+  }
+  // Timeouts, resets, cancellation by Stop(): the session just ends.
+}
+
+void Session::SendError(int status, std::string message) {
+  Response response;
+  response.status = status;
+  response.body = std::move(message);
+  // The request line may be known even when the headers were not all read.
+  const bool has_request_line = parser_ && !parser_->get().target().empty();
+  const unsigned version = has_request_line ? parser_->get().version() : 11;
+  std::string route = "other";
+  if (has_request_line) {
+    const std::string target(View(parser_->get().target()));
+    route = core_->router.Find(View(parser_->get().method_string()),
+                               PercentDecode(target.substr(0, target.find('?')), false))
+                .pattern;
+  }
+  if (!parser_ || !parser_->is_header_done()) request_start_ = Clock::now();
+  Write(std::move(response), std::move(route), version, /*keep_alive=*/false, /*head=*/false);
+}
+
+void Session::HandleRequest() {
+  auto& message = parser_->get();
+  Request request;
+  request.method = std::string(View(message.method_string()));
+  request.target = std::string(View(message.target()));
+  request.path = PercentDecode(std::string_view(request.target).substr(0, request.target.find('?')),
+                               /*plus_is_space=*/false);
+  request.headers.reserve(16);
+  for (const auto& field : message) {
+    request.headers.emplace_back(ToLowerAscii(View(field.name_string())), std::string(View(field.value())));
+  }
+  request.body = std::move(message.body());
+  request.remote_address = remote_address_;
+
+  Router::Match match = core_->router.Find(request.method, request.path);
+  const bool keep_alive = message.keep_alive();
+  const unsigned version = message.version();
+  if (match.handler != nullptr && match.blocking && core_->blocking_pool) {
+    // The work guard keeps the I/O threads alive until the answer is
+    // posted back, even if Stop() closed every connection meanwhile.
+    net::post(*core_->blocking_pool, [self = shared_from_this(), handler = match.handler,
+                                      request = std::move(request), pattern = std::move(match.pattern),
+                                      version, keep_alive,
+                                      guard = net::make_work_guard(core_->io)]() mutable {
+      auto response = std::make_shared<Response>();
+      RunHandlerSafely(*handler, request, response.get());
+      const bool head = request.method == "HEAD";
+      net::post(self->stream_.get_executor(),
+                [self, response, pattern = std::move(pattern), version, keep_alive, head]() mutable {
+                  self->Write(std::move(*response), std::move(pattern), version, keep_alive, head);
+                });
+    });
+    return;
+  }
+  Response response;
+  if (match.handler != nullptr) {
+    RunHandlerSafely(*match.handler, request, &response);
+  } else if (match.error_status == 405) {
+    response.status = 405;
+    response.SetHeader("Allow", match.allow);
+    response.body = "405 method not allowed\n";
+  } else {
+    response.status = 404;
+    response.body = "404 page not found\n";
+  }
+  Write(std::move(response), std::move(match.pattern), version, keep_alive, request.method == "HEAD");
+}
+
+void Session::Write(Response response, std::string route, unsigned version, bool keep_alive, bool head) {
+  if (core_->stopping.load(std::memory_order_relaxed)) keep_alive = false;
+  response_.emplace();
+  BuildBeastResponse(std::move(response), version, keep_alive, head, &*response_);
+  route_ = std::move(route);
+  stream_.expires_after(core_->options.idle_timeout);
+  bhttp::async_write(stream_, *response_,
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                       self->core_->Observe(self->route_, self->response_->result_int(),
+                                            self->request_start_);
+                       self->response_.reset();
+                       if (ec) return;
+                       if (!keep_alive) return self->CloseGracefully();
+                       ++self->requests_served_;
+                       self->ReadRequest();
+                     });
+}
+
+void Session::CloseGracefully() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return;
+  stream_.expires_after(kDrainTime);
+  buffer_.clear();
+  Drain();
+}
+
+void Session::Drain() {
+  stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
+                          [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                            self->buffer_.consume(self->buffer_.size());
+                            self->drained_bytes_ += bytes;
+                            if (ec || self->drained_bytes_ > kDrainLimitBytes) return;
+                            self->Drain();
+                          });
+}
+
+}  // namespace tsvault::http::internal
