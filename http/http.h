@@ -29,10 +29,29 @@ struct Request {
 };
 
 // A response built by a handler.
+// What a streamed body's producer reports (Response::body_source).
+enum class BodyStep {
+  kMore,   // *piece holds the next bytes (may be empty); call again
+  kEnd,    // *piece holds the last bytes (may be empty); the body is complete
+  kAbort,  // an error after the headers went out: end the response broken
+};
+
+// Produces the next piece of a streamed body into *piece (empty on entry).
+using BodySource = std::function<BodyStep(std::string* piece)>;
+
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, `body` is ignored and the body is streamed: the headers go out
+  // with chunked transfer encoding, then the server calls body_source on its
+  // blocking pool, one call at a time, sending each piece before asking for
+  // the next, until kEnd. kAbort closes the connection without the final
+  // chunk, so the client sees a truncated body. HTTP/1.0 requests, HEAD and
+  // handlers not registered with RouteBlocking get the pieces collected
+  // into `body` (kAbort then answers 500). The server destroys the source
+  // when the body ends or the connection fails.
+  BodySource body_source;
 
   void SetHeader(std::string name, std::string value);
   std::string_view Header(std::string_view name) const;

@@ -177,6 +177,7 @@ void Session::HandleRequest() {
       auto response = std::make_shared<Response>();
       RunHandlerSafely(*handler, request, response.get());
       const bool head = request.method == "HEAD";
+      if (response->body_source && (head || version < 11)) CollectStreamedBody(response.get());
       net::post(self->stream_.get_executor(),
                 [self, response, pattern = std::move(pattern), version, keep_alive, head]() mutable {
                   self->Write(std::move(*response), std::move(pattern), version, keep_alive, head);
@@ -187,6 +188,7 @@ void Session::HandleRequest() {
   Response response;
   if (match.handler != nullptr) {
     RunHandlerSafely(*match.handler, request, &response);
+    if (response.body_source) CollectStreamedBody(&response);
   } else if (match.error_status == 405) {
     response.status = 405;
     response.SetHeader("Allow", match.allow);
@@ -200,6 +202,7 @@ void Session::HandleRequest() {
 
 void Session::Write(Response response, std::string route, unsigned version, bool keep_alive, bool head) {
   if (core_->stopping.load(std::memory_order_relaxed)) keep_alive = false;
+  if (response.body_source) return WriteStreamed(std::move(response), std::move(route), version, keep_alive);
   response_.emplace();
   BuildBeastResponse(std::move(response), version, keep_alive, head, &*response_);
   route_ = std::move(route);

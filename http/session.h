@@ -51,6 +51,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Drain();
 
+  // Streamed bodies (Response::body_source; session_stream.cc).
+  // Sends the headers (chunked), then the pieces as they are produced.
+  void WriteStreamed(Response response, std::string route, unsigned version, bool keep_alive);
+  // Runs the body source once on the blocking pool, then WritePiece.
+  void ProduceNextPiece();
+  // Sends piece_ as one chunk (on the strand), then asks for more or ends.
+  void WritePiece(BodyStep step);
+  void WriteLastChunk();
+  // Counts the response, drops the stream state, then reads the next
+  // request (keep-alive, no error) or closes.
+  void FinishStreamed(beast::error_code ec, bool keep_alive);
+
   ServerCore* const core_;
   const uint64_t id_;
   beast::tcp_stream stream_;
@@ -63,6 +75,19 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point request_start_ = Clock::now();
   uint64_t requests_served_ = 0;
   size_t drained_bytes_ = 0;
+  // A streamed response in progress (empty otherwise). body_source_ is
+  // called on the blocking pool while the strand waits for its piece.
+  std::optional<bhttp::response<bhttp::empty_body>> stream_header_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_serializer_;
+  BodySource body_source_;
+  std::string piece_;
+  int stream_status_ = 0;
+  bool stream_keep_alive_ = false;
 };
+
+// Runs a streamed response's source to the end on the calling thread and
+// puts the pieces into response->body (for HTTP/1.0, HEAD and non-blocking
+// handlers); kAbort or an exception turn the response into a 500.
+void CollectStreamedBody(Response* response);
 
 }  // namespace tsvault::http::internal

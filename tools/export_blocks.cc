@@ -182,18 +182,18 @@ int RunExportBlocks(const ExportFlags& flags) {
                  "blocks hold raw samples only, so that range is not exported",
                  FormatRfc3339(raw_cutoff));
   }
-  // An empty wal/ beside the blocks: promtool tsdb dump and vmctl open OUT
-  // as a read-only Prometheus TSDB, which needs one.
-  fs::create_directories(fs::path(flags.out) / "wal", error);
-  if (error) {
-    spdlog::critical("export blocks: cannot create {}: {}", flags.out, error.message());
-    return 1;
-  }
   const int64_t first_block = FloorDivide(from, duration), last_block = FloorDivide(to, duration);
   const std::string overlapping = FindOverlappingBlock(flags.out, first_block * duration, (last_block + 1) * duration);
   if (!overlapping.empty()) {
     spdlog::critical("export blocks: block {} in {} overlaps the export range; remove it or export elsewhere",
                      overlapping, flags.out);
+    return 1;
+  }
+  // An empty wal/ beside the blocks: promtool tsdb dump and vmctl open OUT
+  // as a read-only Prometheus TSDB, which needs one.
+  fs::create_directories(fs::path(flags.out) / "wal", error);
+  if (error) {
+    spdlog::critical("export blocks: cannot create {}: {}", flags.out, error.message());
     return 1;
   }
   const int64_t blocks_per_group = std::max<int64_t>(1, kDayMs / duration);

@@ -13,8 +13,9 @@ namespace tsvault::prometheus_tsdb {
 // the system's random device.
 std::string NewUlid(uint64_t unix_ms);
 
-// True when `text` is a ULID as ulid.ParseStrict accepts it: 26 characters
-// of the upper-case Crockford alphabet, the first at most '7'.
+// True when `text` is a ULID as NewUlid writes them: 26 characters of the
+// upper-case Crockford alphabet, the first at most '7' (ulid.ParseStrict
+// also accepts lower case).
 bool IsUlid(std::string_view text);
 
 }  // namespace tsvault::prometheus_tsdb

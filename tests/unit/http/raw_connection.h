@@ -50,6 +50,13 @@ class RawConnection {
     return true;
   }
 
+  // Reads until `needle` arrives, the peer closes or `timeout` passes;
+  // returns everything read so far.
+  std::string ReadUntil(std::string_view needle, std::chrono::milliseconds timeout) {
+    ReadLoop(timeout, &pending_, [&](const std::string& data) { return data.find(needle) != std::string::npos; });
+    return pending_;
+  }
+
   // Reads until the peer closes (EOF or reset) or `timeout` passes.
   // *closed tells which. Returns everything read.
   std::string ReadUntilClosed(std::chrono::milliseconds timeout, bool* closed) {
@@ -59,17 +66,23 @@ class RawConnection {
   }
 
   // Reads one response: up to the end of its headers plus Content-Length
-  // body bytes (none when the header is absent). Empty on timeout/EOF.
+  // body bytes (none when the header is absent), or up to the last chunk of
+  // a chunked body. Empty on timeout/EOF.
   std::string ReadResponse(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    auto complete = [](const std::string& data) {
+    auto length = [](const std::string& data) -> size_t {  // 0 while incomplete
       const size_t end = data.find("\r\n\r\n");
-      if (end == std::string::npos) return false;
-      return data.size() >= end + 4 + ContentLength(data.substr(0, end));
+      if (end == std::string::npos) return 0;
+      const std::string head = data.substr(0, end);
+      if (head.find("\r\nTransfer-Encoding: chunked") != std::string::npos) {
+        const size_t last = data.find("\r\n0\r\n\r\n", end);
+        return last == std::string::npos ? 0 : last + 7;
+      }
+      const size_t total = end + 4 + ContentLength(head);
+      return data.size() >= total ? total : 0;
     };
-    ReadLoop(timeout, &pending_, complete);
-    if (!complete(pending_)) return "";
-    const size_t end = pending_.find("\r\n\r\n");
-    const size_t total = end + 4 + ContentLength(pending_.substr(0, end));
+    ReadLoop(timeout, &pending_, [&](const std::string& data) { return length(data) != 0; });
+    const size_t total = length(pending_);
+    if (total == 0) return "";
     std::string response = pending_.substr(0, total);
     pending_.erase(0, total);
     return response;
