@@ -49,6 +49,7 @@ struct ServeFlags {
   std::string forward_queue_full = "drop-oldest";
   int64_t remote_read_sample_limit = 50'000'000;
   int remote_read_concurrent_limit = 10;
+  int64_t remote_read_max_bytes_in_frame = 1'048'576;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -184,6 +185,7 @@ int RunServe(const ServeFlags& flags) {
   api_options.snapshot_directory = flags.data_dir + "/snapshots";
   api_options.remote_read_sample_limit = flags.remote_read_sample_limit;
   api_options.remote_read_concurrent_limit = flags.remote_read_concurrent_limit;
+  api_options.remote_read_max_bytes_in_frame = flags.remote_read_max_bytes_in_frame;
   query::Api api(db.get(), api_options);
 
   http::ServerOptions server_options;
@@ -310,6 +312,9 @@ void AddServeCommand(CLI::App* app) {
   serve->add_option("--storage.remote.read-concurrent-limit", flags->remote_read_concurrent_limit,
                     "Most remote-read requests served at once (0: no limit)")
       ->capture_default_str();
+  serve->add_option("--storage.remote.read-max-bytes-in-frame", flags->remote_read_max_bytes_in_frame,
+                    "Target size of one frame of a streamed remote-read response (before the last chunk added)")
+      ->capture_default_str()->check(CLI::Range(int64_t{1024}, int64_t{1} << 30));
   serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->callback([flags] { std::exit(RunServe(*flags)); });

@@ -35,10 +35,13 @@ struct ApiOptions {
   bool enable_admin_api = false;
   // Where snapshots go: <storage.path>/snapshots.
   std::string snapshot_directory;
-  // POST /api/v1/read (Prometheus' --storage.remote.read-sample-limit and
-  // --storage.remote.read-concurrent-limit; 0: no limit).
+  // POST /api/v1/read (Prometheus' --storage.remote.read-sample-limit,
+  // --storage.remote.read-concurrent-limit and
+  // --storage.remote.read-max-bytes-in-frame; 0: no limit). The sample
+  // limit applies to SAMPLES responses; streamed ones are bounded per frame.
   int64_t remote_read_sample_limit = 50'000'000;
   int remote_read_concurrent_limit = 10;
+  int64_t remote_read_max_bytes_in_frame = 1'048'576;
 };
 
 // Registers the read endpoints on a server. Thread-safe.

@@ -57,11 +57,10 @@ storage::MatchType MatchTypeOf(prometheus::LabelMatcher::Type type, bool* ok) {
   }
 }
 
-// One query's series. Returns 0 on success, else the HTTP status, with the
-// error text in *error.
-int AnswerQuery(storage::DB* db, const prometheus::Query& query, int64_t sample_limit,
-                prometheus::QueryResult* result, std::string* error) {
-  std::vector<storage::LabelMatcher> matchers;
+}  // namespace
+
+int PrepareReadSelection(const prometheus::Query& query, ReadSelection* out, std::string* error) {
+  std::vector<storage::LabelMatcher>& matchers = out->matchers;
   bool selective = false;
   for (const prometheus::LabelMatcher& m : query.matchers()) {
     bool ok;
@@ -98,13 +97,27 @@ int AnswerQuery(storage::DB* db, const prometheus::Query& query, int64_t sample_
     start = std::max(start, hints.start_ms());
     end = std::min(end, hints.end_ms());
   }
-  if (start > end) return 0;
-  storage::SelectHints select_hints(start, end);
+  if (start > end) {
+    out->empty = true;
+    return 0;
+  }
+  storage::SelectHints& select_hints = out->hints;
+  select_hints = storage::SelectHints(start, end);
   select_hints.step_ms = hints.step_ms();
   select_hints.range_ms = hints.range_ms();
   select_hints.function = hints.func();
+  return 0;
+}
+
+namespace {
+
+// One query's series for a SAMPLES response. Returns 0 on success, else the
+// HTTP status, with the error text in *error.
+int AnswerQuery(storage::DB* db, const ReadSelection& selection, int64_t sample_limit,
+                prometheus::QueryResult* result, std::string* error) {
+  if (selection.empty) return 0;
   std::unique_ptr<storage::SeriesSet> set;
-  Status s = db->Select(select_hints, matchers, &set);
+  Status s = db->Select(selection.hints, selection.matchers, &set);
   if (!s.ok()) {
     *error = s.ToString();
     return 500;
@@ -139,13 +152,14 @@ int AnswerQuery(storage::DB* db, const prometheus::Query& query, int64_t sample_
   return 0;
 }
 
-void HandleRemoteRead(storage::DB* db, const ApiOptions& options, ReadGate* gate, const http::Request& request,
-                      http::Response* response) {
+constexpr char kStreamedContentType[] = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse";
+
+void HandleRemoteRead(storage::DB* db, const ApiOptions& options, const std::shared_ptr<ReadGate>& gate,
+                      const http::Request& request, http::Response* response) {
+  // The slot is held until the response is complete: for a streamed one,
+  // until its body source is released.
   gate->Enter();
-  struct Leave {
-    ReadGate* gate;
-    ~Leave() { gate->Leave(); }
-  } leave{gate};
+  std::shared_ptr<void> slot(nullptr, [gate](void*) { gate->Leave(); });
   size_t length = 0;
   if (!snappy::GetUncompressedLength(request.body.data(), request.body.size(), &length)) {
     return Fail(400, "snappy: corrupt input", response);
@@ -161,15 +175,37 @@ void HandleRemoteRead(storage::DB* db, const ApiOptions& options, ReadGate* gate
   }
   prometheus::ReadRequest read;
   if (!read.ParseFromString(decoded)) return Fail(400, "proto: cannot parse prometheus.ReadRequest", response);
-  bool samples_accepted = read.accepted_response_types_size() == 0;
-  for (int type : read.accepted_response_types()) samples_accepted = samples_accepted || type == prometheus::ReadRequest::SAMPLES;
-  if (!samples_accepted) {
-    return Fail(400, "server does not support any of the requested response types; supported: SAMPLES", response);
+  // The first accepted type we support; none listed means SAMPLES.
+  int type = read.accepted_response_types_size() == 0 ? prometheus::ReadRequest::SAMPLES : -1;
+  for (int accepted : read.accepted_response_types()) {
+    if (accepted == prometheus::ReadRequest::SAMPLES || accepted == prometheus::ReadRequest::STREAMED_XOR_CHUNKS) {
+      type = accepted;
+      break;
+    }
+  }
+  if (type < 0) {
+    return Fail(400,
+                "server does not support any of the requested response types; supported: SAMPLES, "
+                "STREAMED_XOR_CHUNKS",
+                response);
+  }
+  std::vector<ReadSelection> selections(read.queries_size());
+  for (int i = 0; i < read.queries_size(); ++i) {
+    std::string error;
+    const int status = PrepareReadSelection(read.queries(i), &selections[i], &error);
+    if (status != 0) return Fail(status, error, response);
+  }
+  if (type == prometheus::ReadRequest::STREAMED_XOR_CHUNKS) {
+    response->status = 200;
+    response->headers = {{"Content-Type", kStreamedContentType}};
+    response->body_source =
+        StreamedReadBody(db, std::move(selections), options.remote_read_max_bytes_in_frame, std::move(slot));
+    return;
   }
   prometheus::ReadResponse answer;
-  for (const prometheus::Query& query : read.queries()) {
+  for (const ReadSelection& selection : selections) {
     std::string error;
-    const int status = AnswerQuery(db, query, options.remote_read_sample_limit, answer.add_results(), &error);
+    const int status = AnswerQuery(db, selection, options.remote_read_sample_limit, answer.add_results(), &error);
     if (status != 0) return Fail(status, error, response);
   }
   std::string serialized;
@@ -184,7 +220,7 @@ void HandleRemoteRead(storage::DB* db, const ApiOptions& options, ReadGate* gate
 void RegisterRemoteReadRoutes(http::Server* server, storage::DB* db, const ApiOptions* options) {
   auto gate = std::make_shared<ReadGate>(options->remote_read_concurrent_limit);
   server->RouteBlocking("POST", "/api/v1/read", [db, options, gate](const http::Request& request, http::Response* response) {
-    HandleRemoteRead(db, *options, gate.get(), request, response);
+    HandleRemoteRead(db, *options, gate, request, response);
   });
 }
 

@@ -134,7 +134,7 @@ TEST(RemoteReadTest, APrometheusReadingTsvaultAnswersAsTsvault) {
                   .ok());
   EXPECT_EQ(response.status, 400) << response.body;
   prometheus::ReadRequest streamed;
-  streamed.add_accepted_response_types(prometheus::ReadRequest::STREAMED_XOR_CHUNKS);
+  streamed.add_accepted_response_types(static_cast<prometheus::ReadRequest::ResponseType>(5));  // unknown
   std::string body, compressed;
   streamed.SerializeToString(&body);
   snappy::Compress(body.data(), body.size(), &compressed);
