@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 
 namespace tsvault::forward {
@@ -16,6 +17,8 @@ namespace {
 
 constexpr size_t kReadRecords = 256;       // records per ReadLog call
 constexpr size_t kMaxCachedSeries = size_t{1} << 24;  // ids; 8 bytes each in the table
+// A send round should take about this long (ShardsFor).
+constexpr double kRoundSeconds = 1.0;
 
 }  // namespace
 
@@ -228,11 +231,40 @@ bool Forwarder::Target::SendBatch(size_t shard, const Batch& batch, Counts* coun
   return true;
 }
 
+int Forwarder::Target::BatchShards(uint64_t samples) const {
+  // One per batch, within [min_shards, max_shards]. A function of the
+  // records alone: a segment sent again after a restart makes the same
+  // batches (series are split among these by id).
+  const int64_t per_send = config_.queue.max_samples_per_send;
+  const int64_t batches = static_cast<int64_t>((samples + per_send - 1) / per_send);
+  return static_cast<int>(
+      std::max<int64_t>(config_.queue.min_shards, std::min<int64_t>(config_.queue.max_shards, batches)));
+}
+
+int Forwarder::Target::ShardsFor(uint64_t samples) const {
+  const int most = BatchShards(samples);
+  // As Prometheus' desired shards: enough that the backlog goes out in
+  // about kRoundSeconds at the speed one shard was measured to send. Until
+  // a round was measured, one shard per batch shard (the most).
+  if (seconds_per_sample_per_shard_ <= 0) return most;
+  const double wanted = std::ceil(static_cast<double>(samples) * seconds_per_sample_per_shard_ / kRoundSeconds);
+  return static_cast<int>(std::clamp<int64_t>(static_cast<int64_t>(wanted), config_.queue.min_shards, most));
+}
+
+void Forwarder::Target::LearnSendSpeed(int shards, uint64_t samples, std::chrono::steady_clock::duration elapsed) {
+  if (samples < static_cast<uint64_t>(config_.queue.max_samples_per_send)) return;  // too small to tell
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  const double measured = seconds * shards / static_cast<double>(samples);
+  // A moving average, so one slow round (a retry) moves it only part way.
+  seconds_per_sample_per_shard_ =
+      seconds_per_sample_per_shard_ <= 0 ? measured : 0.7 * seconds_per_sample_per_shard_ + 0.3 * measured;
+}
+
 bool Forwarder::Target::SendPending() {
   const uint64_t per_send = static_cast<uint64_t>(config_.queue.max_samples_per_send);
-  const int shard_count = static_cast<int>(std::clamp<int64_t>(
-      static_cast<int64_t>((pending_samples_ + per_send - 1) / per_send), config_.queue.min_shards, config_.queue.max_shards));
-  BatchBuilder builder(config_.protocol, per_send, static_cast<size_t>(shard_count));
+  const int shard_count = ShardsFor(pending_samples_);
+  const auto round_start = std::chrono::steady_clock::now();
+  BatchBuilder builder(config_.protocol, per_send, static_cast<size_t>(BatchShards(pending_samples_)));
   uint64_t relabel_dropped = 0, deleted_dropped = 0;
   for (const storage::LogRecord& record : pending_) {
     for (const storage::LogEntry& entry : record.entries) {
@@ -263,7 +295,7 @@ bool Forwarder::Target::SendPending() {
   // as the same batches.
   Status marked = db_->MarkLogConsumerSegment(config_.name, read_next_);
   if (!marked.ok()) spdlog::warn("forward target {}: cannot save its segment: {}", config_.name, marked.ToString());
-  while (senders_.size() < shards.size()) {
+  while (senders_.size() < std::min<size_t>(shard_count, shards.size())) {
     senders_.push_back(std::make_unique<BatchSender>(config_, url_, headers_, &stop_, [this](const std::string& error) {
       std::lock_guard<std::mutex> lock(status_mutex_);
       ++status_.requests_retried;
@@ -271,41 +303,41 @@ bool Forwarder::Target::SendPending() {
     }));
   }
   std::atomic<bool> stopped{false};
-  std::vector<std::thread> workers;
-  auto work = [this, &shards, &stopped](size_t shard) {
-    for (const Batch& batch : shards[shard]) {
-      Counts counts;
-      bool running = true;
-      try {
-        running = SendBatch(shard, batch, &counts);
-      } catch (const std::exception& e) {
-        counts.error = std::string("send failed: ") + e.what();
-        running = false;  // not delivered: the segment is sent again
-      }
-      std::lock_guard<std::mutex> lock(status_mutex_);
-      status_.samples_sent += counts.samples;
-      status_.histograms_sent += counts.histograms;
-      status_.exemplars_sent += counts.exemplars;
-      status_.metadata_sent += counts.metadata;
-      status_.highest_sent_timestamp_ms = std::max(status_.highest_sent_timestamp_ms, counts.max_timestamp_ms);
-      for (const auto& [reason, count] : counts.dropped) status_.dropped[reason] += count;
-      if (!counts.error.empty() || counts.dropped.empty()) status_.last_error = counts.error;
-      if (!running) {
-        stopped = true;
-        return;
+  // Shard thread `shard` sends batch shards shard, shard + shard_count, ...
+  // in turn: each batch shard's batches in order, on one connection.
+  const std::function<void(size_t)> work = [this, &shards, &stopped, shard_count](size_t shard) {
+    for (size_t batch_shard = shard; batch_shard < shards.size(); batch_shard += shard_count) {
+      for (const Batch& batch : shards[batch_shard]) {
+        Counts counts;
+        bool running = true;
+        try {
+          running = SendBatch(shard, batch, &counts);
+        } catch (const std::exception& e) {
+          counts.error = std::string("send failed: ") + e.what();
+          running = false;  // not delivered: the segment is sent again
+        }
+        std::lock_guard<std::mutex> lock(status_mutex_);
+        status_.samples_sent += counts.samples;
+        status_.histograms_sent += counts.histograms;
+        status_.exemplars_sent += counts.exemplars;
+        status_.metadata_sent += counts.metadata;
+        status_.highest_sent_timestamp_ms = std::max(status_.highest_sent_timestamp_ms, counts.max_timestamp_ms);
+        for (const auto& [reason, count] : counts.dropped) status_.dropped[reason] += count;
+        if (!counts.error.empty() || counts.dropped.empty()) status_.last_error = counts.error;
+        if (!running) {
+          stopped = true;
+          return;
+        }
       }
     }
   };
-  try {
-    for (size_t shard = 0; shard < shards.size(); ++shard) {
-      if (!shards[shard].empty()) workers.emplace_back(work, shard);
-    }
-  } catch (const std::exception& e) {  // no thread: what started still finishes, the rest waits
-    spdlog::warn("forward target {}: cannot start a sender thread: {}", config_.name, e.what());
+  if (!shard_workers_.Run(std::min<size_t>(shard_count, shards.size()), work)) {
+    // A shard without a thread: what ran is complete, the rest waits.
+    spdlog::warn("forward target {}: cannot start a sender thread", config_.name);
     stopped = true;
   }
-  for (std::thread& worker : workers) worker.join();
   if (stopped) return false;
+  LearnSendSpeed(shard_count, pending_samples_, std::chrono::steady_clock::now() - round_start);
   Status s = db_->AdvanceLogConsumer(config_.name, read_next_);
   if (!s.ok()) spdlog::warn("forward target {}: cannot save its position: {}", config_.name, s.ToString());
   position_ = read_next_;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "remote_write/forward/batch_sender.h"
 #include "remote_write/forward/forwarder.h"
 #include "remote_write/forward/relabel.h"
+#include "remote_write/forward/shard_workers.h"
 #include "storage/db.h"
 
 namespace prometheus {
@@ -44,6 +46,14 @@ class Forwarder::Target {
   Status ReadMore();
   // Sends pending_ and moves the position past it; false when stopped.
   bool SendPending();
+  // Into how many groups of series `samples` are batched (BatchBuilder's
+  // shards): fixed by the records, so a resent segment makes the same batches.
+  int BatchShards(uint64_t samples) const;
+  // How many shard threads send them (Prometheus' desired shards, from the
+  // measured send speed; see docs/forwarding.md). At most BatchShards.
+  int ShardsFor(uint64_t samples) const;
+  // Updates the measured send speed from a round of `shards` shards.
+  void LearnSendSpeed(int shards, uint64_t samples, std::chrono::steady_clock::duration elapsed);
   // The series as sent (relabeled) in *series; null when relabeling drops
   // it or the series was deleted (*deleted). A storage error is returned
   // (and not remembered), so the send is tried again later.
@@ -70,11 +80,13 @@ class Forwarder::Target {
   uint64_t read_next_ = 0;  // first record not yet in pending_
   std::vector<storage::LogRecord> pending_;
   uint64_t pending_samples_ = 0;
+  double seconds_per_sample_per_shard_ = 0;  // measured; 0 until a round was
   // The series as sent, by id (null: not looked up yet).
   std::vector<std::unique_ptr<TargetSeries>> series_;
   std::unique_ptr<TargetSeries> overflow_;  // for an id beyond the table's bound
   uint64_t overflow_id_ = 0;
   std::vector<std::unique_ptr<BatchSender>> senders_;  // one per shard, connections kept
+  ShardWorkers shard_workers_;  // one thread per shard, kept
   uint64_t queue_full_records_seen_ = 0, queue_full_samples_seen_ = 0;
   // The end of the segment a stopped process was sending (0: none); it is
   // sent again alone, as the same batches (see SendBatch).
