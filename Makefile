@@ -7,7 +7,7 @@ LISTEN      ?= 127.0.0.1:9201
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-unit test-sanitize bench bench-compare bench-forward clean
+.PHONY: all deps configure build run test test-unit test-long test-sanitize bench bench-compare bench-forward clean
 
 all: build
 
@@ -33,8 +33,13 @@ test: build
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
+# The long variants (not in `make test`): a 20-minute forward receiver
+# outage under the live seed workload.
+test-long: build
+	TSVAULT_FORWARD_OUTAGE_SECONDS=1200 $(BUILD_DIR)/tests/forward_test --gtest_filter='*LongReceiverOutage*'
+
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-UNIT_TEST_TARGETS = common_unit_tests model_unit_tests storage_unit_tests http_unit_tests remote_write_unit_tests forward_unit_tests query_unit_tests workload_unit_tests compaction_unit_tests
+UNIT_TEST_TARGETS = common_unit_tests model_unit_tests storage_unit_tests prometheus_tsdb_unit_tests http_unit_tests remote_write_unit_tests forward_unit_tests query_unit_tests workload_unit_tests compaction_unit_tests
 
 test-sanitize: deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTSVAULT_SANITIZE=ON -DTSVAULT_BUILD_BENCH=OFF $(CMAKE_FLAGS)

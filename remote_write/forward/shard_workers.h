@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -30,19 +31,22 @@ class ShardWorkers {
   bool Run(size_t count, const std::function<void(size_t)>& work);
 
  private:
-  // Thread `index`: runs its part of every round after `seen_round`.
-  void Loop(size_t index, uint64_t seen_round);
+  struct Worker {
+    std::thread thread;
+    std::condition_variable wake;  // signalled when has_work is set
+    bool has_work = false;         // guarded by mutex_
+  };
+
+  // Thread `index`: runs its part of each round it is woken for.
+  void Loop(size_t index);
 
   std::mutex mutex_;
-  std::condition_variable start_;
-  std::condition_variable done_;
-  // Guarded by mutex_.
+  std::condition_variable done_;  // a round finished, or workers_ grew
+  // Guarded by mutex_ (workers_ is appended to by Run only, under it).
   const std::function<void(size_t)>* work_ = nullptr;
-  size_t active_count_ = 0;  // threads [0, active_count_) work in this round
-  uint64_t round_ = 0;       // incremented per Run
-  size_t remaining_ = 0;     // calls of this round not finished
+  size_t remaining_ = 0;  // calls of this round not finished
   bool stopping_ = false;
-  std::vector<std::thread> threads_;  // only Run and the destructor change it
+  std::vector<std::unique_ptr<Worker>> workers_;
 };
 
 }  // namespace tsvault::forward

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <unordered_map>
 
 
 namespace tsvault::forward {
@@ -266,7 +267,22 @@ bool Forwarder::Target::SendPending() {
   const auto round_start = std::chrono::steady_clock::now();
   BatchBuilder builder(config_.protocol, per_send, static_cast<size_t>(BatchShards(pending_samples_)));
   uint64_t relabel_dropped = 0, deleted_dropped = 0;
+  // A series' float samples from all pending records go out together, so
+  // its labels are written once per batch instead of once per record (a
+  // backlog holds many records per series). Entries with histograms or
+  // exemplars are added as they come, after the floats gathered before
+  // them, so each series stays in time order. Everything depends on the
+  // records alone: a resent segment makes the same batches.
+  struct Gathered {
+    uint64_t series_id;
+    const TargetSeries* series;
+    storage::LogEntry entry;
+    bool resent;
+  };
+  std::vector<Gathered> gathered;
+  std::unordered_map<uint64_t, size_t> gathered_index;
   for (const storage::LogRecord& record : pending_) {
+    const bool resent = record.sequence < resend_until_;
     for (const storage::LogEntry& entry : record.entries) {
       bool deleted = false;
       const TargetSeries* series = nullptr;
@@ -280,8 +296,29 @@ bool Forwarder::Target::SendPending() {
         (deleted ? deleted_dropped : relabel_dropped) += entry.samples.size() + entry.histograms.size();
         continue;
       }
-      builder.Add(entry.series_id, *series, entry, record.sequence < resend_until_);
+      const auto found = gathered_index.find(entry.series_id);
+      if (entry.histograms.empty() && entry.exemplars.empty()) {
+        if (found == gathered_index.end()) {
+          gathered_index.emplace(entry.series_id, gathered.size());
+          gathered.push_back({entry.series_id, series, entry, resent});
+        } else {
+          Gathered& into = gathered[found->second];
+          into.entry.samples.insert(into.entry.samples.end(), entry.samples.begin(), entry.samples.end());
+          into.resent = into.resent || resent;
+        }
+        continue;
+      }
+      if (found != gathered_index.end()) {
+        Gathered& before = gathered[found->second];
+        builder.Add(before.series_id, *before.series, before.entry, before.resent);
+        before.entry.samples.clear();
+        gathered_index.erase(found);
+      }
+      builder.Add(entry.series_id, *series, entry, resent);
     }
+  }
+  for (const Gathered& item : gathered) {
+    if (!item.entry.samples.empty()) builder.Add(item.series_id, *item.series, item.entry, item.resent);
   }
   if (config_.metadata.send) {
     std::vector<storage::MetricMetadata> metadata;

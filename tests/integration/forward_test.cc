@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -492,6 +493,96 @@ TEST_F(ForwardTest, EverythingReachesARealVictoriaMetrics) {
   std::cout << "Forwarded to VictoriaMetrics: " << on_vm.size() << " series, " << on_vm.begin()->second
             << " samples in the first\n";
   tsvault_->Kill();
+}
+
+// The seed workload sent live (`tsvault loadgen --live`) while the receiver
+// is down for a while (90 s here; `make test-long` sets
+// TSVAULT_FORWARD_OUTAGE_SECONDS=1200): afterwards the receiver holds every
+// acknowledged sample, the same count and sum per series as tsvault.
+TEST_F(ForwardTest, ALiveSeedWorkloadSurvivesALongReceiverOutage) {
+  const char* configured = std::getenv("TSVAULT_FORWARD_OUTAGE_SECONDS");
+  const int outage_seconds = configured != nullptr ? std::atoi(configured) : 90;
+  ASSERT_GT(outage_seconds, 0);
+  testing::PrometheusServerOptions prometheus_options;
+  prometheus_options.work_dir = dir_.path() + "/prometheus";
+  std::filesystem::create_directories(prometheus_options.work_dir);
+  prometheus_options.enable_remote_write_receiver = true;
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  const std::string prometheus_config = "global:\n  scrape_interval: 1h\n";
+  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  testing::TsvaultServerOptions options = TsvaultOptions();
+  options.extra_args = {"--forward.url=" + prometheus_->base_url() + "/api/v1/write"};
+  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+
+  const int before = 20, after = 30;
+  const std::string loadgen_log = dir_.path() + "/loadgen.log";
+  testing::Process loadgen;
+  ASSERT_TRUE(loadgen
+                  .Start({{testing::TsvaultBinaryPath(), "loadgen", "--url", tsvault_->base_url() + "/api/v1/write",
+                           "--live", "--duration", std::to_string(before + outage_seconds + after) + "s",
+                           "--interval", "5s", "--scale", "0.05", "--seed", "5", "--max-retries", "3"},
+                          {},
+                          loadgen_log})
+                  .ok());
+  std::this_thread::sleep_for(std::chrono::seconds(before));
+  const int prometheus_port = prometheus_->port();
+  ASSERT_TRUE(prometheus_->Stop().ok());
+  std::this_thread::sleep_for(std::chrono::seconds(outage_seconds));
+  const nlohmann::json during = ForwardStatus();
+  EXPECT_GT(during["data"]["targets"][0]["pendingRecords"].get<uint64_t>(), 0u) << during.dump();
+  prometheus_options.port = prometheus_port;
+  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
+  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  ASSERT_TRUE(loadgen.WaitForExit(std::chrono::seconds(after + 120))) << testing::ReadLogTail(loadgen_log);
+  ASSERT_EQ(loadgen.last_wait_status(), 0) << testing::ReadLogTail(loadgen_log);
+  std::ifstream log(loadgen_log);
+  std::string line, summary_line;
+  while (std::getline(log, line)) {
+    if (line.rfind("{\"series\"", 0) == 0) summary_line = line;
+  }
+  const nlohmann::json summary = nlohmann::json::parse(summary_line, nullptr, false);
+  ASSERT_TRUE(summary.is_object()) << testing::ReadLogTail(loadgen_log);
+  const uint64_t acknowledged = summary.value("samples_acknowledged", uint64_t{0});
+  ASSERT_EQ(acknowledged, summary.value("samples_sent", uint64_t{1}));
+  WaitDelivered(acknowledged, 0);
+
+  // Every sample of every series, read back raw from both (a range
+  // vector selector at now), must be the same.
+  auto raw = [](const std::string& base_url) {
+    std::unique_ptr<http::Client> client;
+    EXPECT_TRUE(http::Client::Create(base_url, &client).ok());
+    http::Response response;
+    EXPECT_TRUE(client->Get("/api/v1/query?query=" + testing::QueryEscape("{__name__=~\".+\"}[6h]"), &response).ok());
+    const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+    std::map<std::string, std::vector<std::pair<double, std::string>>> out;
+    EXPECT_EQ(body.value("status", ""), "success") << response.body.substr(0, 300);
+    if (body.value("status", "") != "success") return out;
+    for (const auto& series : body["data"]["result"]) {
+      auto& samples = out[series["metric"].dump()];
+      for (const auto& value : series["values"]) samples.emplace_back(value[0].get<double>(), value[1].get<std::string>());
+    }
+    return out;
+  };
+  const auto on_prometheus = raw(prometheus_->base_url());
+  const auto on_tsvault = raw(tsvault_->base_url());
+  size_t total = 0;
+  for (const auto& [series, samples] : on_tsvault) total += samples.size();
+  EXPECT_EQ(total, acknowledged);
+  EXPECT_EQ(on_prometheus.size(), on_tsvault.size());
+  size_t differing = 0;
+  for (const auto& [series, samples] : on_tsvault) {
+    const auto found = on_prometheus.find(series);
+    if (found == on_prometheus.end() || found->second != samples) {
+      if (++differing <= 3) ADD_FAILURE() << "differs at the receiver: " << series;
+    }
+  }
+  EXPECT_EQ(differing, 0u);
+  const nlohmann::json status = ForwardStatus();
+  std::cout << "Live seed workload through a " << outage_seconds << " s receiver outage: " << on_tsvault.size()
+            << " series, " << acknowledged << " samples acknowledged, all at the receiver; target "
+            << status["data"]["targets"][0].dump() << "\n";
+  EXPECT_TRUE(status["data"]["targets"][0]["dropped"].empty()) << status.dump();
 }
 
 }  // namespace
