@@ -205,7 +205,7 @@ def write_results(path, text):
     if title in content:
         start = content.index(title)
         end = content.find("\n## ", start + len(title))
-        content = content[:start] + text + (content[end + 1:] if end != -1 else "")
+        content = content[:start] + text + ("\n" + content[end + 1:] if end != -1 else "")
     else:
         anchor = content.find("\n## ", content.find("\n## ") + 1)
         content = content[:anchor + 1] + text + "\n" + content[anchor + 1:]
