@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -238,10 +239,14 @@ struct CardinalityStats {
   std::vector<std::pair<std::string, uint64_t>> series_count_by_label_value_pair;
 };
 
-// One series' part of a write log record (DB::ReadLog).
+// One series' part of a write log record (DB::ReadLog). Its float samples
+// are LogRecord::samples[first_sample, first_sample + sample_count) (one
+// array per record: a record of many one-sample series costs no allocation
+// per series).
 struct LogEntry {
   uint64_t series_id = 0;  // DB::SeriesLabels gives its labels
-  std::vector<Sample> samples;
+  size_t first_sample = 0;
+  size_t sample_count = 0;
   std::vector<Histogram> histograms;
   std::vector<Exemplar> exemplars;
 };
@@ -250,7 +255,13 @@ struct LogEntry {
 struct LogRecord {
   uint64_t sequence = 0;
   std::vector<LogEntry> entries;
+  std::vector<Sample> samples;  // every entry's float samples, entry after entry
   std::vector<MetricMetadata> metadata;
+
+  // The float samples of `entry`, one of this record's entries.
+  std::span<const Sample> SamplesOf(const LogEntry& entry) const {
+    return std::span<const Sample>(samples.data() + entry.first_sample, entry.sample_count);
+  }
 };
 
 // A write log consumer's state (DB::LogConsumers).

@@ -39,11 +39,18 @@ Status DecodeLogRecord(std::string_view value, LogRecord* record) {
     if (record->entries.empty() || record->entries.back().series_id != id) {
       record->entries.emplace_back();
       record->entries.back().series_id = id;
+      record->entries.back().first_sample = record->samples.size();
     }
     return record->entries.back();
   };
+  // A series' samples are one run in the WAL record, so each entry's
+  // samples are contiguous in record->samples.
   return DecodeWalRecord(
-      value, [&](uint64_t id, const Sample& sample) { entry_for(id).samples.push_back(sample); },
+      value,
+      [&](uint64_t id, const Sample& sample) {
+        ++entry_for(id).sample_count;
+        record->samples.push_back(sample);
+      },
       [&](uint64_t id, const Histogram& histogram) { entry_for(id).histograms.push_back(histogram); },
       [&](uint64_t id, const Exemplar& exemplar) { entry_for(id).exemplars.push_back(exemplar); },
       [record](const MetricMetadata& metadata) { record->metadata.push_back(metadata); });
@@ -117,7 +124,7 @@ Status DBImpl::StartLogConsumers() {
     uint64_t samples = 0;
     LogRecord record;
     if (DecodeLogRecord(std::string_view(it->value().data(), it->value().size()), &record).ok()) {
-      for (const LogEntry& entry : record.entries) samples += entry.samples.size() + entry.histograms.size();
+      for (const LogEntry& entry : record.entries) samples += entry.sample_count + entry.histograms.size();
     }
     log_record_sizes_.push_back({sequence, it->value().size(), samples});
     if (sequence < log_checkpointed_) log_kept_bytes_ += it->value().size();

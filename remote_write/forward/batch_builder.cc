@@ -100,18 +100,22 @@ Batch& BatchBuilder::Open(size_t shard, bool resent) {
   return batches.back();
 }
 
-void BatchBuilder::Add(uint64_t series_id, const TargetSeries& series, const storage::LogEntry& entry, bool resent) {
-  // Spread series ids over shards.
+size_t BatchBuilder::ShardOf(uint64_t series_id) const {
   uint64_t mixed = series_id;
   mixed ^= mixed >> 33;
   mixed *= 0xff51afd7ed558ccdULL;
   mixed ^= mixed >> 33;
-  const size_t shard = mixed % shards_.size();
+  return mixed % shards_.size();
+}
+
+void BatchBuilder::AddSamples(uint64_t series_id, const TargetSeries& series, std::span<const storage::Sample> samples,
+                              bool resent) {
+  const size_t shard = ShardOf(series_id);
   size_t next = 0;
-  while (next < entry.samples.size()) {
+  while (next < samples.size()) {
     Batch& batch = Open(shard, resent);
-    const size_t take = std::min(max_points_ - batch.points(), entry.samples.size() - next);
-    const storage::Sample* first = entry.samples.data() + next;
+    const size_t take = std::min(max_points_ - batch.points(), samples.size() - next);
+    const storage::Sample* first = samples.data() + next;
     for (size_t i = 0; i < take; ++i) batch.max_timestamp_ms = std::max(batch.max_timestamp_ms, first[i].timestamp_ms);
     if (protocol_ == remote_write::Protocol::kV1) {
       AppendV1Floats(series.v1_labels, first, take, &batch.v1_series);
@@ -124,7 +128,12 @@ void BatchBuilder::Add(uint64_t series_id, const TargetSeries& series, const sto
     batch.samples += take;
     next += take;
   }
-  next = 0;
+}
+
+void BatchBuilder::AddHistogramsAndExemplars(uint64_t series_id, const TargetSeries& series,
+                                             const storage::LogEntry& entry, bool resent) {
+  const size_t shard = ShardOf(series_id);
+  size_t next = 0;
   while (next < entry.histograms.size()) {
     Batch& batch = Open(shard, resent);
     const size_t take = std::min(max_points_ - batch.points(), entry.histograms.size() - next);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,13 @@ class BatchBuilder {
  public:
   BatchBuilder(remote_write::Protocol protocol, size_t max_points, size_t shards);
 
-  // Adds one log entry of a series (its samples, histograms and exemplars).
-  void Add(uint64_t series_id, const TargetSeries& series, const storage::LogEntry& entry, bool resent);
+  // Adds float samples of a series, in time order.
+  void AddSamples(uint64_t series_id, const TargetSeries& series, std::span<const storage::Sample> samples,
+                  bool resent);
+  // Adds the histograms and exemplars of a log entry of a series (after
+  // the series' samples added before).
+  void AddHistogramsAndExemplars(uint64_t series_id, const TargetSeries& series, const storage::LogEntry& entry,
+                                 bool resent);
   // Metadata goes first, in a request of its own, on shard 0.
   void AddMetadata(const std::vector<storage::MetricMetadata>& metadata);
 
@@ -53,6 +59,8 @@ class BatchBuilder {
   std::vector<std::vector<Batch>>& shards() { return shards_; }
 
  private:
+  // The shard of a series (its id, mixed).
+  size_t ShardOf(uint64_t series_id) const;
   // The request of `shard` with room left, opened if needed.
   Batch& Open(size_t shard, bool resent);
 

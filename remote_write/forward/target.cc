@@ -137,7 +137,7 @@ Status Forwarder::Target::ReadMore() {
     if (records.empty() && next == read_next_) break;
     read_next_ = next;
     for (storage::LogRecord& record : records) {
-      for (const storage::LogEntry& entry : record.entries) pending_samples_ += entry.samples.size() + entry.histograms.size();
+      for (const storage::LogEntry& entry : record.entries) pending_samples_ += entry.sample_count + entry.histograms.size();
       pending_.push_back(std::move(record));
     }
     if (records.size() < limit) break;
@@ -146,9 +146,9 @@ Status Forwarder::Target::ReadMore() {
   return Status::OK();
 }
 
-Status Forwarder::Target::LabelsFor(uint64_t series_id, const TargetSeries** series, bool* deleted) {
+Status Forwarder::Target::LabelsFor(uint64_t series_id, std::shared_ptr<const TargetSeries>* series, bool* deleted) {
   *deleted = false;
-  *series = nullptr;
+  series->reset();
   // Series ids are dense: a table indexed by id, up to a bound.
   if (series_id >= series_.size()) {
     if (series_id >= kMaxCachedSeries) {
@@ -160,7 +160,7 @@ Status Forwarder::Target::LabelsFor(uint64_t series_id, const TargetSeries** ser
       series_.resize(std::max<size_t>(series_id + 1, series_.size() * 2));
     }
   }
-  std::unique_ptr<TargetSeries>* slot = series_id < series_.size() ? &series_[series_id] : nullptr;
+  std::shared_ptr<const TargetSeries>* slot = series_id < series_.size() ? &series_[series_id] : nullptr;
   if (slot == nullptr && overflow_ && overflow_id_ == series_id) slot = &overflow_;
   if (slot == nullptr || !*slot) {
     Labels stored;
@@ -170,7 +170,7 @@ Status Forwarder::Target::LabelsFor(uint64_t series_id, const TargetSeries** ser
       return Status::OK();
     }
     if (!s.ok()) return s;
-    auto result = std::make_unique<TargetSeries>();
+    auto result = std::make_shared<TargetSeries>();
     result->dropped = !relabeler_->Apply(&stored);
     if (!result->dropped) {
       result->v1_labels = EncodeV1Labels(stored);
@@ -182,7 +182,7 @@ Status Forwarder::Target::LabelsFor(uint64_t series_id, const TargetSeries** ser
     }
     *slot = std::move(result);
   }
-  if (!(*slot)->dropped) *series = slot->get();
+  if (!(*slot)->dropped) *series = *slot;
   return Status::OK();
 }
 
@@ -269,56 +269,57 @@ bool Forwarder::Target::SendPending() {
   uint64_t relabel_dropped = 0, deleted_dropped = 0;
   // A series' float samples from all pending records go out together, so
   // its labels are written once per batch instead of once per record (a
-  // backlog holds many records per series). Entries with histograms or
-  // exemplars are added as they come, after the floats gathered before
-  // them, so each series stays in time order. Everything depends on the
-  // records alone: a resent segment makes the same batches.
-  struct Gathered {
-    uint64_t series_id;
-    const TargetSeries* series;
-    storage::LogEntry entry;
-    bool resent;
-  };
-  std::vector<Gathered> gathered;
-  std::unordered_map<uint64_t, size_t> gathered_index;
+  // backlog holds many records per series), and its labels are looked up
+  // once per round. Entries with histograms or exemplars are added as they
+  // come, after the floats gathered before them, so each series stays in
+  // time order. Everything depends on the records alone: a resent segment
+  // makes the same batches.
+  for (size_t i = 0; i < gathered_count_; ++i) {
+    gathered_[i].samples.clear();
+    gathered_[i].series.reset();
+  }
+  gathered_count_ = 0;
+  gathered_index_.clear();
   for (const storage::LogRecord& record : pending_) {
     const bool resent = record.sequence < resend_until_;
     for (const storage::LogEntry& entry : record.entries) {
-      bool deleted = false;
-      const TargetSeries* series = nullptr;
-      Status s = LabelsFor(entry.series_id, &series, &deleted);
-      if (!s.ok()) {
-        spdlog::warn("forward target {}: labels of series {}: {}; trying again", config_.name, entry.series_id,
-                     s.ToString());
-        return false;
-      }
-      if (series == nullptr) {
-        (deleted ? deleted_dropped : relabel_dropped) += entry.samples.size() + entry.histograms.size();
-        continue;
-      }
-      const auto found = gathered_index.find(entry.series_id);
-      if (entry.histograms.empty() && entry.exemplars.empty()) {
-        if (found == gathered_index.end()) {
-          gathered_index.emplace(entry.series_id, gathered.size());
-          gathered.push_back({entry.series_id, series, entry, resent});
-        } else {
-          Gathered& into = gathered[found->second];
-          into.entry.samples.insert(into.entry.samples.end(), entry.samples.begin(), entry.samples.end());
-          into.resent = into.resent || resent;
+      const std::span<const storage::Sample> samples = record.SamplesOf(entry);
+      auto [found, inserted] = gathered_index_.try_emplace(entry.series_id, gathered_count_);
+      if (inserted) {
+        if (gathered_count_ == gathered_.size()) gathered_.emplace_back();
+        Gathered& fresh = gathered_[gathered_count_++];
+        fresh.series_id = entry.series_id;
+        fresh.resent = false;
+        Status s = LabelsFor(entry.series_id, &fresh.series, &fresh.deleted);
+        if (!s.ok()) {
+          spdlog::warn("forward target {}: labels of series {}: {}; trying again", config_.name, entry.series_id,
+                       s.ToString());
+          return false;
         }
+      }
+      Gathered& series = gathered_[found->second];
+      if (!series.series) {
+        (series.deleted ? deleted_dropped : relabel_dropped) += samples.size() + entry.histograms.size();
         continue;
       }
-      if (found != gathered_index.end()) {
-        Gathered& before = gathered[found->second];
-        builder.Add(before.series_id, *before.series, before.entry, before.resent);
-        before.entry.samples.clear();
-        gathered_index.erase(found);
+      series.resent = series.resent || resent;
+      if (entry.histograms.empty() && entry.exemplars.empty()) {
+        series.samples.insert(series.samples.end(), samples.begin(), samples.end());
+        continue;
       }
-      builder.Add(entry.series_id, *series, entry, resent);
+      if (!series.samples.empty()) {
+        builder.AddSamples(series.series_id, *series.series, series.samples, series.resent);
+        series.samples.clear();
+      }
+      builder.AddSamples(entry.series_id, *series.series, samples, resent);
+      builder.AddHistogramsAndExemplars(entry.series_id, *series.series, entry, resent);
     }
   }
-  for (const Gathered& item : gathered) {
-    if (!item.entry.samples.empty()) builder.Add(item.series_id, *item.series, item.entry, item.resent);
+  for (size_t i = 0; i < gathered_count_; ++i) {
+    const Gathered& series = gathered_[i];
+    if (series.series && !series.samples.empty()) {
+      builder.AddSamples(series.series_id, *series.series, series.samples, series.resent);
+    }
   }
   if (config_.metadata.send) {
     std::vector<storage::MetricMetadata> metadata;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "remote_write/forward/batch_builder.h"
@@ -57,7 +58,7 @@ class Forwarder::Target {
   // The series as sent (relabeled) in *series; null when relabeling drops
   // it or the series was deleted (*deleted). A storage error is returned
   // (and not remembered), so the send is tried again later.
-  Status LabelsFor(uint64_t series_id, const TargetSeries** series, bool* deleted);
+  Status LabelsFor(uint64_t series_id, std::shared_ptr<const TargetSeries>* series, bool* deleted);
   // Sends `batch` and adds what was delivered and dropped to *counts; a
   // resent batch (of the segment a stopped process was sending) refused
   // with 400 or 409 counts as resent_http_<status>. False when stopped.
@@ -82,9 +83,23 @@ class Forwarder::Target {
   uint64_t pending_samples_ = 0;
   double seconds_per_sample_per_shard_ = 0;  // measured; 0 until a round was
   // The series as sent, by id (null: not looked up yet).
-  std::vector<std::unique_ptr<TargetSeries>> series_;
-  std::unique_ptr<TargetSeries> overflow_;  // for an id beyond the table's bound
+  // Shared, so that a round's gathered series stay valid when the table
+  // is reset or the overflow slot replaced.
+  std::vector<std::shared_ptr<const TargetSeries>> series_;
+  std::shared_ptr<const TargetSeries> overflow_;  // for an id beyond the table's bound
   uint64_t overflow_id_ = 0;
+  // SendPending's gathering of each series' samples in a round; kept
+  // between rounds to reuse its memory. Entries [0, gathered_count_) are live.
+  struct Gathered {
+    uint64_t series_id = 0;
+    std::shared_ptr<const TargetSeries> series;  // null: relabeled away or deleted
+    bool deleted = false;
+    std::vector<storage::Sample> samples;
+    bool resent = false;
+  };
+  std::vector<Gathered> gathered_;
+  size_t gathered_count_ = 0;
+  std::unordered_map<uint64_t, size_t> gathered_index_;
   std::vector<std::unique_ptr<BatchSender>> senders_;  // one per shard, connections kept
   ShardWorkers shard_workers_;  // one thread per shard, kept
   uint64_t queue_full_records_seen_ = 0, queue_full_samples_seen_ = 0;

@@ -10,11 +10,10 @@
 namespace tsvault::forward {
 namespace {
 
-storage::LogEntry Entry(uint64_t id, int samples, int64_t start) {
-  storage::LogEntry entry;
-  entry.series_id = id;
-  for (int i = 0; i < samples; ++i) entry.samples.push_back({start + i * 15'000, 0.5 + i});
-  return entry;
+std::vector<storage::Sample> Samples(int samples, int64_t start) {
+  std::vector<storage::Sample> out;
+  for (int i = 0; i < samples; ++i) out.push_back({start + i * 15'000, 0.5 + i});
+  return out;
 }
 
 TEST(BatchBuilderTest, HandEncodedFloatsAreTheProtobufEncodersBytes) {
@@ -22,14 +21,14 @@ TEST(BatchBuilderTest, HandEncodedFloatsAreTheProtobufEncodersBytes) {
   series.labels = {{"__name__", "reengagement_clicks_total"}, {"campaign", "spring"}, {"instance", "web-1:9100"}};
   series.v1_labels = EncodeV1Labels(series.labels);
   BatchBuilder builder(remote_write::Protocol::kV1, 1000, 1);
-  const storage::LogEntry entry = Entry(7, 300, 1'700'000'000'123);
-  builder.Add(7, series, entry, false);
+  const std::vector<storage::Sample> samples = Samples(300, 1'700'000'000'123);
+  builder.AddSamples(7, series, samples, false);
   ASSERT_EQ(builder.shards()[0].size(), 1u);
   const Batch& batch = builder.shards()[0][0];
   EXPECT_EQ(batch.samples, 300u);
   EXPECT_EQ(batch.max_timestamp_ms, 1'700'000'000'123 + 299 * 15'000);
   storage::WriteInput expected;
-  expected.series.push_back({series.labels, entry.samples, {}, {}});
+  expected.series.push_back({series.labels, samples, {}, {}});
   std::string want;
   ASSERT_TRUE(remote_write::SerializeWriteRequest(expected, remote_write::Protocol::kV1, &want).ok());
   EXPECT_EQ(batch.v1_series, want);
@@ -47,7 +46,7 @@ TEST(BatchBuilderTest, BatchesAreBoundedAndSeriesKeepTheirShard) {
     series[i].v1_labels = EncodeV1Labels(series[i].labels);
   }
   for (int round = 0; round < 3; ++round) {
-    for (size_t i = 0; i < series.size(); ++i) builder.Add(i + 1, series[i], Entry(i + 1, 37, round * 1'000'000), false);
+    for (size_t i = 0; i < series.size(); ++i) builder.AddSamples(i + 1, series[i], Samples(37, round * 1'000'000), false);
   }
   size_t points = 0, used = 0;
   for (const std::vector<Batch>& shard : builder.shards()) {
@@ -61,7 +60,7 @@ TEST(BatchBuilderTest, BatchesAreBoundedAndSeriesKeepTheirShard) {
   EXPECT_GT(used, 1u);
   // Remote Write 2.0 goes through the generic encoder.
   BatchBuilder v2(remote_write::Protocol::kV2, 100, 1);
-  v2.Add(1, series[0], Entry(1, 5, 1000), true);
+  v2.AddSamples(1, series[0], Samples(5, 1000), true);
   const Batch& batch = v2.shards()[0][0];
   EXPECT_TRUE(batch.v1_series.empty());
   ASSERT_EQ(batch.input.series.size(), 1u);

@@ -87,8 +87,8 @@ TEST_F(WriteLogTest, ConsumersKeepRecordsAcrossCheckpointsAndRestarts) {
   EXPECT_EQ(records[0].sequence, start);
   EXPECT_EQ(next, records[2].sequence + 1);
   ASSERT_EQ(records[2].entries.size(), 1u);
-  EXPECT_EQ(records[2].entries[0].samples.size(), 4u);
-  EXPECT_EQ(records[2].entries[0].samples[0].timestamp_ms, kStart + 3000);
+  EXPECT_EQ(records[2].entries[0].sample_count, 4u);
+  EXPECT_EQ(records[2].SamplesOf(records[2].entries[0])[0].timestamp_ms, kStart + 3000);
   Labels labels;
   ASSERT_TRUE(db_->SeriesLabels(records[1].entries[0].series_id, &labels).ok());
   EXPECT_EQ(labels, testing::L({{"__name__", "b"}}));
@@ -105,7 +105,7 @@ TEST_F(WriteLogTest, ConsumersKeepRecordsAcrossCheckpointsAndRestarts) {
   EXPECT_EQ(Position("thanos"), records[2].sequence);
   records = Read(0);
   ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0].entries[0].samples.size(), 4u);
+  EXPECT_EQ(records[0].entries[0].sample_count, 4u);
   // Sequences continue after the restart.
   ASSERT_TRUE(Write("a", 7, 1).ok());
   records = Read(0);
