@@ -180,9 +180,10 @@ void Server::Stop() {
   for (auto& session : live) session->CloseSoon();
   live.clear();
   if (core.blocking_pool) {
-    // Queued handlers are dropped; running ones finish (queries are bounded
-    // by their timeout) and post answers the closed sockets refuse.
-    core.blocking_pool->stop();
+    // Jobs still queued see `stopping` and return at once; running ones
+    // finish (queries are bounded by their timeout) and post answers the
+    // closed sockets refuse. Jobs hold no work on io, so the I/O threads
+    // below return even if one is posted to the pool after this.
     core.blocking_pool->join();
   }
   // Every socket is closed, so the workers run out of work and return.

@@ -65,6 +65,17 @@ struct ServerCore {
   ServerOptions options;
   // Filled by Server::Route before Start(), read-only afterwards; no lock.
   Router router;
+  // Declared before io and the pool, so they outlive them: sessions
+  // released by the pool's or io's destruction still Unregister.
+  // Guards next_session_id and sessions. `stopping` is atomic but is set
+  // under it, so Register's check and Stop's snapshot of `sessions` agree:
+  // no session registers after Stop collected the live ones.
+  std::mutex sessions_mutex;
+  // Atomic; also read without the lock by Session::Write (a hint to stop
+  // keep-alive).
+  std::atomic<bool> stopping{false};
+  uint64_t next_session_id = 0;  // Guarded by sessions_mutex.
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;  // Guarded by sessions_mutex.
   net::io_context io;  // thread-safe
   // The acceptor and its retry timer are used only on accept_strand once
   // the workers run (Stop posts their closing there).
@@ -86,15 +97,6 @@ struct ServerCore {
   std::mutex stop_mutex;
   enum class State { kNew, kRunning, kStopped } state = State::kNew;  // Guarded by stop_mutex.
 
-  // Guards next_session_id and sessions. `stopping` is atomic but is set
-  // under it, so Register's check and Stop's snapshot of `sessions` agree:
-  // no session registers after Stop collected the live ones.
-  std::mutex sessions_mutex;
-  // Atomic; also read without the lock by Session::Write (a hint to stop
-  // keep-alive).
-  std::atomic<bool> stopping{false};
-  uint64_t next_session_id = 0;  // Guarded by sessions_mutex.
-  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;  // Guarded by sessions_mutex.
 };
 
 }  // namespace tsvault::http::internal

@@ -168,12 +168,15 @@ void Session::HandleRequest() {
   const bool keep_alive = message.keep_alive();
   const unsigned version = message.version();
   if (match.handler != nullptr && match.blocking && core_->blocking_pool) {
-    // The work guard keeps the I/O threads alive until the answer is
-    // posted back, even if Stop() closed every connection meanwhile.
+    // No work guard on io: while the server runs, the pending accept keeps
+    // io busy; once Stop() began, an answer posted to a stopped io is never
+    // run and is destroyed with it (a guard would keep the I/O threads from
+    // returning while a job waits in the pool).
     net::post(*core_->blocking_pool, [self = shared_from_this(), handler = match.handler,
                                       request = std::move(request), pattern = std::move(match.pattern),
-                                      version, keep_alive,
-                                      guard = net::make_work_guard(core_->io)]() mutable {
+                                      version, keep_alive]() mutable {
+      // Queued when Stop() began: drop it (Stop waits for the pool to drain).
+      if (self->core_->stopping.load(std::memory_order_relaxed)) return;
       auto response = std::make_shared<Response>();
       RunHandlerSafely(*handler, request, response.get());
       const bool head = request.method == "HEAD";

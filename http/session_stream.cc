@@ -11,6 +11,10 @@ namespace tsvault::http::internal {
 
 namespace {
 
+// The most a streamed body collected into one (HTTP/1.0, HEAD, inline
+// routes) may hold.
+constexpr size_t kMaxCollectedBodyBytes = size_t{256} << 20;
+
 // Calls the source, turning an exception into kAbort.
 BodyStep NextPiece(const BodySource& source, std::string* piece) {
   try {
@@ -33,6 +37,14 @@ void CollectStreamedBody(Response* response) {
       *response = Response();
       response->status = 500;
       response->body = "500 internal server error: the response could not be completed\n";
+      return;
+    }
+    if (response->body.size() + piece.size() > kMaxCollectedBodyBytes) {
+      *response = Response();
+      response->status = 500;
+      response->body = "500 internal server error: the response is larger than " +
+                       std::to_string(kMaxCollectedBodyBytes >> 20) +
+                       " MiB, the most sent without chunked encoding; ask with HTTP/1.1\n";
       return;
     }
     response->body += piece;
@@ -64,6 +76,9 @@ void Session::WriteStreamed(Response response, std::string route, unsigned versi
 
 void Session::ProduceNextPiece() {
   auto produce = [self = shared_from_this()] {
+    // Stop() began, or the connection is gone: produce nothing more. The
+    // source is released with the session.
+    if (self->core_->stopping.load(std::memory_order_relaxed)) return;
     auto piece = std::make_shared<std::string>();
     const BodyStep step = NextPiece(self->body_source_, piece.get());
     net::post(self->stream_.get_executor(), [self, piece, step] {
@@ -71,9 +86,12 @@ void Session::ProduceNextPiece() {
       self->WritePiece(step);
     });
   };
+  if (core_->stopping.load(std::memory_order_relaxed)) {
+    return FinishStreamed(net::error::operation_aborted, false);
+  }
   if (!core_->blocking_pool) return produce();
-  // The work guard keeps the I/O threads alive until the piece is posted back.
-  net::post(*core_->blocking_pool, [produce, guard = net::make_work_guard(core_->io)] { produce(); });
+  // No work guard on io (see HandleRequest).
+  net::post(*core_->blocking_pool, std::move(produce));
 }
 
 void Session::WritePiece(BodyStep step) {
@@ -85,6 +103,7 @@ void Session::WritePiece(BodyStep step) {
     stream_status_ = 500;  // for the request metrics
     return FinishStreamed(net::error::connection_aborted, false);
   }
+  if (!stream_.socket().is_open()) return FinishStreamed(net::error::connection_aborted, false);
   if (piece_.empty()) return step == BodyStep::kEnd ? WriteLastChunk() : ProduceNextPiece();
   stream_.expires_after(core_->options.idle_timeout);
   net::async_write(stream_, bhttp::make_chunk(net::buffer(piece_)),

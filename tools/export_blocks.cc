@@ -50,8 +50,11 @@ std::string FindOverlappingBlock(const fs::path& out, int64_t from, int64_t to) 
     std::ifstream file(entry.path() / "meta.json");
     if (!file) continue;
     const nlohmann::json meta = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
-    if (!meta.is_object() || !meta["minTime"].is_number_integer() || !meta["maxTime"].is_number_integer()) continue;
-    if (meta["minTime"].get<int64_t>() < to && from < meta["maxTime"].get<int64_t>()) {
+    if (!meta.is_object() || !meta.contains("minTime") || !meta.contains("maxTime") ||
+        !meta.at("minTime").is_number_integer() || !meta.at("maxTime").is_number_integer()) {
+      continue;
+    }
+    if (meta.at("minTime").get<int64_t>() < to && from < meta.at("maxTime").get<int64_t>()) {
       return entry.path().filename().string();
     }
   }
@@ -60,6 +63,7 @@ std::string FindOverlappingBlock(const fs::path& out, int64_t from, int64_t to) 
 
 struct ExportTotals {
   uint64_t blocks = 0, series = 0, samples = 0, chunks = 0, bytes = 0, histograms_skipped = 0;
+  std::vector<std::string> written;  // block directories of this run
 };
 
 // Exports blocks [first_block, last_block] (block k covers [k·D, (k+1)·D))
@@ -110,6 +114,7 @@ Status ExportGroup(storage::DB* db, const std::vector<std::vector<storage::Label
     prometheus_tsdb::BlockStats stats;
     if (!(s = writer->Finish(&ulid, &stats)).ok()) return s;
     if (ulid.empty()) continue;
+    totals->written.push_back((fs::path(out) / ulid).string());
     ++totals->blocks;
     totals->series += stats.series;
     totals->samples += stats.samples;
@@ -164,9 +169,10 @@ int RunExportBlocks(const ExportFlags& flags) {
     }
   }
   if (flags.to.empty()) {
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
-    to = std::max(now, db->Stats().head_max_time_ms);
+    // Now, not the newest sample: one far in the future (a unit mistake)
+    // would make a long walk of empty blocks. --to exports such data.
+    to = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+             .count();
   }
   if (from == kMaxTimeMs) {
     spdlog::warn("export blocks: {} holds no raw samples; nothing to export", flags.data_dir);
@@ -206,7 +212,10 @@ int RunExportBlocks(const ExportFlags& flags) {
                     std::min(last_block, group + blocks_per_group - 1), from, to, &totals);
     if (!s.ok()) {
       progress.Finish();
-      spdlog::critical("export blocks: {}", s.ToString());
+      // All or nothing: a rerun would otherwise refuse the blocks written so far.
+      for (const std::string& block : totals.written) fs::remove_all(block, error);
+      spdlog::critical("export blocks: {} ({} blocks written before the error removed)", s.ToString(),
+                       totals.written.size());
       return 1;
     }
   }

@@ -2,6 +2,7 @@
 
 #include <snappy.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -20,15 +21,23 @@ void Fail(int status, const std::string& message, http::Response* response) {
   response->body = message + "\n";
 }
 
+// How long a read waits for a slot before it is answered 503. Prometheus
+// queues without a bound, but a waiting read here holds a thread of the
+// blocking pool, which the running streams need to make progress.
+constexpr auto kSlotWait = std::chrono::seconds(1);
+
 // Prometheus' remote-read gate: at most `limit` reads at once (0: no limit).
 class ReadGate {
  public:
   explicit ReadGate(int limit) : limit_(limit) {}
-  void Enter() {
-    if (limit_ <= 0) return;
+  int limit() const { return limit_; }
+  // Takes a slot, waiting up to `wait`; false when none freed up.
+  bool Enter(std::chrono::milliseconds wait) {
+    if (limit_ <= 0) return true;
     std::unique_lock<std::mutex> lock(mutex_);
-    free_.wait(lock, [this] { return running_ < limit_; });
+    if (!free_.wait_for(lock, wait, [this] { return running_ < limit_; })) return false;
     ++running_;
+    return true;
   }
   void Leave() {
     if (limit_ <= 0) return;
@@ -158,7 +167,11 @@ void HandleRemoteRead(storage::DB* db, const ApiOptions& options, const std::sha
                       const http::Request& request, http::Response* response) {
   // The slot is held until the response is complete: for a streamed one,
   // until its body source is released.
-  gate->Enter();
+  if (!gate->Enter(kSlotWait)) {
+    return Fail(503, "too many remote reads in flight (--storage.remote.read-concurrent-limit=" +
+                         std::to_string(gate->limit()) + "); try again",
+                response);
+  }
   std::shared_ptr<void> slot(nullptr, [gate](void*) { gate->Leave(); });
   size_t length = 0;
   if (!snappy::GetUncompressedLength(request.body.data(), request.body.size(), &length)) {

@@ -136,5 +136,18 @@ TEST_F(StreamTest, AClientLeavingMidStreamReleasesTheSource) {
   server_->Stop();
 }
 
+TEST_F(StreamTest, StopDuringAStreamIsPrompt) {
+  RawConnection reading(server_->port());
+  ASSERT_TRUE(reading.Send("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_NE(reading.ReadUntil("piece-100 ", milliseconds(3000)).find("piece-100 "), std::string::npos);
+  RawConnection stalled(server_->port());  // never reads: its stream waits on a full socket
+  ASSERT_TRUE(stalled.Send("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ExpectReleased();
+}
+
 }  // namespace
 }  // namespace tsvault::http
