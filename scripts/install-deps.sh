@@ -8,7 +8,7 @@ packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config make
   # libraries (found by find_package / pkg-config)
-  librocksdb-dev libsnappy-dev libprotobuf-dev protobuf-compiler
+  librocksdb-dev libsnappy-dev zlib1g-dev libprotobuf-dev protobuf-compiler
   libboost-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libspdlog-dev
   # real peers used by the integration tests and benchmarks

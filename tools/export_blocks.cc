@@ -16,11 +16,11 @@
 
 #include "common/time_parse.h"
 #include "query/api/match_parameter.h"
+#include "query/api/series_merge.h"
 #include "storage/db.h"
 #include "storage/prometheus_tsdb/block_writer.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
-#include "tools/series_merge.h"
 
 namespace tsvault::tools {
 
@@ -74,7 +74,7 @@ Status ExportGroup(storage::DB* db, const std::vector<std::vector<storage::Label
   const int64_t group_start = first_block * duration;
   const int64_t group_end = (last_block + 1) * duration;  // exclusive
   storage::SelectHints hints(std::max(from, group_start), std::min(to, group_end - 1));
-  SeriesMerge series;
+  query::SeriesMerge series;
   Status s = series.Open(db, hints, matcher_sets);
   if (!s.ok()) return s;
   std::vector<std::unique_ptr<prometheus_tsdb::BlockWriter>> writers(last_block - first_block + 1);

@@ -8,6 +8,7 @@
 #include "query/api/match_parameter.h"
 #include "query/api/params.h"
 #include "query/api/query_endpoints.h"
+#include "query/api/export_csv.h"
 #include "query/api/remote_read.h"
 #include "query/api/response.h"
 #include "common/time_parse.h"
@@ -209,6 +210,7 @@ void Api::Register(http::Server* server) {
   RegisterQueryRoutes(server, impl->db, &impl->engine);
   RegisterAdminRoutes(server, impl->db, impl->options.enable_admin_api, impl->options.snapshot_directory);
   RegisterRemoteReadRoutes(server, impl->db, &impl->options);
+  RegisterExportCsvRoutes(server, impl->db);
 }
 
 }  // namespace tsvault::query

@@ -188,6 +188,9 @@ TargetConfig ParseTarget(const std::string& source, const YAML::Node& node) {
     } else if (key == "proxy_url") {
       target.proxy_url = String(source, value, "proxy_url");
       CheckUrl(source, value, target.proxy_url, "proxy_url");
+      // Refused rather than ignored: sending around a proxy the operator
+      // configured could reach a network they meant to keep it off.
+      throw ConfigError(source, value, "proxy_url is not supported; remove it to send to the url directly");
     } else if (key == "write_relabel_configs") {
       if (!value.IsSequence()) throw ConfigError(source, value, "write_relabel_configs must be a list");
       for (const auto& rule : value) target.write_relabel_configs.push_back(ParseRelabel(source, rule));

@@ -27,43 +27,15 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_db.h"
 #include "tests/support/tsvault_server.h"
+#include "tests/support/victoria_metrics.h"
 
 namespace tsvault {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Series (as Go's labels.String() prints them) -> samples (timestamp, value bits).
-using SampleMap = std::map<std::string, std::vector<std::pair<int64_t, double>>>;
-
-// Go's strconv.Quote for the label values the workload uses.
-std::string GoQuote(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c == 0x7f) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof(buffer), "\\x%02x", c);
-      out += buffer;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string LabelsString(const Labels& labels) {
-  std::string out = "{";
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += labels[i].name + "=" + GoQuote(labels[i].value);
-  }
-  return out + "}";
-}
+using testing::LabelsString;
+using testing::SampleMap;
 
 // Runs a program to completion (output to `log`); its exit status.
 int RunProgram(const std::vector<std::string>& argv, const std::string& log,
@@ -198,36 +170,6 @@ size_t CountSamples(const SampleMap& samples) {
   return total;
 }
 
-// Every sample VictoriaMetrics holds, by /api/v1/export (after a force flush).
-SampleMap ReadVictoriaMetrics(const std::string& url) {
-  SampleMap out;
-  std::unique_ptr<http::Client> client;
-  EXPECT_TRUE(http::Client::Create(url, &client).ok());
-  http::Response response;
-  EXPECT_TRUE(client->Get("/internal/force_flush", &response).ok());
-  EXPECT_TRUE(client->Get("/api/v1/export?match[]=" + testing::QueryEscape("{__name__=~\".+\"}"), &response).ok());
-  EXPECT_EQ(response.status, 200) << response.body.substr(0, 300);
-  std::istringstream lines(response.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    // VictoriaMetrics writes +Inf, -Inf and NaN as bare words: quote them for the JSON parser.
-    static const std::regex kBareWord(R"(([\[,])(\+Inf|-Inf|NaN)(?=[,\]]))");
-    const nlohmann::json series = nlohmann::json::parse(std::regex_replace(line, kBareWord, "$1\"$2\""));
-    Labels labels;
-    for (const auto& [name, value] : series["metric"].items()) labels.push_back({name, value.get<std::string>()});
-    std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
-    auto& samples = out[LabelsString(labels)];
-    for (size_t i = 0; i < series["values"].size(); ++i) {
-      const nlohmann::json& value = series["values"][i];
-      samples.emplace_back(series["timestamps"][i].get<int64_t>(),
-                           value.is_number() ? value.get<double>()
-                                             : std::strtod(value.get<std::string>().c_str(), nullptr));
-    }
-    std::sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  }
-  return out;
-}
-
 class ExportBlocksTest : public ::testing::Test {
  protected:
   // Three hours of the seed workload and the edge series, ending now, in a
@@ -321,18 +263,9 @@ TEST_F(ExportBlocksTest, PromtoolPrometheusAndVictoriaMetricsReadTheBlocks) {
   EXPECT_GE(comparison.with_data * 10, comparison.compared * 8) << "too many empty answers";
 
   // vmctl imports the blocks into a real VictoriaMetrics with the same samples.
-  int port = 0;
-  ASSERT_TRUE(testing::PickFreePort(&port).ok());
-  const std::string vm_url = "http://127.0.0.1:" + std::to_string(port);
-  const std::string vm_log = dir_.path() + "/vm.log";
   testing::Process vm;
-  ASSERT_TRUE(vm.Start({{"/usr/bin/victoria-metrics", "-storageDataPath=" + dir_.path() + "/vm",
-                         "-httpListenAddr=127.0.0.1:" + std::to_string(port), "-retentionPeriod=100y",
-                         "-search.disableCache", "-search.latencyOffset=0s"},
-                        {},
-                        vm_log})
-                  .ok());
-  ASSERT_TRUE(testing::WaitForHttpOk(vm_url, "/health", &vm, std::chrono::seconds(30), vm_log).ok());
+  std::string vm_url;
+  ASSERT_TRUE(testing::StartVictoriaMetrics(dir_.path(), &vm, &vm_url).ok());
   const std::string vmctl_copy = dir_.path() + "/vmctl-copy";
   fs::copy(out, vmctl_copy, fs::copy_options::recursive);
   const std::string vmctl_log = dir_.path() + "/vmctl.log";
@@ -350,7 +283,7 @@ TEST_F(ExportBlocksTest, PromtoolPrometheusAndVictoriaMetricsReadTheBlocks) {
   std::string difference = "not read";
   for (int attempt = 0; attempt < 15 && !difference.empty(); ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(2));
-    in_vm = ReadVictoriaMetrics(vm_url);
+    ASSERT_TRUE(testing::ReadVictoriaMetrics(vm_url, "{__name__=~\".+\"}", &in_vm).ok());
     difference = Difference(held, in_vm, /*ignore_nan=*/true, 1e-11);
   }
   EXPECT_EQ(difference, "");

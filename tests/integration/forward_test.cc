@@ -25,6 +25,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_db.h"
 #include "tests/support/tsvault_server.h"
+#include "tests/support/victoria_metrics.h"
 
 namespace tsvault {
 namespace {
@@ -457,18 +458,9 @@ TEST_F(ForwardTest, HttpsTargetsAreVerified) {
 // VictoriaMetrics 1.79 as the target (its /api/v1/write; native histograms
 // are left out: 1.79 does not take them). Counts per series match.
 TEST_F(ForwardTest, EverythingReachesARealVictoriaMetrics) {
-  int port = 0;
-  ASSERT_TRUE(testing::PickFreePort(&port).ok());
-  const std::string vm_url = "http://127.0.0.1:" + std::to_string(port);
-  const std::string vm_log = dir_.path() + "/vm.log";
   testing::Process vm;
-  ASSERT_TRUE(vm.Start({{"/usr/bin/victoria-metrics", "-storageDataPath=" + dir_.path() + "/vm",
-                         "-httpListenAddr=127.0.0.1:" + std::to_string(port), "-retentionPeriod=100y",
-                         "-search.disableCache", "-search.latencyOffset=0s"},
-                        {},
-                        vm_log})
-                  .ok());
-  ASSERT_TRUE(testing::WaitForHttpOk(vm_url, "/health", &vm, std::chrono::seconds(30), vm_log).ok());
+  std::string vm_url;
+  ASSERT_TRUE(testing::StartVictoriaMetrics(dir_.path(), &vm, &vm_url).ok());
 
   testing::TsvaultServerOptions options = TsvaultOptions();
   options.extra_args = {"--forward.url=" + vm_url + "/api/v1/write"};

@@ -115,6 +115,9 @@ TEST(ForwardConfigTest, MistakesAreNamedWithLineAndColumn) {
   EXPECT_NE(e.find("f.yml:"), std::string::npos) << e;
   e = Error("scrape_configs: []\n");
   EXPECT_NE(e.find("no remote_write"), std::string::npos) << e;
+  e = Error("remote_write:\n  - url: http://a/\n    proxy_url: http://proxy:3128/\n");
+  EXPECT_NE(e.find("f.yml:3:16"), std::string::npos) << e;
+  EXPECT_NE(e.find("proxy_url is not supported"), std::string::npos) << e;
 }
 
 TEST(ForwardConfigTest, FileAndUrlFlag) {

@@ -1,6 +1,6 @@
-#include "tools/series_merge.h"
+#include "query/api/series_merge.h"
 
-namespace tsvault::tools {
+namespace tsvault::query {
 
 Status SeriesMerge::Open(storage::DB* db, const storage::SelectHints& hints,
                          const std::vector<std::vector<storage::LabelMatcher>>& matcher_sets) {
@@ -43,4 +43,4 @@ bool SeriesMerge::Next() {
   return found;
 }
 
-}  // namespace tsvault::tools
+}  // namespace tsvault::query

@@ -1,5 +1,6 @@
-// The union of several selections (one per --match selector) as one stream
-// of series in label order, each series once, for offline commands.
+// The union of several selections (one per match[] or --match selector) as
+// one stream of series in label order, each series once: CSV export and
+// `tsvault export blocks`.
 #pragma once
 
 #include <memory>
@@ -9,12 +10,12 @@
 #include "common/status.h"
 #include "storage/db.h"
 
-namespace tsvault::tools {
+namespace tsvault::query {
 
 class SeriesMerge {
  public:
-  // Selects `hints` with each matcher set. The sets must outlive nothing:
-  // they are used during Open only.
+  // Selects `hints` with each matcher set (used during Open only). `db`
+  // must outlive this object.
   Status Open(storage::DB* db, const storage::SelectHints& hints,
               const std::vector<std::vector<storage::LabelMatcher>>& matcher_sets);
   // Advances to the next series in label order; false at the end or on error.
@@ -32,4 +33,4 @@ class SeriesMerge {
   Status status_;
 };
 
-}  // namespace tsvault::tools
+}  // namespace tsvault::query
