@@ -28,17 +28,29 @@ void Fail(int status, const std::string& message, http::Response* response) {
   response->body = message + "\n";
 }
 
+// RFC 3339 in UTC with the milliseconds, trailing zeros trimmed and left
+// out when whole ("...:05Z", "...:05.5Z"), as VictoriaMetrics writes it.
+void AppendRfc3339(int64_t ms, bool fraction, std::string* out) {
+  std::string text = FormatRfc3339(ms);  // "...:SSZ"
+  const int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
+  if (fraction && millis != 0) {
+    char digits[8];
+    std::snprintf(digits, sizeof(digits), ".%03d", millis);
+    std::string part = digits;
+    while (part.back() == '0') part.pop_back();
+    text.insert(text.size() - 1, part);
+  }
+  out->append(text);
+}
+
 void AppendTimestamp(int64_t ms, CsvColumn::TimeFormat format, std::string* out) {
   switch (format) {
-    case CsvColumn::TimeFormat::kUnixSeconds:
-      // VictoriaMetrics writes whole seconds for unix_s.
-      out->append(std::to_string(ms / 1000 - (ms % 1000 < 0 ? 1 : 0)));
-      return;
+    case CsvColumn::TimeFormat::kUnixSeconds: out->append(std::to_string(ms / 1000)); return;  // as VictoriaMetrics
     case CsvColumn::TimeFormat::kUnixMilliseconds: out->append(std::to_string(ms)); return;
-    case CsvColumn::TimeFormat::kUnixNanoseconds: out->append(std::to_string(ms) + "000000"); return;
-    case CsvColumn::TimeFormat::kRfc3339: out->append(FormatRfc3339(ms)); return;
+    case CsvColumn::TimeFormat::kUnixNanoseconds: out->append(std::to_string(ms * 1'000'000)); return;
+    case CsvColumn::TimeFormat::kRfc3339: AppendRfc3339(ms, true, out); return;
     case CsvColumn::TimeFormat::kRfc3339Milliseconds: {
-      std::string text = FormatRfc3339(ms);  // "...:SSZ"
+      std::string text = FormatRfc3339(ms);
       char fraction[8];
       std::snprintf(fraction, sizeof(fraction), ".%03d", static_cast<int>(((ms % 1000) + 1000) % 1000));
       text.insert(text.size() - 1, fraction);
@@ -55,6 +67,7 @@ class Gzip {
   ~Gzip() { deflateEnd(&stream_); }
   Gzip(const Gzip&) = delete;
   Gzip& operator=(const Gzip&) = delete;
+  bool ok() const { return ok_; }
   // Compresses `input` (all of it when `finish`) into *out; false on error.
   bool Compress(const std::string& input, bool finish, std::string* out) {
     if (!ok_) return false;
@@ -84,15 +97,18 @@ class CsvExport {
       : columns_(std::move(columns)), header_(header), gzip_(gzip ? std::make_unique<Gzip>() : nullptr) {}
 
   SeriesMerge& series() { return series_; }
+  // False when the gzip stream could not be set up.
+  bool ready() const { return !gzip_ || gzip_->ok(); }
 
   http::BodyStep Next(std::string* piece) {
     std::string csv;
+    csv.reserve(kPieceBytes + 4096);
     if (header_) {
       for (size_t i = 0; i < columns_.size(); ++i) {
         if (i > 0) csv.push_back(',');
         AppendCsvField(columns_[i].header, &csv);
       }
-      csv += "\r\n";
+      csv += "\n";
       header_ = false;
     }
     bool end = false;
@@ -149,7 +165,7 @@ class CsvExport {
         default: out->append(label_fields_[i]); break;
       }
     }
-    out->append("\r\n");
+    out->append("\n");
   }
 
   static inline const std::string kMetricNameLabel = "__name__";
@@ -161,9 +177,24 @@ class CsvExport {
   std::vector<std::string> label_fields_;
 };
 
+// True when Accept-Encoding names gzip without q=0.
 bool AcceptsGzip(const http::Request& request) {
   for (const auto& [name, value] : request.headers) {
-    if (name == "accept-encoding" && ToLowerAscii(value).find("gzip") != std::string::npos) return true;
+    if (name != "accept-encoding") continue;
+    const std::string text = ToLowerAscii(value);
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t end = text.find(',', start);
+      if (end == std::string::npos) end = text.size();
+      std::string coding = text.substr(start, end - start);
+      coding.erase(std::remove(coding.begin(), coding.end(), ' '), coding.end());
+      const size_t semicolon = coding.find(';');
+      const std::string token = coding.substr(0, semicolon);
+      const bool refused = semicolon != std::string::npos && (coding.substr(semicolon) == ";q=0" ||
+                                                              coding.substr(semicolon).rfind(";q=0.0", 0) == 0);
+      if ((token == "gzip" || token == "*") && !refused) return true;
+      start = end + 1;
+    }
   }
   return false;
 }
@@ -181,6 +212,12 @@ void HandleExportCsv(storage::DB* db, const http::Request& request, http::Respon
     end = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
               .count();
     if (end < start) return Fail(400, "invalid parameter \"start\": after the current time", response);
+  }
+  for (const char* unsupported : {"extra_label", "extra_filters[]", "extra_filters"}) {
+    if (!Param(params, unsupported).empty()) {
+      return Fail(400, "parameter \"" + std::string(unsupported) + "\" is not supported; put the filter in match[]",
+                  response);
+    }
   }
   if (!Param(params, "layout").empty() && Param(params, "layout") != "long") {
     return Fail(400, "invalid parameter \"layout\": only \"long\" is supported so far", response);
@@ -215,11 +252,13 @@ void HandleExportCsv(storage::DB* db, const http::Request& request, http::Respon
   }
   const bool gzip = AcceptsGzip(request);
   auto csv = std::make_shared<CsvExport>(std::move(columns), header, gzip);
+  if (!csv->ready()) return Fail(500, "cannot set up gzip compression", response);
   if (!(s = csv->series().Open(db, storage::SelectHints(start, end), sets)).ok()) {
     return Fail(s.IsInvalidArgument() ? 400 : 500, s.ToString(), response);
   }
   response->status = 200;
   response->headers = {{"Content-Type", "text/csv; charset=utf-8"}};
+  response->headers.push_back({"Vary", "Accept-Encoding"});
   if (gzip) response->headers.push_back({"Content-Encoding", "gzip"});
   response->body_source = [csv](std::string* piece) { return csv->Next(piece); };
 }
@@ -235,12 +274,13 @@ Status ParseCsvFormat(std::string_view format, std::vector<CsvColumn>* columns) 
     const std::string_view field = format.substr(position, comma - position);
     const std::string described = "field " + std::to_string(columns->size() + 1) + " \"" + std::string(field) + "\"";
     CsvColumn column;
-    if (field.empty()) return Status::InvalidArgument(described + ": empty");
-    if (field == "__name__") {
+    if (field.empty()) {
+      column.kind = CsvColumn::Kind::kLabel;  // an empty column, as VictoriaMetrics writes it
+    } else if (field == "__name__") {
       column.kind = CsvColumn::Kind::kMetricName;
     } else if (field == "__value__") {
       column.kind = CsvColumn::Kind::kValue;
-    } else if (field.substr(0, 13) == "__timestamp__") {
+    } else if (field == "__timestamp__" || field.substr(0, 14) == "__timestamp__:") {
       column.kind = CsvColumn::Kind::kTimestamp;
       const std::string_view kind = field.size() > 13 ? field.substr(13) : std::string_view(":unix_ms");
       if (kind == ":unix_s") {
@@ -270,7 +310,8 @@ Status ParseCsvFormat(std::string_view format, std::vector<CsvColumn>* columns) 
 }
 
 void AppendCsvField(std::string_view field, std::string* out) {
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+  // Also a leading ' (VictoriaMetrics' importer reads it as a quote).
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos && (field.empty() || field[0] != '\'')) {
     out->append(field);
     return;
   }

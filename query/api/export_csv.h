@@ -24,12 +24,12 @@ struct CsvColumn {
   std::string header;                           // the header row's text
 };
 
-// Parses VictoriaMetrics' format ("__name__,job,__value__,__timestamp__:unix_s").
-// InvalidArgument names the bad field.
+// Parses VictoriaMetrics' format ("__name__,job,__value__,__timestamp__:unix_s");
+// an empty field is an empty column. InvalidArgument names the bad field.
 Status ParseCsvFormat(std::string_view format, std::vector<CsvColumn>* columns);
 
 // Appends `field` to *out, quoted as RFC 4180 wants when it holds a comma,
-// a quote, CR or LF.
+// a quote, CR or LF, or starts with an apostrophe.
 void AppendCsvField(std::string_view field, std::string* out);
 
 // Registers the endpoint on the server's blocking pool. `db` must outlive

@@ -26,11 +26,12 @@ bool SeriesMerge::Next() {
     for (size_t i = 0; i < sets_.size(); ++i) advance(i);
     started_ = true;
   } else {
-    // Move every set holding the series just returned past it.
-    const Labels returned = labels();
+    // Move every set holding the series just returned past it; the set it
+    // came from last, as its labels are the ones compared against.
     for (size_t i = 0; i < sets_.size(); ++i) {
-      if (live_[i] && CompareLabels(sets_[i]->labels(), returned) == 0) advance(i);
+      if (i != current_ && live_[i] && CompareLabels(sets_[i]->labels(), sets_[current_]->labels()) == 0) advance(i);
     }
+    advance(current_);
   }
   if (!status_.ok()) return false;
   bool found = false;
