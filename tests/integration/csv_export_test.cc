@@ -135,9 +135,9 @@ TEST(CsvExportTest, VictoriaMetricsImportsTheCsvWithTheSameSamples) {
     ASSERT_EQ(imported.status / 100, 2) << imported.body;
   }
 
-  // Poll for up to 30 s while VictoriaMetrics makes the import searchable.
+  // Poll for up to 2 minutes while VictoriaMetrics makes the import searchable.
   std::string difference = "not compared";
-  for (int attempt = 0; attempt < 15 && !difference.empty(); ++attempt) {
+  for (int attempt = 0; attempt < 60 && !difference.empty(); ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(2));
     difference.clear();
     for (const std::string& metric : metrics) {
