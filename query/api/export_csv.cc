@@ -28,18 +28,20 @@ void Fail(int status, const std::string& message, http::Response* response) {
   response->body = message + "\n";
 }
 
-// RFC 3339 in UTC with the milliseconds, trailing zeros trimmed and left
-// out when whole ("...:05Z", "...:05.5Z"), as VictoriaMetrics writes it.
-void AppendRfc3339(int64_t ms, bool fraction, std::string* out) {
+// RFC 3339 in UTC with milliseconds: all three digits (`trim` false), or
+// trailing zeros trimmed and left out when whole ("...:05Z", "...:05.5Z"),
+// as VictoriaMetrics writes it.
+void AppendRfc3339(int64_t ms, bool trim, std::string* out) {
   std::string text = FormatRfc3339(ms);  // "...:SSZ"
   const int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
-  if (fraction && millis != 0) {
-    char digits[8];
-    std::snprintf(digits, sizeof(digits), ".%03d", millis);
-    std::string part = digits;
-    while (part.back() == '0') part.pop_back();
-    text.insert(text.size() - 1, part);
+  char digits[8];
+  std::snprintf(digits, sizeof(digits), ".%03d", millis);
+  std::string fraction = digits;
+  if (trim) {
+    while (fraction.back() == '0') fraction.pop_back();
+    if (fraction == ".") fraction.clear();
   }
+  text.insert(text.size() - 1, fraction);
   out->append(text);
 }
 
@@ -48,15 +50,8 @@ void AppendTimestamp(int64_t ms, CsvColumn::TimeFormat format, std::string* out)
     case CsvColumn::TimeFormat::kUnixSeconds: out->append(std::to_string(ms / 1000)); return;  // as VictoriaMetrics
     case CsvColumn::TimeFormat::kUnixMilliseconds: out->append(std::to_string(ms)); return;
     case CsvColumn::TimeFormat::kUnixNanoseconds: out->append(std::to_string(ms * 1'000'000)); return;
-    case CsvColumn::TimeFormat::kRfc3339: AppendRfc3339(ms, true, out); return;
-    case CsvColumn::TimeFormat::kRfc3339Milliseconds: {
-      std::string text = FormatRfc3339(ms);
-      char fraction[8];
-      std::snprintf(fraction, sizeof(fraction), ".%03d", static_cast<int>(((ms % 1000) + 1000) % 1000));
-      text.insert(text.size() - 1, fraction);
-      out->append(text);
-      return;
-    }
+    case CsvColumn::TimeFormat::kRfc3339: AppendRfc3339(ms, /*trim=*/true, out); return;
+    case CsvColumn::TimeFormat::kRfc3339Milliseconds: AppendRfc3339(ms, /*trim=*/false, out); return;
   }
 }
 

@@ -5,7 +5,7 @@
 
 #include "proto/remote_read.pb.h"
 #include "query/api/remote_read.h"
-#include "storage/prometheus_tsdb/crc32c.h"
+#include "storage/prometheus_tsdb/frame.h"
 #include "storage/prometheus_tsdb/xor_chunk.h"
 
 namespace tsvault::query {
@@ -112,17 +112,8 @@ class StreamedRead {
       samples_.reset();
     }
     if (series->chunks_size() == 0) return false;
-    const std::string message = frame.SerializeAsString();
     piece->clear();
-    uint64_t size = message.size();
-    while (size >= 0x80) {
-      piece->push_back(static_cast<char>(size | 0x80));
-      size >>= 7;
-    }
-    piece->push_back(static_cast<char>(size));
-    const uint32_t crc = prometheus_tsdb::Crc32c(message);
-    for (int shift = 24; shift >= 0; shift -= 8) piece->push_back(static_cast<char>(crc >> shift));
-    piece->append(message);
+    prometheus_tsdb::AppendChunkedFrame(frame.SerializeAsString(), piece);
     return true;
   }
 

@@ -1,11 +1,13 @@
 // Integer encodings of Prometheus' on-disk formats (Go's encoding/binary):
 // big-endian fixed-width integers and LEB128 varints, zig-zag for signed
-// ones. Internal to storage/prometheus_tsdb.
+// ones (the varints are our chunk coding's, which are the same bytes). Internal to storage/prometheus_tsdb.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "storage/chunkenc/bit_stream.h"
 
 namespace tsvault::prometheus_tsdb {
 
@@ -22,37 +24,18 @@ inline void PutBigEndian64(std::string* out, uint64_t value) {
   PutBigEndian32(out, static_cast<uint32_t>(value));
 }
 
-// Overwrites 4 bytes at `offset` of *out (which must hold them) with `value`, big-endian.
-inline void StoreBigEndian32(std::string* out, size_t offset, uint32_t value) {
-  std::string bytes;
-  PutBigEndian32(&bytes, value);
-  out->replace(offset, 4, bytes);
-}
+// Go's binary.PutUvarint and PutVarint (zig-zag) are the LEB128 varints
+// of our chunk coding.
+using storage::chunk_coding::PutUvarint;
 
-// Appends `value` as an unsigned varint (Go's binary.PutUvarint).
-inline void PutUvarint(std::string* out, uint64_t value) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
-
-// Appends `value` as a zig-zag varint (Go's binary.PutVarint).
 inline void PutVarint(std::string* out, int64_t value) {
-  PutUvarint(out, (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63));
+  PutUvarint(out, storage::chunk_coding::ZigZagEncode(value));
 }
 
 // Appends a string as its uvarint length and its bytes.
 inline void PutLengthPrefixed(std::string* out, std::string_view text) {
   PutUvarint(out, text.size());
   out->append(text);
-}
-
-// Appends zero bytes until out->size() (plus `base`) is a multiple of `alignment`.
-inline void PadTo(std::string* out, uint64_t base, uint64_t alignment) {
-  const uint64_t position = base + out->size();
-  if (position % alignment != 0) out->append(alignment - position % alignment, '\0');
 }
 
 }  // namespace tsvault::prometheus_tsdb

@@ -10,10 +10,11 @@ namespace tsvault::prometheus_tsdb {
 using storage::chunk_coding::BitReader;
 using storage::chunk_coding::BitWriter;
 using storage::chunk_coding::Bits;
+using storage::chunk_coding::DoubleBits;
+using storage::chunk_coding::ZigZagDecode;
+using storage::chunk_coding::ZigZagEncode;
 
 namespace {
-
-uint64_t DoubleBits(double value) { return std::bit_cast<uint64_t>(value); }
 
 // True when `x` fits the dod class of `width` bits: Prometheus' bitRange,
 // -(2^(width-1) - 1) <= x <= 2^(width-1).
@@ -58,7 +59,7 @@ void XorChunkEncoder::Append(int64_t timestamp_ms, double value) {
   };
   uint64_t delta = 0;
   if (num_samples_ == 0) {
-    append_uvarint((static_cast<uint64_t>(timestamp_ms) << 1) ^ static_cast<uint64_t>(timestamp_ms >> 63));
+    append_uvarint(ZigZagEncode(timestamp_ms));
     append(value_bits, 64);
     min_time_ = timestamp_ms;
   } else {
@@ -158,7 +159,7 @@ Status DecodeXorChunk(std::string_view data, std::vector<model::Sample>* out) {
     if (i == 0) {
       uint64_t zigzag;
       if (!ReadUvarint(&reader, &zigzag)) return Status::Corruption("XOR chunk: bad first timestamp");
-      time = static_cast<int64_t>((zigzag >> 1) ^ (~(zigzag & 1) + 1));
+      time = ZigZagDecode(zigzag);
       value_bits = reader.Read(64);
     } else {
       if (i == 1) {
