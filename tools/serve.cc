@@ -221,14 +221,20 @@ int RunServe(const ServeFlags& flags) {
                });
   api.Register(&server);
 
-  s = server.Start();
-  if (!s.ok()) Fail("cannot listen on " + flags.listen + ": " + s.ToString());
+  // Everything runs before the port opens: once /-/ready answers, the
+  // forward status already shows each target's backlog.
   downsampler->Start();
   if (forwarder) {
     forwarder->Start();
     for (const forward::TargetConfig& target : forward_targets) {
       spdlog::info("forwarding to {} ({})", target.name, target.url);
     }
+  }
+  s = server.Start();
+  if (!s.ok()) {
+    if (forwarder) forwarder->Stop();
+    downsampler.reset();
+    Fail("cannot listen on " + flags.listen + ": " + s.ToString());
   }
   spdlog::info("tsvault {} listening on http://{} (data in {}, wal-sync={}, retention: {})", TSVAULT_VERSION,
                flags.listen, flags.data_dir, flags.wal_sync, compaction::DescribeRetentionPolicy(retention));

@@ -105,10 +105,14 @@ void Forwarder::Target::Start() {
     // The segment being sent when the last process stopped is sent again
     // exactly: the same records make the same batches.
     resend_until_ = state.segment_end;
+    log_end_ = state.log_end;
   }
   {
+    // Known before the thread reads anything: a status taken right after
+    // a restart must not say "nothing pending".
     std::lock_guard<std::mutex> lock(status_mutex_);
     status_.position = position_;
+    status_.pending_records = log_end_ > position_ ? log_end_ - position_ : 0;
   }
   thread_ = std::thread([this] { Run(); });
 }
@@ -400,6 +404,7 @@ void Forwarder::Target::Run() {
     uint64_t kept = 0;
     for (const storage::LogConsumerState& state : db_->LogConsumers(&kept)) {
       if (state.name != config_.name) continue;
+      log_end_ = state.log_end;
       if (state.position > position_) {
         position_ = state.position;
         if (read_next_ < position_) {
@@ -422,7 +427,7 @@ void Forwarder::Target::Run() {
     }
     {
       std::lock_guard<std::mutex> lock(status_mutex_);
-      status_.pending_records = read_next_ - position_;
+      status_.pending_records = std::max(log_end_, read_next_) - position_;
     }
     if (pending_.empty()) {
       // Nothing to send; skip gaps (sequences of failed appends).

@@ -79,6 +79,7 @@ class Forwarder::Target {
   // Reader thread only.
   uint64_t position_ = 0;   // first record not yet delivered
   uint64_t read_next_ = 0;  // first record not yet in pending_
+  uint64_t log_end_ = 0;    // the log's end when last looked (for status)
   std::vector<storage::LogRecord> pending_;
   uint64_t pending_samples_ = 0;
   double seconds_per_sample_per_shard_ = 0;  // measured; 0 until a round was

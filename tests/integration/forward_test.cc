@@ -182,6 +182,10 @@ TEST_F(ForwardTest, EverythingAcknowledgedReachesARealPrometheusAcrossAnOutageAn
   EXPECT_GT(status["data"]["queueBytes"].get<uint64_t>(), 0u) << status.dump();
   tsvault_->Kill();
   ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  // The backlog shows from the first status on (a waiter polling for
+  // "nothing pending" must not stop before the target read anything).
+  status = ForwardStatus();
+  EXPECT_GT(status["data"]["targets"][0]["pendingRecords"].get<uint64_t>(), 0u) << status.dump();
   ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
   for (; written < 480; written += 20) ASSERT_TRUE(testing::PostRemoteWrite(client.get(), Data(start, written, 20)).ok());
   // The receiver comes back on the same port with its data.
@@ -266,7 +270,7 @@ TEST_F(ForwardTest, AResentSegmentNeverCostsNewSamples) {
   prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
   ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
   WaitDelivered(kSeries * 100, 0);  // D (B is refused)
-  const std::map<std::string, double> on_prometheus = Counts(prometheus_->base_url(), "fwd_requests_total");
+  std::map<std::string, double> on_prometheus = Counts(prometheus_->base_url(), "fwd_requests_total");
   ASSERT_EQ(on_prometheus.size(), static_cast<size_t>(kSeries));
   for (const auto& [series, count] : on_prometheus) EXPECT_EQ(count, 400) << series;
   const nlohmann::json target = ForwardStatus()["data"]["targets"][0];
