@@ -30,7 +30,9 @@ bool ParseDigits(std::string_view text, size_t pos, size_t count, int* out) {
   return true;
 }
 
-// RFC 3339: 2006-01-02T15:04:05.999999999Z07:00
+
+}  // namespace
+
 bool ParseRfc3339(std::string_view text, int64_t* ms) {
   int year, month, day, hour, minute, second;
   if (!ParseDigits(text, 0, 4, &year) || text.size() < 20 || text[4] != '-' ||
@@ -85,7 +87,6 @@ bool ParseRfc3339(std::string_view text, int64_t* ms) {
   return true;
 }
 
-}  // namespace
 
 Status ParseTimeParam(std::string_view text, int64_t* ms) {
   double seconds;

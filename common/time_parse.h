@@ -13,6 +13,10 @@ namespace tsvault {
 inline constexpr int64_t kMinTimeMs = INT64_MIN;
 inline constexpr int64_t kMaxTimeMs = INT64_MAX;
 
+// Parses an RFC 3339 time (2006-01-02T15:04:05.999999999Z07:00; fraction
+// kept to the millisecond) into Unix milliseconds; false when it is not one.
+bool ParseRfc3339(std::string_view text, int64_t* ms);
+
 // Parses a Unix timestamp in seconds (with fraction) or an RFC 3339 time
 // into milliseconds.
 Status ParseTimeParam(std::string_view text, int64_t* ms);

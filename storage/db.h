@@ -70,6 +70,10 @@ struct Options {
   // at the next record; a stored position whose name is not listed is
   // removed at open, freeing what was kept for it.
   std::vector<std::string> log_consumers;
+  // Offline tools (import, delete, compact): every consumer stored in the
+  // directory counts as listed, so records written now are kept for the
+  // forwarding targets of the server that owns the directory.
+  bool keep_stored_log_consumers = false;
   // Bound on the bytes of records kept only for consumers (already in the
   // chunk store); 0: none. When exceeded, either the oldest are given up at
   // the next checkpoint (positions move past them, counted per consumer),

@@ -449,6 +449,9 @@ class DBImpl final : public DB {
   uint64_t log_checkpointed_ = 0;   // wal_checkpointed_, for log_mutex_ holders
   uint64_t log_assigned_end_ = 1;   // next_log_sequence_, for log_mutex_ holders
   std::atomic<bool> log_refuses_writes_{false};
+  // Whether any consumer is listed (or kept, Options::keep_stored_log_consumers):
+  // set once by StartLogConsumers, before other threads see the DB.
+  bool has_log_consumers_ = false;
 
   // The append gate (BlockAppends). appends_blocked_ is guarded by
   // head_mutex_; appends_in_flight_ is atomic (incremented under

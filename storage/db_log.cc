@@ -74,6 +74,9 @@ Status DBImpl::LoadLogConsumers() {
        it->Next()) {
     const std::string name = it->key().ToString().substr(kLogConsumerPrefix.size());
     auto consumer = log_consumers_.find(name);
+    if (consumer == log_consumers_.end() && options_.keep_stored_log_consumers) {
+      consumer = log_consumers_.emplace(name, LogConsumer()).first;
+    }
     if (consumer == log_consumers_.end()) {
       unlisted.push_back(it->key().ToString());
       continue;
@@ -104,6 +107,7 @@ Status DBImpl::StartLogConsumers() {
   }
   log_assigned_end_ = next_log_sequence_;
   log_checkpointed_ = wal_checkpointed_;
+  has_log_consumers_ = !log_consumers_.empty();
   if (log_consumers_.empty()) return Status::OK();
   uint64_t floor = next_log_sequence_;
   for (auto& [name, consumer] : log_consumers_) {

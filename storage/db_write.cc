@@ -118,7 +118,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   uint64_t log_sequence = 0;  // this append's WAL record, if any
   // Exemplars and metadata are logged, and records tracked in flight, only
   // for forwarding (recovery needs neither).
-  const bool log_for_consumers = !options_.log_consumers.empty();
+  const bool log_for_consumers = has_log_consumers_;
   std::vector<Exemplar> accepted_exemplars;
   // Ends the record's in-flight state however Append returns.
   struct LogRecordGuard {

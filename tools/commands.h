@@ -19,5 +19,7 @@ void AddInspectCommand(CLI::App* app);
 void AddDeleteCommand(CLI::App* app);
 // `tsvault export blocks` (tools/export_blocks.cc).
 void AddExportCommand(CLI::App* app);
+// `tsvault import csv|prometheus|openmetrics` (tools/import.cc).
+void AddImportCommand(CLI::App* app);
 
 }  // namespace tsvault::tools

@@ -48,6 +48,7 @@ int RunCompact(const CompactFlags& flags) {
   storage::Options options;
   options.data_dir = flags.data_dir;
   options.background_checkpoints = false;
+  options.keep_stored_log_consumers = true;  // the server's forwarding targets keep their place
   // A bar on a terminal, plain progress lines otherwise.
   ProgressPrinter progress(isatty(STDERR_FILENO) == 1);
   options.progress_observer = [&progress](std::string_view stage, uint64_t done, uint64_t total) {

@@ -54,6 +54,7 @@ int RunDelete(const DeleteFlags& flags) {
   storage::Options options;
   options.data_dir = flags.data_dir;
   options.background_checkpoints = false;
+  options.keep_stored_log_consumers = true;  // the server's forwarding targets keep their place
   std::unique_ptr<storage::DB> db;
   s = storage::DB::Open(options, &db);
   if (!s.ok()) {

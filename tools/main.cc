@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   tsvault::tools::AddInspectCommand(&app);
   tsvault::tools::AddDeleteCommand(&app);
   tsvault::tools::AddExportCommand(&app);
+  tsvault::tools::AddImportCommand(&app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

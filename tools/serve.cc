@@ -13,6 +13,7 @@
 #include "common/time_parse.h"
 #include "compaction/downsampler.h"
 #include "remote_write/forward/config.h"
+#include "import/import_endpoints.h"
 #include "remote_write/forward/forwarder.h"
 #include "remote_write/receiver.h"
 #include "storage/db.h"
@@ -220,6 +221,7 @@ int RunServe(const ServeFlags& flags) {
                  HandleForwardStatus(forwarder.get(), db.get(), response);
                });
   api.Register(&server);
+  import::RegisterImportEndpoints(&server, &ingester);
 
   // Everything runs before the port opens: once /-/ready answers, the
   // forward status already shows each target's backlog.

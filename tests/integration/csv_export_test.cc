@@ -23,54 +23,6 @@
 namespace tsvault {
 namespace {
 
-// The raw samples of `selector` in the window (end - 3h, end], by series.
-testing::SampleMap ReadTsvault(http::Client* client, const std::string& selector, int64_t end_seconds) {
-  http::Response response;
-  EXPECT_TRUE(client->Get("/api/v1/query?query=" + testing::QueryEscape(selector + "[3h]") +
-                              "&time=" + std::to_string(end_seconds),
-                          &response)
-                  .ok());
-  testing::SampleMap out;
-  const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
-  EXPECT_EQ(body.value("status", ""), "success") << response.body.substr(0, 300);
-  if (!body.is_object() || body.value("status", "") != "success") return out;
-  for (const auto& series : body["data"]["result"]) {
-    Labels labels;
-    for (const auto& [name, value] : series["metric"].items()) labels.push_back({name, value.get<std::string>()});
-    std::sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
-    auto& samples = out[testing::LabelsString(labels)];
-    for (const auto& point : series["values"]) {
-      samples.emplace_back(static_cast<int64_t>(std::llround(point[0].get<double>() * 1000)),
-                           std::strtod(point[1].get<std::string>().c_str(), nullptr));
-    }
-  }
-  return out;
-}
-
-// "" when `actual` holds `expected`'s non-NaN samples (values to 1e-11).
-std::string Difference(const testing::SampleMap& expected, const testing::SampleMap& actual) {
-  for (const auto& [series, all] : expected) {
-    std::vector<std::pair<int64_t, double>> samples;
-    for (const auto& sample : all) {
-      if (!std::isnan(sample.second)) samples.push_back(sample);
-    }
-    if (samples.empty()) continue;
-    const auto found = actual.find(series);
-    if (found == actual.end()) return "missing " + series;
-    if (found->second.size() != samples.size()) {
-      return series + ": " + std::to_string(found->second.size()) + " samples, expected " + std::to_string(samples.size());
-    }
-    for (size_t i = 0; i < samples.size(); ++i) {
-      const double a = samples[i].second, b = found->second[i].second;
-      if (found->second[i].first != samples[i].first ||
-          !(a == b || std::fabs(a - b) <= 1e-11 * std::max(std::fabs(a), std::fabs(b)))) {
-        return series + ": sample " + std::to_string(i) + " differs";
-      }
-    }
-  }
-  return "";
-}
-
 TEST(CsvExportTest, VictoriaMetricsImportsTheCsvWithTheSameSamples) {
   testing::TempDir dir;
   testing::TsvaultServerOptions options;
@@ -144,9 +96,10 @@ TEST(CsvExportTest, VictoriaMetricsImportsTheCsvWithTheSameSamples) {
       const std::string selector = "{__name__=\"" + metric + "\"}";
       testing::SampleMap in_vm;
       ASSERT_TRUE(testing::ReadVictoriaMetrics(vm_url, selector, &in_vm).ok());
-      const testing::SampleMap held = ReadTsvault(client.get(), selector, end);
+      testing::SampleMap held;
+      ASSERT_TRUE(testing::ReadQueryApiSamples(tsvault.base_url(), selector, "3h", end, &held).ok());
       ASSERT_FALSE(held.empty()) << metric;
-      difference = Difference(held, in_vm);
+      difference = testing::SampleMapDifference(held, in_vm, /*ignore_nan=*/true, 1e-11);
       if (!difference.empty()) break;
     }
   }

@@ -36,18 +36,8 @@ namespace fs = std::filesystem;
 
 using testing::LabelsString;
 using testing::SampleMap;
-
-// Runs a program to completion (output to `log`); its exit status.
-int RunProgram(const std::vector<std::string>& argv, const std::string& log,
-        std::chrono::seconds timeout = std::chrono::seconds(300)) {
-  testing::Process process;
-  if (!process.Start({argv, {}, log}).ok()) return -1;
-  if (!process.WaitForExit(timeout)) {
-    process.Kill();
-    return -2;
-  }
-  return process.last_wait_status() == 0 ? 0 : (WIFEXITED(process.last_wait_status()) ? WEXITSTATUS(process.last_wait_status()) : -3);
-}
+using testing::SampleMapDifference;
+using testing::CountSamples;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -112,63 +102,6 @@ SampleMap ParseDump(const std::string& text) {
   return out;
 }
 
-std::string Round12(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.12g", value);
-  return buffer;
-}
-
-// Equal (NaN equals NaN), or within `relative` of each other.
-bool SameValue(double a, double b, double relative) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  return a == b || std::fabs(a - b) <= relative * std::max(std::fabs(a), std::fabs(b));
-}
-
-// Compares two sample maps, values within `relative`; "" when equal.
-std::string Difference(const SampleMap& expected, const SampleMap& actual, bool ignore_nan, double relative = 0) {
-  auto strip = [ignore_nan](std::vector<std::pair<int64_t, double>> samples) {
-    if (ignore_nan) std::erase_if(samples, [](const auto& s) { return std::isnan(s.second); });
-    return samples;
-  };
-  size_t compared = 0;
-  for (const auto& [series, raw] : expected) {
-    const auto samples = strip(raw);
-    if (samples.empty()) continue;
-    const auto found = actual.find(series);
-    if (found == actual.end()) return "missing series " + series;
-    const auto other = strip(found->second);
-    if (other.size() != samples.size()) {
-      std::string first_missing;
-      for (const auto& sample : samples) {
-        if (std::find_if(other.begin(), other.end(), [&](const auto& o) { return o.first == sample.first; }) ==
-            other.end()) {
-          first_missing = " (first missing at " + std::to_string(sample.first) + ")";
-          break;
-        }
-      }
-      return series + ": " + std::to_string(other.size()) + " samples, expected " + std::to_string(samples.size()) +
-             first_missing;
-    }
-    for (size_t i = 0; i < samples.size(); ++i) {
-      if (other[i].first != samples[i].first || !SameValue(other[i].second, samples[i].second, relative)) {
-        return series + ": sample " + std::to_string(i) + " is (" + std::to_string(other[i].first) + ", " +
-               Round12(other[i].second) + "), expected (" + std::to_string(samples[i].first) + ", " +
-               Round12(samples[i].second) + ")";
-      }
-    }
-    ++compared;
-  }
-  for (const auto& [series, samples] : actual) {
-    if (!strip(samples).empty() && !expected.count(series)) return "unexpected series " + series;
-  }
-  return compared > 0 ? "" : "nothing compared";
-}
-
-size_t CountSamples(const SampleMap& samples) {
-  size_t total = 0;
-  for (const auto& [series, list] : samples) total += list.size();
-  return total;
-}
 
 class ExportBlocksTest : public ::testing::Test {
  protected:
@@ -205,7 +138,7 @@ class ExportBlocksTest : public ::testing::Test {
   int Export(const std::vector<std::string>& args, const std::string& log) {
     std::vector<std::string> argv = {testing::TsvaultBinaryPath(), "export", "blocks"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunProgram(argv, log);
+    return testing::RunProgram(argv, log);
   }
 
   testing::TempDir dir_;
@@ -229,11 +162,11 @@ TEST_F(ExportBlocksTest, PromtoolPrometheusAndVictoriaMetricsReadTheBlocks) {
 
   // promtool lists and analyzes every block (reading every chunk).
   const std::string list_log = dir_.path() + "/list.log";
-  ASSERT_EQ(RunProgram({"/usr/bin/promtool", "tsdb", "list", out}, list_log), 0) << ReadFile(list_log);
+  ASSERT_EQ(testing::RunProgram({"/usr/bin/promtool", "tsdb", "list", out}, list_log), 0) << ReadFile(list_log);
   for (const std::string& block : blocks) EXPECT_NE(ReadFile(list_log).find(block), std::string::npos) << block;
   for (const std::string& block : blocks) {
     const std::string log = dir_.path() + "/analyze-" + block + ".log";
-    EXPECT_EQ(RunProgram({"/usr/bin/promtool", "tsdb", "analyze", "--extended", out, block}, log), 0) << ReadFile(log);
+    EXPECT_EQ(testing::RunProgram({"/usr/bin/promtool", "tsdb", "analyze", "--extended", out, block}, log), 0) << ReadFile(log);
   }
 
   // promtool dumps exactly what tsvault holds (on a copy: dump creates a wal/).
@@ -241,9 +174,9 @@ TEST_F(ExportBlocksTest, PromtoolPrometheusAndVictoriaMetricsReadTheBlocks) {
   const std::string dump_copy = dir_.path() + "/dump-copy";
   fs::copy(out, dump_copy, fs::copy_options::recursive);
   const std::string dump_log = dir_.path() + "/dump.log";
-  ASSERT_EQ(RunProgram({"/usr/bin/promtool", "tsdb", "dump", dump_copy}, dump_log), 0) << testing::ReadLogTail(dump_log);
+  ASSERT_EQ(testing::RunProgram({"/usr/bin/promtool", "tsdb", "dump", dump_copy}, dump_log), 0) << testing::ReadLogTail(dump_log);
   const SampleMap dumped = ParseDump(ReadFile(dump_log));
-  EXPECT_EQ(Difference(held, dumped, /*ignore_nan=*/false), "");
+  EXPECT_EQ(SampleMapDifference(held, dumped, /*ignore_nan=*/false), "");
   EXPECT_EQ(CountSamples(dumped), CountSamples(held));
   std::cout << "promtool tsdb dump: " << dumped.size() << " series, " << CountSamples(dumped) << " samples\n";
 
@@ -279,7 +212,7 @@ TEST_F(ExportBlocksTest, PromtoolPrometheusAndVictoriaMetricsReadTheBlocks) {
   const std::string vmctl = "/usr/bin/vmctl prometheus --prom-snapshot=" + vmctl_copy + " --vm-addr=" + vm_url +
                             " -s --vm-disable-progress-bar --vm-concurrency=1";
   auto run_vmctl = [&] {
-    ASSERT_EQ(RunProgram({"/usr/bin/script", "-q", "-e", "-c", vmctl, "/dev/null"}, vmctl_log), 0)
+    ASSERT_EQ(testing::RunProgram({"/usr/bin/script", "-q", "-e", "-c", vmctl, "/dev/null"}, vmctl_log), 0)
         << testing::ReadLogTail(vmctl_log);
   };
   run_vmctl();
@@ -316,7 +249,7 @@ TEST_F(ExportBlocksTest, PromtoolPrometheusAndVictoriaMetricsReadTheBlocks) {
           continue;
         }
         ++present;
-        if (!SameValue(sample->second, value, 1e-11)) ++wrong;
+        if (!testing::SameSampleValue(sample->second, value, 1e-11)) ++wrong;
       }
       if (present == 0 && wanted > 0) ++wrong;  // a whole series missing is never tolerated
     }
@@ -357,7 +290,7 @@ TEST_F(ExportBlocksTest, SnapshotWithMatchAndRange) {
     fs::create_directories(copy + "/wal");
     fs::copy(out + "/" + block, copy + "/" + block, fs::copy_options::recursive);
     const std::string dump_log = dir_.path() + "/dump-" + block + ".log";
-    ASSERT_EQ(RunProgram({"/usr/bin/promtool", "tsdb", "dump", copy}, dump_log), 0) << testing::ReadLogTail(dump_log);
+    ASSERT_EQ(testing::RunProgram({"/usr/bin/promtool", "tsdb", "dump", copy}, dump_log), 0) << testing::ReadLogTail(dump_log);
     for (auto& [series, samples] : ParseDump(ReadFile(dump_log))) {
       auto& all = exported[series];
       all.insert(all.end(), samples.begin(), samples.end());
@@ -369,7 +302,7 @@ TEST_F(ExportBlocksTest, SnapshotWithMatchAndRange) {
                                               NameMatcher(storage::MatchType::kRegexMatch, "node_load.*"),
                                               NameMatcher(storage::MatchType::kEqual, "edge_gauge")},
                                              from * 1000, to * 1000);
-  EXPECT_EQ(Difference(expected, exported, /*ignore_nan=*/false), "");
+  EXPECT_EQ(SampleMapDifference(expected, exported, /*ignore_nan=*/false), "");
   for (const auto& [series, samples] : exported) {
     EXPECT_TRUE(series.find("node_load") != std::string::npos || series.find("edge_gauge") != std::string::npos)
         << series;

@@ -200,4 +200,15 @@ std::string ReadLogTail(const std::string& path, size_t max_bytes) {
   return "...\n" + text;
 }
 
+int RunProgram(const std::vector<std::string>& argv, const std::string& log, std::chrono::seconds timeout) {
+  Process process;
+  if (!process.Start({argv, {}, log}).ok()) return -1;
+  if (!process.WaitForExit(timeout)) {
+    process.Kill();
+    return -2;
+  }
+  const int status = process.last_wait_status();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -3;
+}
+
 }  // namespace tsvault::testing

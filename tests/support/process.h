@@ -74,6 +74,12 @@ class Process {
   int last_wait_status_ = 0;
 };
 
+// Runs a program to completion, its output to `log`: its exit code, or -1
+// when it cannot start, -2 when it ran past `timeout` (killed), -3 when a
+// signal ended it.
+int RunProgram(const std::vector<std::string>& argv, const std::string& log,
+               std::chrono::seconds timeout = std::chrono::seconds(300));
+
 // "exit code 0", "killed by signal 9", ... for a raw wait status.
 std::string DescribeWaitStatus(int wait_status);
 

@@ -32,37 +32,7 @@ Status StartVictoriaMetrics(const std::string& work_dir, Process* process, std::
 
 namespace {
 
-// Go's strconv.Quote for the label values the workload uses.
-std::string GoQuote(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c == 0x7f) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof(buffer), "\\x%02x", c);
-      out += buffer;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
-
-std::string LabelsString(const Labels& labels) {
-  std::string out = "{";
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += labels[i].name + "=" + GoQuote(labels[i].value);
-  }
-  return out + "}";
-}
-
 
 Status ReadVictoriaMetrics(const std::string& base_url, const std::string& selector, SampleMap* out) {
   out->clear();
@@ -88,9 +58,11 @@ Status ReadVictoriaMetrics(const std::string& base_url, const std::string& selec
     auto& samples = (*out)[LabelsString(labels)];
     for (size_t i = 0; i < series["values"].size(); ++i) {
       const nlohmann::json& value = series["values"][i];
+      // null: a staleness marker (VictoriaMetrics keeps Prometheus' stale NaN).
       samples.emplace_back(series["timestamps"][i].get<int64_t>(),
-                           value.is_number() ? value.get<double>()
-                                             : std::strtod(value.get<std::string>().c_str(), nullptr));
+                           value.is_number()   ? value.get<double>()
+                           : value.is_string() ? std::strtod(value.get<std::string>().c_str(), nullptr)
+                                               : std::nan(""));
     }
     std::sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }

@@ -10,6 +10,7 @@
 #include "common/labels.h"
 #include "common/status.h"
 #include "tests/support/process.h"
+#include "tests/support/sample_map.h"
 
 namespace tsvault::testing {
 
@@ -19,14 +20,6 @@ namespace tsvault::testing {
 // waits for /health and sets *base_url ("http://127.0.0.1:PORT").
 // Destroying `process` kills it.
 Status StartVictoriaMetrics(const std::string& work_dir, Process* process, std::string* base_url);
-
-// Samples by series: the key is the label set as Go's labels.String()
-// prints it ({a="b", c="d"}, what `promtool tsdb dump` shows), the samples
-// (timestamp ms, value) in time order.
-using SampleMap = std::map<std::string, std::vector<std::pair<int64_t, double>>>;
-
-// The SampleMap key of `labels` (sorted by name).
-std::string LabelsString(const Labels& labels);
 
 // Every sample of the series matching `selector` that a VictoriaMetrics at
 // `base_url` holds, read with /api/v1/export after /internal/force_flush.

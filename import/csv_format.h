@@ -1,0 +1,36 @@
+// Internal to the import module: VictoriaMetrics' CSV column description
+// (`format=2:metric:ask,1:label:ticker,4:time:unix_s`) and its time layouts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tsvault::import {
+
+// How a `time` column is written.
+enum class CsvTimeLayout { kUnixSeconds, kUnixMilliseconds, kUnixNanoseconds, kRfc3339 };
+
+// What one CSV column holds.
+struct CsvColumn {
+  enum class Kind { kIgnored, kMetric, kLabel, kTime };
+  Kind kind = Kind::kIgnored;
+  std::string name;  // the metric name (kMetric) or label name (kLabel)
+  CsvTimeLayout time_layout = CsvTimeLayout::kUnixMilliseconds;  // kTime
+};
+
+// Parses a comma-separated list of `<position>:<kind>:<context>` entries
+// (positions from 1; kinds metric, label, time; time contexts unix_s,
+// unix_ms, unix_ns, rfc3339) into *columns, indexed by position - 1, with
+// kIgnored for unlisted positions. At least one metric column, at most one
+// time column, no position twice. Errors name the entry ("entry 2 ...").
+Status ParseCsvFormat(std::string_view spec, std::vector<CsvColumn>* columns);
+
+// Parses a time field written in `layout` into Unix milliseconds; false
+// when it is not one.
+bool ParseCsvTime(CsvTimeLayout layout, std::string_view text, int64_t* ms);
+
+}  // namespace tsvault::import

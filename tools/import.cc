@@ -1,0 +1,184 @@
+// `tsvault import csv|prometheus|openmetrics FILE`: reads a file (or
+// stdin) and stores its samples in a running server (--url, through its
+// Remote Write endpoint) or in a stopped data directory (--storage.path,
+// through an in-process Ingester). docs/import.md.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/client.h"
+#include "import/importer.h"
+#include "import/sinks.h"
+#include "remote_write/ingester.h"
+#include "storage/db.h"
+#include "tools/commands.h"
+#include "tools/progress.h"
+
+namespace tsvault::tools {
+
+namespace {
+
+constexpr size_t kReadBytes = 1u << 20;
+
+struct ImportFlags {
+  std::string file;
+  std::string url;
+  std::string data_dir;
+  std::string format;  // csv column description
+  bool header = false;
+  std::string on_error = "stop";
+  std::vector<std::string> extra_labels;
+  size_t batch_samples = 20000;
+};
+
+int RunImport(const ImportFlags& flags, import::ImportFormat format, const char* what) {
+  if (flags.url.empty() == flags.data_dir.empty()) {
+    spdlog::critical("import {}: give exactly one of --url (a running server) and --storage.path (a stopped one)", what);
+    return 2;
+  }
+  if (flags.on_error != "stop" && flags.on_error != "skip") {
+    spdlog::critical("import {}: --on-error must be stop or skip, not {}", what, flags.on_error);
+    return 2;
+  }
+  import::ImportOptions options;
+  options.format = format;
+  options.csv_format = flags.format;
+  options.csv_header = flags.header;
+  options.skip_bad_lines = flags.on_error == "skip";
+  options.batch_samples = flags.batch_samples;
+  options.default_timestamp_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const std::string& label : flags.extra_labels) {
+    const size_t equals = label.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      spdlog::critical("import {}: --extra-label wants name=value, got {}", what, label);
+      return 2;
+    }
+    options.extra_labels.push_back({label.substr(0, equals), label.substr(equals + 1)});
+  }
+
+  // The input.
+  std::ifstream file;
+  std::istream* input = &std::cin;
+  uint64_t total_bytes = 0;
+  if (flags.file != "-") {
+    file.open(flags.file, std::ios::binary);
+    if (!file) {
+      spdlog::critical("import {}: cannot read {}", what, flags.file);
+      return 1;
+    }
+    input = &file;
+    std::error_code ec;
+    total_bytes = std::filesystem::file_size(flags.file, ec);
+    if (ec) total_bytes = 0;
+  }
+
+  // Where the samples go.
+  std::unique_ptr<http::Client> client;
+  std::unique_ptr<storage::DB> db;
+  std::unique_ptr<remote_write::Ingester> ingester;
+  std::unique_ptr<import::ImportSink> sink;
+  if (!flags.url.empty()) {
+    Status s = http::Client::Create(flags.url, &client);
+    if (!s.ok()) {
+      spdlog::critical("import {}: --url: {}", what, s.message());
+      return 2;
+    }
+    sink = import::NewRemoteWriteSink(client.get(), "/api/v1/write");
+  } else {
+    std::error_code ec;
+    if (!std::filesystem::exists(flags.data_dir + "/rocksdb", ec)) {
+      spdlog::critical("import {}: no tsvault data in {}", what, flags.data_dir);
+      return 1;
+    }
+    storage::Options db_options;
+    db_options.data_dir = flags.data_dir;
+    db_options.background_checkpoints = false;
+    db_options.keep_stored_log_consumers = true;  // forwarding targets get the imported samples too
+    Status s = storage::DB::Open(db_options, &db);
+    if (!s.ok()) {
+      spdlog::critical("import {}: cannot open {} (is a server running on it? then use --url): {}", what,
+                       flags.data_dir, s.ToString());
+      return 1;
+    }
+    ingester = std::make_unique<remote_write::Ingester>(db.get(), remote_write::IngesterOptions(), nullptr);
+    sink = import::NewIngesterSink(ingester.get());
+  }
+
+  std::unique_ptr<import::Importer> importer;
+  Status s = import::Importer::Create(options, sink.get(), &importer);
+  if (!s.ok()) {
+    spdlog::critical("import {}: {}", what, s.message());
+    return 2;
+  }
+  ProgressPrinter progress(isatty(STDERR_FILENO) != 0);
+  std::string buffer(kReadBytes, '\0');
+  uint64_t done = 0;
+  while (s.ok() && *input) {
+    input->read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const size_t got = static_cast<size_t>(input->gcount());
+    if (got == 0) break;
+    done += got;
+    s = importer->Feed(std::string_view(buffer.data(), got));
+    progress.Update("import", done, total_bytes);
+  }
+  if (s.ok() && input->bad()) s = Status::IOError("reading the input failed");
+  if (s.ok()) s = importer->Finish();
+  progress.Finish();
+  const import::ImportReport& report = importer->report();
+  for (const std::string& problem : report.problems) spdlog::warn("import {}: {}", what, problem);
+  if (!s.ok()) {
+    spdlog::critical("import {}: {}", what, s.message());
+    if (!s.IsInvalidArgument()) spdlog::critical("import {}: before the error: {}", what, report.Summary());
+    return 1;
+  }
+  spdlog::info("import {}: {}", what, report.Summary());
+  return report.samples_refused > 0 || report.bad_lines > 0 ? 1 : 0;
+}
+
+void AddFormatCommand(CLI::App* command, const char* name, const char* description, import::ImportFormat format,
+                      const std::shared_ptr<ImportFlags>& flags) {
+  CLI::App* sub = command->add_subcommand(name, description);
+  sub->add_option("FILE", flags->file, "The file to import; - reads stdin")->required();
+  sub->add_option("--url", flags->url, "A running tsvault to send the samples to (http://HOST:PORT)");
+  sub->add_option("--storage.path,--data-dir", flags->data_dir, "A stopped tsvault's data directory");
+  sub->add_option("--on-error", flags->on_error, "At a bad line: stop (default) or skip it and go on")
+      ->capture_default_str();
+  sub->add_option("--extra-label", flags->extra_labels, "name=value added to every series (repeatable)");
+  sub->add_option("--batch-samples", flags->batch_samples, "Samples per write")->capture_default_str();
+  if (format == import::ImportFormat::kCsv) {
+    sub->add_option("--format", flags->format,
+                    "The columns, as VictoriaMetrics' format=: <column>:<metric|label|time>:<name or unix_s|unix_ms|"
+                    "unix_ns|rfc3339>,...")
+        ->required();
+    sub->add_flag("--header", flags->header, "The first line is a header row (skipped)");
+  }
+  sub->callback([flags, format, name] { std::exit(RunImport(*flags, format, name)); });
+}
+
+}  // namespace
+
+void AddImportCommand(CLI::App* app) {
+  CLI::App* command = app->add_subcommand("import", "Import samples from files");
+  command->require_subcommand(1);
+  auto flags = std::make_shared<ImportFlags>();
+  AddFormatCommand(command, "csv", "CSV described by --format (VictoriaMetrics' /api/v1/import/csv convention)",
+                   import::ImportFormat::kCsv, flags);
+  AddFormatCommand(command, "prometheus", "Prometheus text exposition format (timestamps in ms; without: now)",
+                   import::ImportFormat::kPrometheusText, flags);
+  AddFormatCommand(command, "openmetrics",
+                   "OpenMetrics with timestamps, ending in # EOF (what promtool tsdb create-blocks-from openmetrics reads)",
+                   import::ImportFormat::kOpenMetrics, flags);
+}
+
+}  // namespace tsvault::tools
