@@ -18,6 +18,12 @@ struct Request {
   std::string path;    // target without the query string, percent-decoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  // Set instead of `body` for routes registered with RouteStreamingBody:
+  // waits for the next piece of the body and returns true with it in
+  // *piece (replaced, never empty); false at the end (*error empty) or when
+  // reading failed (*error says why: a timeout, a closed connection, the
+  // server stopping). Call only from the handler, on its thread.
+  std::function<bool(std::string* piece, std::string* error)> read_body;
   // The peer as "ip:port" ("[::1]:50312" for IPv6); set by the server,
   // empty elsewhere. Useful for logs.
   std::string remote_address;

@@ -5,12 +5,14 @@
 
 namespace tsvault::http {
 
-void Router::Add(const std::string& method, const std::string& pattern, Handler handler, bool blocking) {
+void Router::Add(const std::string& method, const std::string& pattern, Handler handler, bool blocking,
+                 bool streaming_body) {
+  blocking = blocking || streaming_body;
   const bool is_prefix = pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, "/*") == 0;
   if (!is_prefix) {
     Entry& entry = exact_[pattern];
     entry.pattern = pattern;
-    entry.methods[method] = Target{std::move(handler), blocking};
+    entry.methods[method] = Target{std::move(handler), blocking, streaming_body};
     return;
   }
   const std::string prefix = pattern.substr(0, pattern.size() - 1);  // keeps the '/'
@@ -20,7 +22,7 @@ void Router::Add(const std::string& method, const std::string& pattern, Handler 
     prefixes_.emplace_back(prefix, Entry{pattern, {}});
     it = prefixes_.end() - 1;
   }
-  it->second.methods[method] = Target{std::move(handler), blocking};
+  it->second.methods[method] = Target{std::move(handler), blocking, streaming_body};
   // Keep the longest prefixes first so the most specific route wins.
   std::stable_sort(prefixes_.begin(), prefixes_.end(), [](const auto& a, const auto& b) {
     return a.first.size() > b.first.size();
@@ -33,6 +35,7 @@ void Router::Resolve(const Entry& entry, std::string_view method, Match* match) 
   if (it != entry.methods.end()) {
     match->handler = &it->second.handler;
     match->blocking = it->second.blocking;
+    match->streaming_body = it->second.streaming_body;
     return;
   }
   if (method == "HEAD") {

@@ -29,13 +29,18 @@ class Router {
     bool head_via_get = false;
     // True when the handler was registered to run on the blocking pool.
     bool blocking = false;
+    // True when the handler reads the body itself (Request::read_body).
+    bool streaming_body = false;
   };
 
   // Registers `handler`; a later registration of the same method and
   // pattern replaces the earlier one. A pattern ending in "/*" matches
   // every path starting with the part before the "*". `blocking` marks a
   // handler that may run long (see Server::RouteBlocking).
-  void Add(const std::string& method, const std::string& pattern, Handler handler, bool blocking = false);
+  // `streaming_body` (implies blocking) marks a handler that reads the
+  // request body in pieces (see Server::RouteStreamingBody).
+  void Add(const std::string& method, const std::string& pattern, Handler handler, bool blocking = false,
+           bool streaming_body = false);
 
   // Looks up the handler for a request. Thread-safe once routes are added.
   Match Find(std::string_view method, std::string_view path) const;
@@ -44,6 +49,7 @@ class Router {
   struct Target {
     Handler handler;
     bool blocking = false;
+    bool streaming_body = false;
   };
   struct Entry {
     std::string pattern;                   // as registered

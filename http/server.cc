@@ -88,6 +88,10 @@ void Server::RouteBlocking(const std::string& method, const std::string& path, H
   impl_->core.router.Add(method, path, std::move(handler), /*blocking=*/true);
 }
 
+void Server::RouteStreamingBody(const std::string& method, const std::string& path, Handler handler) {
+  impl_->core.router.Add(method, path, std::move(handler), /*blocking=*/true, /*streaming_body=*/true);
+}
+
 Status Server::Start() {
   ServerCore& core = impl_->core;
   std::lock_guard<std::mutex> lock(core.stop_mutex);

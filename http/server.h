@@ -45,6 +45,14 @@ class Server {
   // other connections (remote write) keep flowing. Call before Start().
   void RouteBlocking(const std::string& method, const std::string& path, Handler handler);
 
+  // Like RouteBlocking, for a handler that takes a body of any size (an
+  // import): the server reads only the headers, and the handler reads the
+  // body in pieces with Request::read_body as it processes them, so memory
+  // stays bounded. max_body_bytes does not apply; each piece must arrive
+  // within the idle timeout. A handler that answers before reading the
+  // whole body ends the connection after its answer. Call before Start().
+  void RouteStreamingBody(const std::string& method, const std::string& path, Handler handler);
+
   // Binds and starts serving on the worker threads; returns at once.
   Status Start();
   // The port actually bound (useful with port 0). Valid after Start().

@@ -4,6 +4,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <limits>
+
 #include "http/internal_util.h"
 
 namespace tsvault::http::internal {
@@ -59,7 +61,9 @@ void Session::CloseSoon() {
 void Session::ReadRequest() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimitBytes);
-  parser_->body_limit(core_->options.max_body_bytes);
+  // Bounded in OnHeader, once the route is known (streaming-body routes
+  // take any size).
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   if (requests_served_ > 0 && buffer_.size() == 0) {
     // Between keep-alive requests the idle timeout applies until the
     // first byte of the next request arrives.
@@ -87,6 +91,29 @@ void Session::ReadHeader() {
 
 void Session::OnHeader() {
   const auto& header = parser_->get();
+  if (!parser_->is_done()) {
+    const std::string target(View(header.target()));
+    const Router::Match match = core_->router.Find(
+        View(header.method_string()), PercentDecode(std::string_view(target).substr(0, target.find('?')), false));
+    if (match.handler != nullptr && match.streaming_body && core_->blocking_pool) {
+      auto expect_continue = header.find(bhttp::field::expect);
+      if (expect_continue != header.end() && beast::iequals(expect_continue->value(), "100-continue")) {
+        continue_response_.emplace(bhttp::status::continue_, header.version());
+        stream_.expires_after(core_->options.idle_timeout);
+        bhttp::async_write(stream_, *continue_response_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->OnReadError(ec);
+          self->StartStreamingBodyRequest();
+        });
+        return;
+      }
+      return StartStreamingBodyRequest();
+    }
+  }
+  parser_->body_limit(core_->options.max_body_bytes);
+  const auto content_length = parser_->content_length();
+  if (content_length && *content_length > core_->options.max_body_bytes) {
+    return OnReadError(bhttp::error::body_limit);
+  }
   auto expect = header.find(bhttp::field::expect);
   if (!parser_->is_done() && expect != header.end() &&
       beast::iequals(expect->value(), "100-continue")) {

@@ -51,6 +51,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Drain();
 
+  // Streamed request bodies (Server::RouteStreamingBody; session_upload.cc).
+  // Hands the request to the blocking pool with a Request::read_body that
+  // asks the strand for one piece at a time (ReadUploadPiece).
+  void StartStreamingBodyRequest();
+  struct UploadPiece;
+  void ReadUploadPiece(std::shared_ptr<UploadPiece> piece);
+
   // Streamed bodies (Response::body_source; session_stream.cc).
   // Sends the headers (chunked), then the pieces as they are produced.
   void WriteStreamed(Response response, std::string route, unsigned version, bool keep_alive);
@@ -69,6 +76,10 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::string remote_address_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // While a streaming-body handler runs: the parser, moved from parser_
+  // after the headers, and the buffer its pieces are read into.
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> upload_parser_;
+  std::string upload_buffer_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_response_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
   std::string route_;

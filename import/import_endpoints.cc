@@ -22,35 +22,52 @@ void Answer(http::Response* response, int status, std::string text) {
   response->body = std::move(text);
 }
 
-// Feeds a gzip body to the importer as it inflates, in pieces.
-Status FeedGzip(const std::string& body, Importer* importer) {
-  z_stream stream{};
-  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) return Status::Internal("cannot start zlib");
-  std::string out(kPieceBytes, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
-  stream.avail_in = static_cast<uInt>(body.size());
-  Status s;
-  int code = Z_OK;
-  while (code != Z_STREAM_END) {
-    stream.next_out = reinterpret_cast<Bytef*>(out.data());
-    stream.avail_out = static_cast<uInt>(out.size());
-    code = inflate(&stream, Z_NO_FLUSH);
-    if (code != Z_OK && code != Z_STREAM_END) {
-      s = Status::InvalidArgument("the gzip body is damaged or cut short (" +
-                                  std::string(stream.msg != nullptr ? stream.msg : "no more input") + ")");
-      break;
-    }
-    s = importer->Feed(std::string_view(out.data(), out.size() - stream.avail_out));
-    if (!s.ok()) break;
-    if (code == Z_STREAM_END && stream.avail_in > 0) {
-      // Concatenated gzip members (as `cat a.gz b.gz` makes): go on.
-      if (inflateReset(&stream) != Z_OK) break;
-      code = Z_OK;
-    }
+// Inflates a gzip body piece by piece into the importer.
+class GzipFeeder {
+ public:
+  explicit GzipFeeder(Importer* importer) : importer_(importer), out_(kPieceBytes, '\0') {
+    started_ = inflateInit2(&stream_, 16 + MAX_WBITS) == Z_OK;
   }
-  inflateEnd(&stream);
-  return s;
-}
+  ~GzipFeeder() {
+    if (started_) inflateEnd(&stream_);
+  }
+
+  Status Feed(std::string_view compressed) {
+    if (!started_) return Status::Internal("cannot start zlib");
+    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+    stream_.avail_in = static_cast<uInt>(compressed.size());
+    while (stream_.avail_in > 0) {
+      if (ended_) {
+        // Concatenated gzip members (as `cat a.gz b.gz` makes): go on.
+        if (inflateReset(&stream_) != Z_OK) return Status::Internal("cannot reset zlib");
+        ended_ = false;
+      }
+      stream_.next_out = reinterpret_cast<Bytef*>(out_.data());
+      stream_.avail_out = static_cast<uInt>(out_.size());
+      const int code = inflate(&stream_, Z_NO_FLUSH);
+      if (code != Z_OK && code != Z_STREAM_END && code != Z_BUF_ERROR) {
+        return Status::InvalidArgument("the gzip body is damaged (" +
+                                       std::string(stream_.msg != nullptr ? stream_.msg : "bad data") + ")");
+      }
+      ended_ = code == Z_STREAM_END;
+      Status s = importer_->Feed(std::string_view(out_.data(), out_.size() - stream_.avail_out));
+      if (!s.ok()) return s;
+      if (code == Z_BUF_ERROR) break;  // needs more input
+    }
+    return Status::OK();
+  }
+
+  Status Finish() const {
+    return ended_ ? Status::OK() : Status::InvalidArgument("the gzip body is cut short");
+  }
+
+ private:
+  Importer* importer_;
+  z_stream stream_{};
+  std::string out_;
+  bool started_ = false;
+  bool ended_ = false;
+};
 
 void HandleImport(remote_write::Ingester* ingester, ImportFormat format, const http::Request& request,
                   http::Response* response) {
@@ -89,14 +106,25 @@ void HandleImport(remote_write::Ingester* ingester, ImportFormat format, const h
   if (!s.ok()) return Answer(response, 400, s.message());
 
   const std::string_view encoding = request.Header("content-encoding");
-  if (EqualsIgnoreAsciiCase(encoding, "gzip")) {
-    s = FeedGzip(request.body, importer.get());
-  } else if (encoding.empty() || EqualsIgnoreAsciiCase(encoding, "identity")) {
-    const std::string_view body(request.body);
-    for (size_t at = 0; at < body.size() && s.ok(); at += kPieceBytes) s = importer->Feed(body.substr(at, kPieceBytes));
-  } else {
+  const bool gzip = EqualsIgnoreAsciiCase(encoding, "gzip");
+  if (!gzip && !encoding.empty() && !EqualsIgnoreAsciiCase(encoding, "identity")) {
     return Answer(response, 415, "Content-Encoding " + std::string(encoding) + " is not supported (gzip or none)");
   }
+  GzipFeeder inflater(importer.get());
+  std::string body_error;  // reading the body failed (the client went away, a timeout)
+  auto feed = [&](std::string_view piece) { return gzip ? inflater.Feed(piece) : importer->Feed(piece); };
+  if (request.read_body) {
+    // The body arrives piece by piece as it is parsed and stored.
+    std::string piece;
+    while (s.ok() && request.read_body(&piece, &body_error)) s = feed(piece);
+  } else {
+    const std::string_view body(request.body);
+    for (size_t at = 0; at < body.size() && s.ok(); at += kPieceBytes) s = feed(body.substr(at, kPieceBytes));
+  }
+  if (!body_error.empty()) {
+    return Answer(response, 400, "the request body: " + body_error + "; stored before: " + importer->report().Summary());
+  }
+  if (s.ok() && gzip) s = inflater.Finish();
   if (s.ok()) s = importer->Finish();
   const ImportReport& report = importer->report();
   if (s.IsInvalidArgument()) return Answer(response, 400, s.message());
@@ -116,10 +144,10 @@ void HandleImport(remote_write::Ingester* ingester, ImportFormat format, const h
 }  // namespace
 
 void RegisterImportEndpoints(http::Server* server, remote_write::Ingester* ingester) {
-  server->RouteBlocking("POST", "/api/v1/import/csv", [ingester](const http::Request& request, http::Response* response) {
+  server->RouteStreamingBody("POST", "/api/v1/import/csv", [ingester](const http::Request& request, http::Response* response) {
     HandleImport(ingester, ImportFormat::kCsv, request, response);
   });
-  server->RouteBlocking("POST", "/api/v1/import/prometheus",
+  server->RouteStreamingBody("POST", "/api/v1/import/prometheus",
                         [ingester](const http::Request& request, http::Response* response) {
                           HandleImport(ingester, ImportFormat::kPrometheusText, request, response);
                         });

@@ -37,12 +37,13 @@ int64_t NowSeconds() {
 
 class ImportTest : public ::testing::Test {
  protected:
-  void StartTsvault() {
+  void StartTsvault(std::vector<std::string> extra_args = {}) {
     testing::TsvaultServerOptions options;
     options.binary = testing::TsvaultBinaryPath();
     options.data_dir = dir_.path() + "/tsvault";
     options.log_path = dir_.path() + "/tsvault.log";
     options.extra_args = {"--storage.wal-sync=none"};
+    options.extra_args.insert(options.extra_args.end(), extra_args.begin(), extra_args.end());
     tsvault_ = std::make_unique<testing::TsvaultServer>(options);
     ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
     ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client_).ok());
@@ -260,6 +261,31 @@ TEST_F(ImportTest, BadInputIsNamedAndWhatCameBeforeIsKept) {
   EXPECT_NE(response.body.find("some samples were refused: 1 lines, 1 samples: 0 accepted, 1 refused"),
             std::string::npos)
       << response.body;
+}
+
+// An import body is read in pieces as it is stored: far larger than the
+// request size bound, plain and gzip, also when the sender gives it in
+// chunks.
+TEST_F(ImportTest, ALargeBodyStreamsPastTheRequestBound) {
+  StartTsvault({"--remote-write.max-request-bytes=65536"});
+  const int64_t t = (NowSeconds() - 3000) * 1000;
+  std::string body;
+  for (int i = 0; i < 100'000; ++i) {
+    body += "gold,tier" + std::to_string(i % 50) + "," + std::to_string(i) + "," + std::to_string(t + i * 20) + "\n";
+  }
+  ASSERT_GT(body.size(), 3'000'000u);
+  const std::string format = "?format=" + testing::QueryEscape("1:label:level,2:label:tier,3:metric:big,4:time:unix_ms");
+  http::Response response = Post("/api/v1/import/csv" + format, body);
+  EXPECT_EQ(response.status, 204) << response.body;
+  response = Post("/api/v1/import/csv" + format + "&extra_label=copy=gzip", Gzip(body), {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(response.status, 204) << response.body;
+  for (const std::string& selector : {"big{copy=\"\"}", "big{copy=\"gzip\"}"}) {
+    const testing::SampleMap held = Held(selector, t / 1000 + 2100, "1h");
+    EXPECT_EQ(held.size(), 50u) << selector;
+    EXPECT_EQ(testing::CountSamples(held), 100'000u) << selector;
+  }
+  // Too large for an ordinary route still.
+  EXPECT_EQ(Post("/api/v1/write", std::string(100'000, 'x')).status, 413);
 }
 
 TEST_F(ImportTest, CliImportsIntoAStoppedDataDirectory) {
