@@ -129,6 +129,27 @@ TEST_F(WriteLogTest, AConsumerNoLongerConfiguredFreesWhatWasKeptForIt) {
   EXPECT_EQ(Position("old"), kept[0].sequence + 1);
 }
 
+// What an offline tool (import, delete, compact) opens: no consumer listed,
+// but the stored ones are kept, with their positions, and get the records
+// the tool writes.
+TEST_F(WriteLogTest, KeptStoredConsumersGetWhatAnOfflineToolWrites) {
+  Open(MakeOptions({"target"}));
+  ASSERT_TRUE(Write("a", 0, 3).ok());
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  const uint64_t position = Position("target");
+  Options offline = MakeOptions({});
+  offline.keep_stored_log_consumers = true;
+  Open(offline);
+  EXPECT_EQ(Position("target"), position);
+  ASSERT_TRUE(Write("imported", 0, 5).ok());
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  Open(MakeOptions({"target"}));
+  EXPECT_EQ(Position("target"), position);
+  const std::vector<LogRecord> records = Read(position);
+  ASSERT_EQ(records.size(), 2u) << "the server's write and the offline tool's";
+  EXPECT_EQ(records[1].samples.size(), 5u);
+}
+
 TEST_F(WriteLogTest, AFullLogGivesUpTheOldestRecordsAndCountsThem) {
   Options options = MakeOptions({"slow"});
   options.log_max_bytes = 2000;
