@@ -91,28 +91,19 @@ void Session::ReadHeader() {
 
 void Session::OnHeader() {
   const auto& header = parser_->get();
-  if (!parser_->is_done()) {
-    const std::string target(View(header.target()));
-    const Router::Match match = core_->router.Find(
-        View(header.method_string()), PercentDecode(std::string_view(target).substr(0, target.find('?')), false));
-    if (match.handler != nullptr && match.streaming_body && core_->blocking_pool) {
-      auto expect_continue = header.find(bhttp::field::expect);
-      if (expect_continue != header.end() && beast::iequals(expect_continue->value(), "100-continue")) {
-        continue_response_.emplace(bhttp::status::continue_, header.version());
-        stream_.expires_after(core_->options.idle_timeout);
-        bhttp::async_write(stream_, *continue_response_, [self = shared_from_this()](beast::error_code ec, size_t) {
-          if (ec) return self->OnReadError(ec);
-          self->StartStreamingBodyRequest();
-        });
-        return;
-      }
-      return StartStreamingBodyRequest();
+  // The route is found once per request, here: it decides how the body is
+  // read, and HandleRequest or StartStreamingBodyRequest use it.
+  const std::string_view target = View(header.target());
+  request_path_ = PercentDecode(target.substr(0, target.find('?')), /*plus_is_space=*/false);
+  match_ = core_->router.Find(View(header.method_string()), request_path_);
+  const bool streaming =
+      !parser_->is_done() && match_.handler != nullptr && match_.streaming_body && core_->blocking_pool;
+  if (!streaming) {
+    parser_->body_limit(core_->options.max_body_bytes);
+    const auto content_length = parser_->content_length();
+    if (content_length && *content_length > core_->options.max_body_bytes) {
+      return OnReadError(bhttp::error::body_limit);
     }
-  }
-  parser_->body_limit(core_->options.max_body_bytes);
-  const auto content_length = parser_->content_length();
-  if (content_length && *content_length > core_->options.max_body_bytes) {
-    return OnReadError(bhttp::error::body_limit);
   }
   auto expect = header.find(bhttp::field::expect);
   if (!parser_->is_done() && expect != header.end() &&
@@ -120,13 +111,13 @@ void Session::OnHeader() {
     continue_response_.emplace(bhttp::status::continue_, header.version());
     stream_.expires_after(core_->options.idle_timeout);
     bhttp::async_write(stream_, *continue_response_,
-                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                       [self = shared_from_this(), streaming](beast::error_code ec, size_t) {
                          if (ec) return self->OnReadError(ec);
-                         self->ReadBody();
+                         streaming ? self->StartStreamingBodyRequest() : self->ReadBody();
                        });
     return;
   }
-  ReadBody();
+  streaming ? StartStreamingBodyRequest() : ReadBody();
 }
 
 void Session::ReadBody() {
@@ -182,8 +173,7 @@ void Session::HandleRequest() {
   Request request;
   request.method = std::string(View(message.method_string()));
   request.target = std::string(View(message.target()));
-  request.path = PercentDecode(std::string_view(request.target).substr(0, request.target.find('?')),
-                               /*plus_is_space=*/false);
+  request.path = std::move(request_path_);
   request.headers.reserve(16);
   for (const auto& field : message) {
     request.headers.emplace_back(ToLowerAscii(View(field.name_string())), std::string(View(field.value())));
@@ -191,7 +181,7 @@ void Session::HandleRequest() {
   request.body = std::move(message.body());
   request.remote_address = remote_address_;
 
-  Router::Match match = core_->router.Find(request.method, request.path);
+  Router::Match match = std::move(match_);
   const bool keep_alive = message.keep_alive();
   const unsigned version = message.version();
   if (match.handler != nullptr && match.blocking && core_->blocking_pool) {

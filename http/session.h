@@ -76,6 +76,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::string remote_address_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // The current request's decoded path and route, from OnHeader.
+  std::string request_path_;
+  Router::Match match_;
   // While a streaming-body handler runs: the parser, moved from parser_
   // after the headers, and the buffer its pieces are read into.
   std::optional<bhttp::request_parser<bhttp::buffer_body>> upload_parser_;

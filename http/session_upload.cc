@@ -36,12 +36,12 @@ void Session::StartStreamingBodyRequest() {
   Request request;
   request.method = std::string(View(message.method_string()));
   request.target = std::string(View(message.target()));
-  request.path = PercentDecode(std::string_view(request.target).substr(0, request.target.find('?')), false);
+  request.path = std::move(request_path_);
   for (const auto& field : message) {
     request.headers.emplace_back(ToLowerAscii(View(field.name_string())), std::string(View(field.value())));
   }
   request.remote_address = remote_address_;
-  Router::Match match = core_->router.Find(request.method, request.path);
+  Router::Match match = std::move(match_);
   const bool keep_alive = message.keep_alive();
   const unsigned version = message.version();
   auto self = shared_from_this();

@@ -1,10 +1,10 @@
 #include "import/number_parse.h"
 
 #include <charconv>
-#include <cmath>
 #include <limits>
 
 #include "common/ascii.h"
+#include "common/go_float.h"
 
 namespace tsvault::import {
 
@@ -26,10 +26,8 @@ bool ParseSampleValue(std::string_view text, double* value) {
     return true;
   }
   double parsed = 0;
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
-  // Out of range: Go returns ±Inf (too large) or 0 (too small) with an
-  // error; Prometheus refuses the line. So do we.
-  if (error != std::errc() || end != digits.data() + digits.size()) return false;
+  bool out_of_range = false;  // Prometheus refuses the line then
+  if (!ParseGoFloat(digits, &parsed, &out_of_range)) return false;
   *value = negative ? -parsed : parsed;
   return true;
 }

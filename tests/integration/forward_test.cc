@@ -120,6 +120,21 @@ class ForwardTest : public ::testing::Test {
     return out;
   }
 
+  // A Prometheus that receives Remote Write, in <dir>/prometheus.
+  testing::PrometheusServerOptions ReceiverOptions() {
+    testing::PrometheusServerOptions options;
+    options.work_dir = dir_.path() + "/prometheus";
+    std::filesystem::create_directories(options.work_dir);
+    options.enable_remote_write_receiver = true;
+    return options;
+  }
+  // Starts prometheus_ with `options` and kReceiverConfig.
+  void StartReceiver(const testing::PrometheusServerOptions& options) {
+    prometheus_ = std::make_unique<testing::PrometheusServer>(options);
+    ASSERT_TRUE(prometheus_->Start(kReceiverConfig).ok()) << prometheus_->LogTail();
+  }
+  static constexpr const char* kReceiverConfig = "global:\n  scrape_interval: 1h\n";
+
   testing::TempDir dir_;
   int64_t start_ = 0;
   std::unique_ptr<testing::PrometheusServer> prometheus_;
@@ -127,14 +142,9 @@ class ForwardTest : public ::testing::Test {
 };
 
 TEST_F(ForwardTest, EverythingAcknowledgedReachesARealPrometheusAcrossAnOutageAndAKill) {
-  testing::PrometheusServerOptions prometheus_options;
-  prometheus_options.work_dir = dir_.path() + "/prometheus";
-  std::filesystem::create_directories(prometheus_options.work_dir);
-  prometheus_options.enable_remote_write_receiver = true;
+  testing::PrometheusServerOptions prometheus_options = ReceiverOptions();
   prometheus_options.extra_args = {"--enable-feature=native-histograms"};
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  const std::string prometheus_config = "global:\n  scrape_interval: 1h\n";
-  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   const int prometheus_port = prometheus_->port();
 
   const std::string forward_config = dir_.path() + "/forward.yml";
@@ -190,8 +200,7 @@ TEST_F(ForwardTest, EverythingAcknowledgedReachesARealPrometheusAcrossAnOutageAn
   for (; written < 480; written += 20) ASSERT_TRUE(testing::PostRemoteWrite(client.get(), Data(start, written, 20)).ok());
   // The receiver comes back on the same port with its data.
   prometheus_options.port = prometheus_port;
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   WaitDelivered(kSeries * 280, 0);
   on_prometheus = Counts(prometheus_->base_url(), "{job=\"app\"}");
   EXPECT_EQ(on_prometheus, Counts(tsvault_->base_url(), "{job=\"app\",__name__!=\"fwd_internal_total\"}"));
@@ -218,13 +227,8 @@ TEST_F(ForwardTest, EverythingAcknowledgedReachesARealPrometheusAcrossAnOutageAn
 // while that segment was pending; the samples written after the restore
 // must all arrive.
 TEST_F(ForwardTest, AResentSegmentNeverCostsNewSamples) {
-  testing::PrometheusServerOptions prometheus_options;
-  prometheus_options.work_dir = dir_.path() + "/prometheus";
-  std::filesystem::create_directories(prometheus_options.work_dir);
-  prometheus_options.enable_remote_write_receiver = true;
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  const std::string prometheus_config = "global:\n  scrape_interval: 1h\n";
-  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  testing::PrometheusServerOptions prometheus_options = ReceiverOptions();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   prometheus_options.port = prometheus_->port();
   const std::string forward_config = dir_.path() + "/forward.yml";
   std::ofstream(forward_config) << "remote_write:\n"
@@ -252,8 +256,7 @@ TEST_F(ForwardTest, AResentSegmentNeverCostsNewSamples) {
   ASSERT_TRUE(tsvault_->Stop().ok());
   const std::string backup = dir_.path() + "/backup";
   std::filesystem::copy(options.data_dir, backup, std::filesystem::copy_options::recursive);
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
   WaitDelivered(kSeries * 100, 0);  // B
   write(200);  // C
@@ -267,8 +270,7 @@ TEST_F(ForwardTest, AResentSegmentNeverCostsNewSamples) {
   std::filesystem::rename(backup, options.data_dir);
   ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
   write(300);  // D
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   WaitDelivered(kSeries * 100, 0);  // D (B is refused)
   std::map<std::string, double> on_prometheus = Counts(prometheus_->base_url(), "fwd_requests_total");
   ASSERT_EQ(on_prometheus.size(), static_cast<size_t>(kSeries));
@@ -282,12 +284,8 @@ TEST_F(ForwardTest, AResentSegmentNeverCostsNewSamples) {
 // kill -9 at arbitrary moments while forwarding, again and again: the
 // receiver ends up with every acknowledged sample.
 TEST_F(ForwardTest, RepeatedKillsLoseNothing) {
-  testing::PrometheusServerOptions prometheus_options;
-  prometheus_options.work_dir = dir_.path() + "/prometheus";
-  std::filesystem::create_directories(prometheus_options.work_dir);
-  prometheus_options.enable_remote_write_receiver = true;
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  ASSERT_TRUE(prometheus_->Start("global:\n  scrape_interval: 1h\n").ok()) << prometheus_->LogTail();
+  testing::PrometheusServerOptions prometheus_options = ReceiverOptions();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   const std::string forward_config = dir_.path() + "/forward.yml";
   std::ofstream(forward_config) << "remote_write:\n"
                                 << "  - url: " << prometheus_->base_url() << "/api/v1/write\n"
@@ -416,13 +414,9 @@ TEST_F(ForwardTest, HttpsTargetsAreVerified) {
                               " -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost" +
                               " > " + dir_.path() + "/openssl.log 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << testing::ReadLogTail(dir_.path() + "/openssl.log");
-  testing::PrometheusServerOptions prometheus_options;
-  prometheus_options.work_dir = dir_.path() + "/prometheus";
-  std::filesystem::create_directories(prometheus_options.work_dir);
-  prometheus_options.enable_remote_write_receiver = true;
+  testing::PrometheusServerOptions prometheus_options = ReceiverOptions();
   prometheus_options.web_config_yaml = "tls_server_config:\n  cert_file: " + cert + "\n  key_file: " + key + "\n";
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  ASSERT_TRUE(prometheus_->Start("global:\n  scrape_interval: 1h\n").ok()) << prometheus_->LogTail();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   ASSERT_EQ(prometheus_->base_url().rfind("https://", 0), 0u);
 
   const std::string forward_config = dir_.path() + "/forward.yml";
@@ -499,13 +493,8 @@ TEST_F(ForwardTest, ALiveSeedWorkloadSurvivesALongReceiverOutage) {
   const char* configured = std::getenv("TSVAULT_FORWARD_OUTAGE_SECONDS");
   const int outage_seconds = configured != nullptr ? std::atoi(configured) : 90;
   ASSERT_GT(outage_seconds, 0);
-  testing::PrometheusServerOptions prometheus_options;
-  prometheus_options.work_dir = dir_.path() + "/prometheus";
-  std::filesystem::create_directories(prometheus_options.work_dir);
-  prometheus_options.enable_remote_write_receiver = true;
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  const std::string prometheus_config = "global:\n  scrape_interval: 1h\n";
-  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  testing::PrometheusServerOptions prometheus_options = ReceiverOptions();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   testing::TsvaultServerOptions options = TsvaultOptions();
   options.extra_args = {"--forward.url=" + prometheus_->base_url() + "/api/v1/write"};
   tsvault_ = std::make_unique<testing::TsvaultServer>(options);
@@ -528,8 +517,7 @@ TEST_F(ForwardTest, ALiveSeedWorkloadSurvivesALongReceiverOutage) {
   const nlohmann::json during = ForwardStatus();
   EXPECT_GT(during["data"]["targets"][0]["pendingRecords"].get<uint64_t>(), 0u) << during.dump();
   prometheus_options.port = prometheus_port;
-  prometheus_ = std::make_unique<testing::PrometheusServer>(prometheus_options);
-  ASSERT_TRUE(prometheus_->Start(prometheus_config).ok()) << prometheus_->LogTail();
+  ASSERT_NO_FATAL_FAILURE(StartReceiver(prometheus_options));
   ASSERT_TRUE(loadgen.WaitForExit(std::chrono::seconds(after + 120))) << testing::ReadLogTail(loadgen_log);
   ASSERT_EQ(loadgen.last_wait_status(), 0) << testing::ReadLogTail(loadgen_log);
   std::ifstream log(loadgen_log);

@@ -29,6 +29,11 @@ TEST(TextParserTest, PrometheusSamples) {
   EXPECT_TRUE(std::isnan(line.value));
   ASSERT_TRUE(ParseTextLine("x {a=\"1\"} -1.5e3", TextDialect::kPrometheus, &line).ok());
   EXPECT_EQ(line.value, -1500);
+  // As Go's ParseFloat: underflow is 0, overflow an error.
+  ASSERT_TRUE(ParseTextLine("x 1e-400", TextDialect::kPrometheus, &line).ok());
+  EXPECT_EQ(line.value, 0);
+  EXPECT_FALSE(ParseTextLine("x 1e400", TextDialect::kPrometheus, &line).ok());
+  EXPECT_FALSE(ParseTextLine("x nan(1)", TextDialect::kPrometheus, &line).ok());
 }
 
 TEST(TextParserTest, CommentsAndMetadata) {
