@@ -51,7 +51,21 @@ inline ColumnFamilyIndex RollupFamily(int index) {
   return static_cast<ColumnFamilyIndex>(kRollups5m + static_cast<size_t>(index));
 }
 
-// Locking (details on each member below). Lock order: retention_mutex_,
+// The rollup spans one Append changes with history samples (db_history.cc).
+struct HistorySpans {
+  struct Span {
+    int index;  // 0, 1, 2: 5m, 1h, 1d
+    uint64_t series_id;
+    int64_t span_start;
+    std::vector<model::FloatWindow> windows;
+  };
+  std::vector<model::FloatWindow>* Find(int index, uint64_t series_id, int64_t span_start);
+  std::deque<Span> spans;  // a deque: pointers to windows stay valid
+  bool marked_stale = false;
+};
+
+// Locking (details on each member below). Lock order: history_mutex_ (only
+// Append takes it), retention_mutex_,
 // then downsample_mutex_, then checkpoint_mutex_ or background_mutex_, then
 // head_mutex_; rollup_stale_mutex_ only with head_mutex_ released. No other
 // lock is taken while head_mutex_ is held, and none is recursive.
@@ -291,8 +305,29 @@ class DBImpl final : public DB {
   // `series_id` at `timestamps` (the smallest is `min_timestamp`) lands in,
   // for each resolution being sealed past it; true if it added any.
   // REQUIRES: head_mutex_ held (exclusively, by Append).
+  // Resolutions before `first_index` (0 = 5m) are not marked: a history
+  // sample written straight into level i marks only the coarser ones.
   bool MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const std::vector<int64_t>& timestamps,
-                        rocksdb::WriteBatch* batch);
+                        rocksdb::WriteBatch* batch, int first_index = 0);
+  // Folds the float and histogram samples of `series` that lie at or before
+  // the raw retention cutoff into the finest rollup level that still holds
+  // their time (db_history.cc): each lands in its window when it comes
+  // before or after every sample the window holds, or is the same sample
+  // again; otherwise it is refused (too_old) or a conflict. Loaded and
+  // changed spans stay in `spans` until PutHistorySpans; stale marks for the
+  // coarser levels go into `batch`. Counts into `result`.
+  // REQUIRES: history_mutex_ and head_mutex_ held (exclusively, by Append).
+  // Samples exactly at `raw_cutoff` were also written raw and counted
+  // there; here they are neither counted nor reported.
+  Status FoldHistory(const MemSeries& series, const std::vector<Sample>& floats,
+                     const std::vector<Histogram>& histograms, int64_t raw_cutoff, HistorySpans* spans,
+                     rocksdb::WriteBatch* batch, WriteResult* result);
+  // The windows of a span, from `spans` or else from the store.
+  // REQUIRES: as FoldHistory.
+  Status LoadHistorySpan(int index, uint64_t series_id, int64_t span_start, HistorySpans* spans,
+                         std::vector<model::FloatWindow>** out);
+  // Adds the changed spans to `batch`. REQUIRES: history_mutex_ held.
+  Status PutHistorySpans(HistorySpans* spans, rocksdb::WriteBatch* batch);
   // Reads the persisted watermarks. Called by OpenImpl only.
   Status LoadRollupWatermarks();
   // Adds to `batch` the removal of every record of `series` (all column
@@ -403,6 +438,11 @@ class DBImpl final : public DB {
   // them (a mark is removed only if no newer one replaced it). Guards no
   // member. Taken after head_mutex_ is released.
   std::mutex rollup_stale_mutex_;
+  // Serializes Appends that fold history samples into rollup spans
+  // (db_history.cc), from reading a span to writing it back, so two of them
+  // never rewrite one span from the same old version. Taken before
+  // head_mutex_, only by Append.
+  std::mutex history_mutex_;
   std::atomic<uint64_t> rollup_mark_sequence_{1};  // Atomic; no lock.
   // Stale marks known to be written and not yet redone (rollup_dirty keys):
   // Append skips rewriting them, so a backfill writes each mark once, not

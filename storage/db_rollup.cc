@@ -391,7 +391,7 @@ Status DBImpl::Downsample(int64_t seal_until_ms, int64_t redo_marked_before_ms, 
 }
 
 bool DBImpl::MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const std::vector<int64_t>& timestamps,
-                              rocksdb::WriteBatch* batch) {
+                              rocksdb::WriteBatch* batch, int first_index) {
   // A sample at or before any resolution's sealing point marks its span at
   // every resolution: coarse windows are built from finer stored windows,
   // and a coarse pass may read a finer span before this batch lands. Marks
@@ -404,7 +404,7 @@ bool DBImpl::MarkStaleRollups(uint64_t series_id, int64_t min_timestamp, const s
   const int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  for (int index = 0; index < 3; ++index) {
+  for (int index = first_index; index < 3; ++index) {
     const int64_t resolution = kRollupResolutions[index];
     int64_t last_span = kNoTime;
     for (int64_t t : timestamps) {

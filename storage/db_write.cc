@@ -114,6 +114,23 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     return Status::ResourceExhausted(
         "the forwarding queue is full (--forward.max-queue-bytes): a forward target is too far behind");
   }
+  // Samples at or before the raw retention cutoff are folded into rollups
+  // (db_history.cc), one such Append at a time. The cutoff only grows: a
+  // sample that crosses it between this check and the head lock is refused
+  // as too_old, as it would have been before history folding existed.
+  std::unique_lock<std::mutex> history_lock;
+  HistorySpans history;
+  std::vector<Sample> history_floats;
+  std::vector<Histogram> history_histograms;
+  {
+    const int64_t cutoff = retention_cutoff_[0].load(std::memory_order_acquire);
+    bool has_history = false;
+    for (const SeriesWrite& write : input.series) {
+      for (const Sample& sample : write.samples) has_history |= sample.timestamp_ms <= cutoff;
+      for (const Histogram& histogram : write.histograms) has_history |= histogram.timestamp_ms <= cutoff;
+    }
+    if (has_history) history_lock = std::unique_lock<std::mutex>(history_mutex_);
+  }
   std::optional<InFlightAppend> in_flight;
   uint64_t log_sequence = 0;  // this append's WAL record, if any
   // Exemplars and metadata are logged, and records tracked in flight, only
@@ -178,16 +195,26 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       }
 
       accepted_floats.clear();
+      history_floats.clear();
+      history_histograms.clear();
       for (const Sample& sample : write.samples) {
         if (too_old(sample.timestamp_ms)) {
-          report_too_old(series->labels(), sample.timestamp_ms, raw_cutoff);
-          continue;
+          if (!history_lock.owns_lock()) {
+            report_too_old(series->labels(), sample.timestamp_ms, raw_cutoff);
+            continue;
+          }
+          history_floats.push_back(sample);
+          // One exactly at the cutoff is also kept raw, below: reads from
+          // the cutoff on use raw samples, reads before it the window
+          // ending there (as every sample at the boundary is kept).
+          if (sample.timestamp_ms < raw_cutoff) continue;
         }
         // Duplicates are logged too: if the earlier copy was never made
         // durable (its write failed), this retry makes it so.
         AppendOutcome outcome = ApplyFloat(series, sample);
         if (outcome == AppendOutcome::kConflict) {
           report(series->labels(), sample.timestamp_ms);
+          if (sample.timestamp_ms == raw_cutoff) history_floats.pop_back();
           continue;
         }
         accepted_floats.push_back(sample);
@@ -198,28 +225,48 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       accepted_histograms.clear();
       for (const Histogram& histogram : write.histograms) {
         if (too_old(histogram.timestamp_ms)) {
-          report_too_old(series->labels(), histogram.timestamp_ms, raw_cutoff);
-          continue;
+          if (!history_lock.owns_lock()) {
+            report_too_old(series->labels(), histogram.timestamp_ms, raw_cutoff);
+            continue;
+          }
+          history_histograms.push_back(histogram);
+          if (histogram.timestamp_ms < raw_cutoff) continue;  // at the cutoff: raw too, as floats
         }
         AppendOutcome outcome = ApplyHistogram(series, histogram);
         if (outcome == AppendOutcome::kConflict) {
           report(series->labels(), histogram.timestamp_ms);
+          if (histogram.timestamp_ms == raw_cutoff) history_histograms.pop_back();
           continue;
         }
         accepted_histograms.push_back(histogram);
         ++result->histograms_written;
       }
       record.AddHistograms(series->id(), accepted_histograms.data(), accepted_histograms.size());
+      if (!history_floats.empty() || !history_histograms.empty()) {
+        // Not in the write log: recovery has nothing to replay into the
+        // head, and forward targets refuse samples this old anyway.
+        Status s = FoldHistory(*series, history_floats, history_histograms, raw_cutoff, &history, &batch, result);
+        if (!s.ok()) return s;
+      }
 
       // Samples for windows the downsampler already sealed make those
-      // rollups stale; the marks go into this same atomic batch.
+      // rollups stale; the marks go into this same atomic batch. (One at
+      // the raw cutoff is folded into its window directly.)
       int64_t min_time = std::numeric_limits<int64_t>::max();
-      for (const Sample& sample : accepted_floats) min_time = std::min(min_time, sample.timestamp_ms);
-      for (const Histogram& histogram : accepted_histograms) min_time = std::min(min_time, histogram.timestamp_ms);
+      for (const Sample& sample : accepted_floats) {
+        if (!too_old(sample.timestamp_ms)) min_time = std::min(min_time, sample.timestamp_ms);
+      }
+      for (const Histogram& histogram : accepted_histograms) {
+        if (!too_old(histogram.timestamp_ms)) min_time = std::min(min_time, histogram.timestamp_ms);
+      }
       if (min_time <= max_rollup_sealing) {
         accepted_times.clear();
-        for (const Sample& sample : accepted_floats) accepted_times.push_back(sample.timestamp_ms);
-        for (const Histogram& histogram : accepted_histograms) accepted_times.push_back(histogram.timestamp_ms);
+        for (const Sample& sample : accepted_floats) {
+          if (!too_old(sample.timestamp_ms)) accepted_times.push_back(sample.timestamp_ms);
+        }
+        for (const Histogram& histogram : accepted_histograms) {
+          if (!too_old(histogram.timestamp_ms)) accepted_times.push_back(histogram.timestamp_ms);
+        }
         marked_stale_rollups |= MarkStaleRollups(series->id(), min_time, accepted_times, &batch);
       }
 
@@ -248,6 +295,15 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     }
   }
 
+  if (!history.spans.empty()) {
+    Status s = PutHistorySpans(&history, &batch);
+    if (!s.ok()) {
+      std::unique_lock<std::shared_mutex> lock(head_mutex_);
+      written_stale_marks_.clear();  // this batch's marks are not written
+      return s;
+    }
+    marked_stale_rollups |= history.marked_stale;
+  }
   for (const MetricMetadata& metadata : input.metadata) {
     std::string value;
     EncodeMetadata(metadata, &value);

@@ -53,7 +53,10 @@ struct WriteResult {
   uint64_t histograms_written = 0;
   uint64_t exemplars_written = 0;
   uint64_t samples_rejected = 0;  // conflicts: same timestamp, different value
-  uint64_t samples_too_old = 0;   // floats and histograms at or before DB::RetentionCutoff(0)
+  // Of the written floats and histograms, those at or before the raw
+  // retention cutoff, folded into rollup windows (docs/downsampling.md).
+  uint64_t samples_into_rollups = 0;
+  uint64_t samples_too_old = 0;   // floats and histograms no rollup level could take
   // At most a few, for the HTTP answer; each starts with its reason
   // ("duplicate_timestamp: " or "too_old: ").
   std::vector<std::string> errors;
