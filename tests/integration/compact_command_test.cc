@@ -191,15 +191,21 @@ TEST(CompactCommandTest, DeleteAndRetentionOnAStoppedNode) {
   EXPECT_EQ(cutoff, (now_ms - 86'400'000) / 86'400'000 * 86'400'000) << response.body;
   EXPECT_GE(tsdb["data"]["resolutions"][0]["minTime"].get<int64_t>(), cutoff) << response.body;
 
-  // A sample older than the raw retention is refused, naming why.
+  // A sample older than the raw retention goes into its rollup window; one
+  // that falls between two samples of a window is refused, naming why.
   storage::WriteInput late;
   late.series.push_back({{{"__name__", "reengagement_notifications_sent_total"}, {"level", "late"}},
                          {{cutoff - 3'600'000, 1}, {now_ms - 1000, 2}},
                          {},
                          {}});
+  ASSERT_TRUE(testing::PostRemoteWrite(client.get(), late).ok());
+  late.series[0].samples = {{cutoff - 3'600'000 - 3, 1}};
+  ASSERT_TRUE(testing::PostRemoteWrite(client.get(), late).ok());  // before the window's first sample
+  late.series[0].samples = {{cutoff - 3'600'000 - 2, 1}};
   const Status written = testing::PostRemoteWrite(client.get(), late);
   EXPECT_NE(written.message().find("write answered 400"), std::string::npos) << written.message();
-  EXPECT_NE(written.message().find("too_old: sample at timestamp " + std::to_string(cutoff - 3'600'000)),
+  EXPECT_NE(written.message().find("too_old: sample at timestamp " + std::to_string(cutoff - 3'600'000 - 2) +
+                                   " falls between the samples of its 5m rollup window"),
             std::string::npos)
       << written.message();
 }

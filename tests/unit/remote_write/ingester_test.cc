@@ -77,11 +77,14 @@ TEST_F(IngesterTest, ValidatesCanonicalizesAndAppends) {
   EXPECT_EQ(stored[0].second, (std::vector<int64_t>{1000, 2000}));
 }
 
-TEST_F(IngesterTest, SamplesBeforeTheRawRetentionAreRefusedAsTooOld) {
+TEST_F(IngesterTest, OldSamplesNoRollupWindowCanTakeAreRefusedAsTooOld) {
   constexpr int64_t kDay = 86'400'000;
   constexpr int64_t kStart = 20'000 * kDay;
   storage::WriteInput input;
   input.series.push_back({{{"__name__", "kept"}}, {{kStart, 1}, {kStart + 3 * kDay, 2}}, {}, {}});
+  // Two samples in the 5m window ending at kStart + 1d: after retention,
+  // a late one between them cannot be placed.
+  input.series.push_back({{{"__name__", "late"}}, {{kStart + kDay - 200'000, 1}, {kStart + kDay - 100'000, 1}}, {}, {}});
   storage::WriteResult written;
   ASSERT_TRUE(db_->Append(input, &written).ok());
   storage::DownsampleStats sealed;
@@ -93,7 +96,7 @@ TEST_F(IngesterTest, SamplesBeforeTheRawRetentionAreRefusedAsTooOld) {
 
   auto build = [&](const SeriesRefCache*, IngestBatch* batch) {
     storage::SeriesWrite* series = batch->AddValidatedSeries({{"__name__", "late"}}, ingester_->label_limits());
-    series->samples = {{kStart + kDay, 1.0}, {kStart + 2 * kDay + 5, 2.0}};
+    series->samples = {{kStart + kDay - 150'000, 1.0}, {kStart + 2 * kDay + 5, 2.0}};
     return Status::OK();
   };
   IngestOutcome outcome;
@@ -103,7 +106,7 @@ TEST_F(IngesterTest, SamplesBeforeTheRawRetentionAreRefusedAsTooOld) {
   EXPECT_NE(outcome.partial_write_text.find("1 samples rejected by storage (older than the raw retention"),
             std::string::npos)
       << outcome.partial_write_text;
-  EXPECT_NE(outcome.partial_write_text.find("  - too_old: sample at timestamp " + std::to_string(kStart + kDay)),
+  EXPECT_NE(outcome.partial_write_text.find("  - too_old: sample at timestamp " + std::to_string(kStart + kDay - 150'000)),
             std::string::npos)
       << outcome.partial_write_text;
   const std::string metrics = prometheus::TextSerializer().Serialize(registry_.Collect());
