@@ -1,4 +1,5 @@
 #include "import/importer.h"
+#include "import/sample_batcher.h"
 
 #include <algorithm>
 #include <map>
@@ -241,35 +242,22 @@ class Importer::Impl {
       }
     }
     std::sort(labels.begin(), labels.end());
-    key_.clear();
-    for (const Label& label : labels) {
-      key_.append(label.name);
-      key_.push_back('\xff');
-      key_.append(label.value);
-      key_.push_back('\xff');
-    }
-    auto [found, inserted] = batch_index_.try_emplace(key_, batch_.series.size());
-    if (inserted) batch_.series.emplace_back().labels = std::move(labels);
-    batch_.series[found->second].samples.push_back({timestamp_ms, value});
-    ++batch_samples_;
     ++report_.samples_read;
+    if (pending_.ok()) pending_ = batcher_.Add(labels, timestamp_ms, value);
   }
 
-  Status FlushIfFull() { return batch_samples_ >= options_.batch_samples ? Flush() : Status::OK(); }
+  // The batcher writes full batches as samples come; its error surfaces here.
+  Status FlushIfFull() {
+    Status s = pending_;
+    pending_ = Status::OK();
+    return s;
+  }
 
   Status Flush() {
-    for (auto& [family, metadata] : metadata_) batch_.metadata.push_back(std::move(metadata));
+    for (auto& [family, metadata] : metadata_) batcher_.AddMetadata(std::move(metadata));
     metadata_.clear();
-    if (batch_.series.empty() && batch_.metadata.empty()) return Status::OK();
-    for (storage::SeriesWrite& series : batch_.series) {
-      std::stable_sort(series.samples.begin(), series.samples.end(),
-                       [](const storage::Sample& a, const storage::Sample& b) { return a.timestamp_ms < b.timestamp_ms; });
-    }
-    Status s = sink_->Write(&batch_, &report_);
-    batch_ = storage::WriteInput();
-    batch_index_.clear();
-    batch_samples_ = 0;
-    return s;
+    Status s = FlushIfFull();
+    return s.ok() ? batcher_.Flush() : s;
   }
 
   Status Finish() { return Flush(); }
@@ -290,11 +278,8 @@ class Importer::Impl {
   TextLine text_line_;
   bool saw_eof_ = false;
   std::map<std::string, model::MetricMetadata> metadata_;  // seen since the last batch
-  // The batch being gathered.
-  storage::WriteInput batch_;
-  std::unordered_map<std::string, size_t> batch_index_;  // series key -> index in batch_.series
-  size_t batch_samples_ = 0;
-  std::string key_;
+  SampleBatcher batcher_{sink_, &report_, options_.batch_samples};
+  Status pending_;  // a failed write of the batcher, not reported yet
 };
 
 Status Importer::Create(ImportOptions options, ImportSink* sink, std::unique_ptr<Importer>* out) {

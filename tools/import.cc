@@ -1,11 +1,13 @@
-// `tsvault import csv|prometheus|openmetrics FILE`: reads a file (or
-// stdin) and stores its samples in a running server (--url, through its
-// Remote Write endpoint) or in a stopped data directory (--storage.path,
-// through an in-process Ingester). docs/import.md.
+// `tsvault import csv|prometheus|openmetrics FILE` and `tsvault import
+// postgres`: reads a file (or stdin, or a PostgreSQL table) and stores its
+// samples in a running server (--url, through its Remote Write endpoint)
+// or in a stopped data directory (--storage.path, through an in-process
+// Ingester). docs/import.md, docs/postgres-import.md.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,11 +15,13 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "http/client.h"
 #include "import/importer.h"
+#include "import/postgres_import.h"
 #include "import/sinks.h"
 #include "remote_write/ingester.h"
 #include "storage/db.h"
@@ -39,13 +43,59 @@ struct ImportFlags {
   std::string on_error = "stop";
   std::vector<std::string> extra_labels;
   size_t batch_samples = 20000;
+  // postgres
+  std::string mapping_file;
+  std::string connection;
+  std::string since;
+  bool dry_run = false;
+  size_t dry_run_rows = 10;
 };
 
-int RunImport(const ImportFlags& flags, import::ImportFormat format, const char* what) {
+// Where an import's samples go: a running server, or a stopped data
+// directory opened in-process.
+struct ImportTarget {
+  std::unique_ptr<http::Client> client;
+  std::unique_ptr<storage::DB> db;
+  std::unique_ptr<remote_write::Ingester> ingester;
+  std::unique_ptr<import::ImportSink> sink;
+};
+
+// Opens --url or --storage.path; 0, or the exit code after a message.
+int OpenTarget(const ImportFlags& flags, const char* what, ImportTarget* target) {
   if (flags.url.empty() == flags.data_dir.empty()) {
     spdlog::critical("import {}: give exactly one of --url (a running server) and --storage.path (a stopped one)", what);
     return 2;
   }
+  if (!flags.url.empty()) {
+    Status s = http::Client::Create(flags.url, &target->client);
+    if (!s.ok()) {
+      spdlog::critical("import {}: --url: {}", what, s.message());
+      return 2;
+    }
+    target->sink = import::NewRemoteWriteSink(target->client.get(), "/api/v1/write");
+    return 0;
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(flags.data_dir + "/rocksdb", ec)) {
+    spdlog::critical("import {}: no tsvault data in {}", what, flags.data_dir);
+    return 1;
+  }
+  storage::Options db_options;
+  db_options.data_dir = flags.data_dir;
+  db_options.background_checkpoints = false;
+  db_options.keep_stored_log_consumers = true;  // forwarding targets get the imported samples too
+  Status s = storage::DB::Open(db_options, &target->db);
+  if (!s.ok()) {
+    spdlog::critical("import {}: cannot open {} (is a server running on it? then use --url): {}", what,
+                     flags.data_dir, s.ToString());
+    return 1;
+  }
+  target->ingester = std::make_unique<remote_write::Ingester>(target->db.get(), remote_write::IngesterOptions(), nullptr);
+  target->sink = import::NewIngesterSink(target->ingester.get());
+  return 0;
+}
+
+int RunImport(const ImportFlags& flags, import::ImportFormat format, const char* what) {
   if (flags.on_error != "stop" && flags.on_error != "skip") {
     spdlog::critical("import {}: --on-error must be stop or skip, not {}", what, flags.on_error);
     return 2;
@@ -84,39 +134,11 @@ int RunImport(const ImportFlags& flags, import::ImportFormat format, const char*
   }
 
   // Where the samples go.
-  std::unique_ptr<http::Client> client;
-  std::unique_ptr<storage::DB> db;
-  std::unique_ptr<remote_write::Ingester> ingester;
-  std::unique_ptr<import::ImportSink> sink;
-  if (!flags.url.empty()) {
-    Status s = http::Client::Create(flags.url, &client);
-    if (!s.ok()) {
-      spdlog::critical("import {}: --url: {}", what, s.message());
-      return 2;
-    }
-    sink = import::NewRemoteWriteSink(client.get(), "/api/v1/write");
-  } else {
-    std::error_code ec;
-    if (!std::filesystem::exists(flags.data_dir + "/rocksdb", ec)) {
-      spdlog::critical("import {}: no tsvault data in {}", what, flags.data_dir);
-      return 1;
-    }
-    storage::Options db_options;
-    db_options.data_dir = flags.data_dir;
-    db_options.background_checkpoints = false;
-    db_options.keep_stored_log_consumers = true;  // forwarding targets get the imported samples too
-    Status s = storage::DB::Open(db_options, &db);
-    if (!s.ok()) {
-      spdlog::critical("import {}: cannot open {} (is a server running on it? then use --url): {}", what,
-                       flags.data_dir, s.ToString());
-      return 1;
-    }
-    ingester = std::make_unique<remote_write::Ingester>(db.get(), remote_write::IngesterOptions(), nullptr);
-    sink = import::NewIngesterSink(ingester.get());
-  }
-
+  ImportTarget target;
+  int code = OpenTarget(flags, what, &target);
+  if (code != 0) return code;
   std::unique_ptr<import::Importer> importer;
-  Status s = import::Importer::Create(options, sink.get(), &importer);
+  Status s = import::Importer::Create(options, target.sink.get(), &importer);
   if (!s.ok()) {
     spdlog::critical("import {}: {}", what, s.message());
     return 2;
@@ -144,6 +166,72 @@ int RunImport(const ImportFlags& flags, import::ImportFormat format, const char*
   }
   spdlog::info("import {}: {}", what, report.Summary());
   return report.samples_refused > 0 || report.bad_lines > 0 ? 1 : 0;
+}
+
+int RunPostgresImport(const ImportFlags& flags) {
+  const char* what = "postgres";
+  if (flags.on_error != "stop" && flags.on_error != "skip") {
+    spdlog::critical("import postgres: --on-error must be stop or skip, not {}", flags.on_error);
+    return 2;
+  }
+  std::ifstream mapping_file(flags.mapping_file);
+  if (!mapping_file) {
+    spdlog::critical("import postgres: cannot read the mapping {}", flags.mapping_file);
+    return 2;
+  }
+  std::stringstream mapping_text;
+  mapping_text << mapping_file.rdbuf();
+  import::PostgresImportOptions options;
+  Status s = import::ParsePostgresMapping(mapping_text.str(), &options.mapping);
+  if (!s.ok()) {
+    spdlog::critical("import postgres: {}: {}", flags.mapping_file, s.message());
+    return 2;
+  }
+  options.connection = flags.connection;
+  options.since = flags.since;
+  options.skip_bad_values = flags.on_error == "skip";
+  options.batch_samples = std::max<size_t>(1, flags.batch_samples);
+  options.dry_run = flags.dry_run;
+  options.dry_run_rows = flags.dry_run_rows;
+  options.dry_run_out = &std::cout;
+  ImportTarget target;
+  if (!flags.dry_run) {
+    int code = OpenTarget(flags, what, &target);
+    if (code != 0) return code;
+  }
+  ProgressPrinter progress(isatty(STDERR_FILENO) != 0);
+  options.progress = [&progress](uint64_t done, uint64_t total) { progress.Update("import rows", done, total); };
+  import::ImportReport report;
+  s = import::ImportFromPostgres(options, target.sink.get(), &report);
+  progress.Finish();
+  for (const std::string& problem : report.problems) spdlog::warn("import postgres: {}", problem);
+  if (!s.ok()) {
+    spdlog::critical("import postgres: {}", s.message());
+    if (!flags.dry_run) spdlog::critical("import postgres: before the error: {}", report.Summary());
+    return 1;
+  }
+  if (flags.dry_run) return 0;
+  spdlog::info("import postgres: {}", report.Summary());
+  return report.samples_refused > 0 || report.bad_lines > 0 ? 1 : 0;
+}
+
+void AddPostgresCommand(CLI::App* command, const std::shared_ptr<ImportFlags>& flags) {
+  CLI::App* sub = command->add_subcommand(
+      "postgres", "Rows of a PostgreSQL table, mapped to series by a YAML file (docs/postgres-import.md)");
+  sub->add_option("--mapping", flags->mapping_file, "The YAML mapping: table, time column and zone, labels, metrics")
+      ->required();
+  sub->add_option("--connection", flags->connection,
+                  "libpq connection string or URI (postgresql://user@host:5432/db); empty: the PG* environment");
+  sub->add_option("--url", flags->url, "A running tsvault to send the samples to (http://HOST:PORT)");
+  sub->add_option("--storage.path,--data-dir", flags->data_dir, "A stopped tsvault's data directory");
+  sub->add_option("--since", flags->since,
+                  "Only rows at or after this date (2025-01-31, in the mapping's zone) or RFC 3339 time");
+  sub->add_flag("--dry-run", flags->dry_run, "Print the statement and the samples of the first rows; store nothing");
+  sub->add_option("--dry-run-rows", flags->dry_run_rows, "Rows --dry-run shows")->capture_default_str();
+  sub->add_option("--on-error", flags->on_error, "At a value that is not a number: stop (default) or skip it")
+      ->capture_default_str();
+  sub->add_option("--batch-samples", flags->batch_samples, "Samples per write")->capture_default_str();
+  sub->callback([flags] { std::exit(RunPostgresImport(*flags)); });
 }
 
 void AddFormatCommand(CLI::App* command, const char* name, const char* description, import::ImportFormat format,
@@ -179,6 +267,7 @@ void AddImportCommand(CLI::App* app) {
   AddFormatCommand(command, "openmetrics",
                    "OpenMetrics with timestamps, ending in # EOF (what promtool tsdb create-blocks-from openmetrics reads)",
                    import::ImportFormat::kOpenMetrics, flags);
+  AddPostgresCommand(command, flags);
 }
 
 }  // namespace tsvault::tools
