@@ -210,7 +210,7 @@ void Api::Register(http::Server* server) {
   RegisterQueryRoutes(server, impl->db, &impl->engine);
   RegisterAdminRoutes(server, impl->db, impl->options.enable_admin_api, impl->options.snapshot_directory);
   RegisterRemoteReadRoutes(server, impl->db, &impl->options);
-  RegisterExportCsvRoutes(server, impl->db);
+  RegisterExportCsvRoutes(server, impl->db, &impl->engine);
 }
 
 }  // namespace tsvault::query

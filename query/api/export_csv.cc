@@ -1,7 +1,5 @@
 #include "query/api/export_csv.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -11,6 +9,8 @@
 
 #include "common/ascii.h"
 #include "common/time_parse.h"
+#include "query/api/csv_writer.h"
+#include "query/api/export_csv_query.h"
 #include "query/api/match_parameter.h"
 #include "query/api/params.h"
 #include "query/api/series_merge.h"
@@ -28,68 +28,12 @@ void Fail(int status, const std::string& message, http::Response* response) {
   response->body = message + "\n";
 }
 
-// RFC 3339 in UTC with milliseconds: all three digits (`trim` false), or
-// trailing zeros trimmed and left out when whole ("...:05Z", "...:05.5Z"),
-// as VictoriaMetrics writes it.
-void AppendRfc3339(int64_t ms, bool trim, std::string* out) {
-  std::string text = FormatRfc3339(ms);  // "...:SSZ"
-  const int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
-  char digits[8];
-  std::snprintf(digits, sizeof(digits), ".%03d", millis);
-  std::string fraction = digits;
-  if (trim) {
-    while (fraction.back() == '0') fraction.pop_back();
-    if (fraction == ".") fraction.clear();
-  }
-  text.insert(text.size() - 1, fraction);
-  out->append(text);
-}
-
-void AppendTimestamp(int64_t ms, CsvColumn::TimeFormat format, std::string* out) {
-  switch (format) {
-    case CsvColumn::TimeFormat::kUnixSeconds: out->append(std::to_string(ms / 1000)); return;  // as VictoriaMetrics
-    case CsvColumn::TimeFormat::kUnixMilliseconds: out->append(std::to_string(ms)); return;
-    case CsvColumn::TimeFormat::kUnixNanoseconds: out->append(std::to_string(ms * 1'000'000)); return;
-    case CsvColumn::TimeFormat::kRfc3339: AppendRfc3339(ms, /*trim=*/true, out); return;
-    case CsvColumn::TimeFormat::kRfc3339Milliseconds: AppendRfc3339(ms, /*trim=*/false, out); return;
-  }
-}
-
-// A gzip stream over the CSV pieces (zlib's deflate with a gzip wrapper).
-class Gzip {
- public:
-  Gzip() { ok_ = deflateInit2(&stream_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK; }
-  ~Gzip() { deflateEnd(&stream_); }
-  Gzip(const Gzip&) = delete;
-  Gzip& operator=(const Gzip&) = delete;
-  bool ok() const { return ok_; }
-  // Compresses `input` (all of it when `finish`) into *out; false on error.
-  bool Compress(const std::string& input, bool finish, std::string* out) {
-    if (!ok_) return false;
-    stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-    stream_.avail_in = static_cast<uInt>(input.size());
-    out->clear();
-    char buffer[32 * 1024];
-    for (;;) {
-      stream_.next_out = reinterpret_cast<Bytef*>(buffer);
-      stream_.avail_out = sizeof(buffer);
-      const int result = deflate(&stream_, finish ? Z_FINISH : Z_NO_FLUSH);
-      if (result == Z_STREAM_ERROR) return false;
-      out->append(buffer, sizeof(buffer) - stream_.avail_out);
-      if (finish ? result == Z_STREAM_END : stream_.avail_in == 0 && stream_.avail_out != 0) return true;
-    }
-  }
-
- private:
-  z_stream stream_{};
-  bool ok_ = false;
-};
-
 // The state of one export, advanced by one piece per call.
 class CsvExport {
  public:
-  CsvExport(std::vector<CsvColumn> columns, bool header, bool gzip)
-      : columns_(std::move(columns)), header_(header), gzip_(gzip ? std::make_unique<Gzip>() : nullptr) {}
+  CsvExport(std::vector<CsvColumn> columns, bool header, bool gzip, CsvTimeZone zone)
+      : columns_(std::move(columns)), header_(header), gzip_(gzip ? std::make_unique<Gzip>() : nullptr),
+        zone_(std::move(zone)) {}
 
   SeriesMerge& series() { return series_; }
   // False when the gzip stream could not be set up.
@@ -156,7 +100,7 @@ class CsvExport {
       if (i > 0) out->push_back(',');
       switch (columns_[i].kind) {
         case CsvColumn::Kind::kValue: out->append(promql::FormatGoFloatFixed(value)); break;
-        case CsvColumn::Kind::kTimestamp: AppendTimestamp(timestamp_ms, columns_[i].time_format, out); break;
+        case CsvColumn::Kind::kTimestamp: AppendCsvTimestamp(timestamp_ms, columns_[i], zone_, out); break;
         default: out->append(label_fields_[i]); break;
       }
     }
@@ -167,88 +111,140 @@ class CsvExport {
   const std::vector<CsvColumn> columns_;
   bool header_;
   std::unique_ptr<Gzip> gzip_;
+  const CsvTimeZone zone_;
   SeriesMerge series_;
   std::unique_ptr<storage::SampleIterator> samples_;
   std::vector<std::string> label_fields_;
 };
 
-// True when Accept-Encoding names gzip without q=0.
-bool AcceptsGzip(const http::Request& request) {
-  for (const auto& [name, value] : request.headers) {
-    if (name != "accept-encoding") continue;
-    const std::string text = ToLowerAscii(value);
-    size_t start = 0;
-    while (start <= text.size()) {
-      size_t end = text.find(',', start);
-      if (end == std::string::npos) end = text.size();
-      std::string coding = text.substr(start, end - start);
-      coding.erase(std::remove(coding.begin(), coding.end(), ' '), coding.end());
-      const size_t semicolon = coding.find(';');
-      const std::string token = coding.substr(0, semicolon);
-      const bool refused = semicolon != std::string::npos && (coding.substr(semicolon) == ";q=0" ||
-                                                              coding.substr(semicolon).rfind(";q=0.0", 0) == 0);
-      if ((token == "gzip" || token == "*") && !refused) return true;
-      start = end + 1;
+// Parameters both kinds of export share.
+struct CommonParams {
+  int64_t start = 0, end = 0;
+  CsvTimeZone zone;
+  CsvColumn timestamp;  // of the default and wide layouts
+  std::vector<CsvColumn> columns;  // format=
+  bool header = true;
+};
+
+bool ParseCommon(const Params& params, CommonParams* out, http::Response* response) {
+  Status s = ParseRange(params, &out->start, &out->end);
+  if (!s.ok()) return Fail(400, s.message(), response), false;
+  if (Param(params, "end").empty()) {
+    out->end = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    if (out->end < out->start) return Fail(400, "invalid parameter \"start\": after the current time", response), false;
+  }
+  for (const char* unsupported : {"extra_label", "extra_filters[]", "extra_filters"}) {
+    if (!Param(params, unsupported).empty()) {
+      Fail(400, "parameter \"" + std::string(unsupported) + "\" is not supported; put the filter in match[]", response);
+      return false;
     }
   }
-  return false;
+  if (const std::string_view tz = Param(params, "tz"); !tz.empty()) {
+    if (!(s = CsvTimeZone::Load(tz, &out->zone)).ok()) {
+      return Fail(400, "invalid parameter \"tz\": " + s.message(), response), false;
+    }
+  }
+  out->timestamp = {CsvColumn::Kind::kTimestamp, "", CsvColumn::TimeFormat::kRfc3339Milliseconds, "timestamp", {}};
+  if (const std::string_view kind = Param(params, "timestamp_format"); !kind.empty()) {
+    if (!(s = ParseCsvTimeFormat(kind, &out->timestamp)).ok()) {
+      return Fail(400, "invalid parameter \"timestamp_format\": " + s.message(), response), false;
+    }
+  }
+  const std::string_view format = Param(params, "format");
+  out->header = format.empty();
+  if (!format.empty() && !(s = ParseCsvFormat(format, &out->columns)).ok()) {
+    return Fail(400, "invalid parameter \"format\": " + s.message(), response), false;
+  }
+  if (const std::string_view text = Param(params, "header"); !text.empty()) {
+    if (text != "true" && text != "false") return Fail(400, "invalid parameter \"header\": true or false", response), false;
+    out->header = text == "true";
+  }
+  return true;
 }
 
-void HandleExportCsv(storage::DB* db, const http::Request& request, http::Response* response) {
+// query=<PromQL>&step= (long or wide), or layout=wide over match[].
+void HandleQueryExport(const Engine* engine, const Params& params, CommonParams common, bool wide,
+                       const http::Request& request, http::Response* response) {
+  CsvQueryRequest query;
+  if (const std::string_view text = Param(params, "query"); !text.empty()) {
+    if (!ParamList(params, "match[]").empty()) {
+      return Fail(400, "give either query= or match[], not both", response);
+    }
+    query.queries.emplace_back(text);
+  } else {
+    query.queries = ParamList(params, "match[]");  // each selector is a PromQL query
+    if (query.queries.empty()) return Fail(400, "missing match[] or query parameter", response);
+  }
+  if (Param(params, "start").empty()) return Fail(400, "missing parameter \"start\" (query= and layout=wide need a range)", response);
+  const std::string_view step_text = Param(params, "step");
+  if (step_text.empty()) return Fail(400, "missing parameter \"step\" (query= and layout=wide read one point per step)", response);
+  Status s = ParseDurationParam(step_text, &query.step_ms);
+  if (!s.ok() || query.step_ms <= 0) {
+    return Fail(400, "invalid parameter \"step\": " + (s.ok() ? std::string("must be positive") : s.message()), response);
+  }
+  if ((common.end - common.start) / query.step_ms > engine->options().max_points_per_series) {
+    return Fail(400, "exceeded maximum resolution of " + std::to_string(engine->options().max_points_per_series) +
+                         " points per timeseries. Try decreasing the query resolution (?step=XX)", response);
+  }
+  if (wide && !common.columns.empty()) {
+    return Fail(400, "invalid parameter \"format\": the wide layout has a timestamp column and one per series; "
+                     "use timestamp_format= for the first", response);
+  }
+  query.start_ms = common.start;
+  query.end_ms = common.end;
+  query.wide = wide;
+  query.columns = std::move(common.columns);
+  query.timestamp = std::move(common.timestamp);
+  query.header = common.header;
+  query.gzip = AcceptsGzip(request);
+  query.zone = std::move(common.zone);
+  AnswerCsvQuery(engine, std::move(query), response);
+}
+
+void HandleExportCsv(storage::DB* db, const Engine* engine, const http::Request& request, http::Response* response) {
   const Params params = http::RequestParams(request);
+  CommonParams common;
+  if (!ParseCommon(params, &common, response)) return;
+  const std::string_view layout = Param(params, "layout");
+  if (!layout.empty() && layout != "long" && layout != "wide") {
+    return Fail(400, "invalid parameter \"layout\": long (one row per sample) or wide (one column per series)", response);
+  }
+  if (layout == "wide" || !Param(params, "query").empty()) {
+    return HandleQueryExport(engine, params, std::move(common), layout == "wide", request, response);
+  }
+  if (!Param(params, "step").empty()) {
+    return Fail(400, "parameter \"step\" applies to query= and layout=wide; the long match[] export has every raw sample",
+                response);
+  }
   std::vector<std::vector<storage::LabelMatcher>> sets;
   const std::vector<std::string> selectors = ParamList(params, "match[]");
   if (selectors.empty()) return Fail(400, "missing match[] parameter", response);
   Status s = ParseMatchParameter(selectors, &sets);
   if (!s.ok()) return Fail(400, "invalid parameter \"match[]\": " + s.message(), response);
-  int64_t start, end;
-  if (!(s = ParseRange(params, &start, &end)).ok()) return Fail(400, s.message(), response);
-  if (Param(params, "end").empty()) {
-    end = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-              .count();
-    if (end < start) return Fail(400, "invalid parameter \"start\": after the current time", response);
-  }
-  for (const char* unsupported : {"extra_label", "extra_filters[]", "extra_filters"}) {
-    if (!Param(params, unsupported).empty()) {
-      return Fail(400, "parameter \"" + std::string(unsupported) + "\" is not supported; put the filter in match[]",
-                  response);
-    }
-  }
-  if (!Param(params, "layout").empty() && Param(params, "layout") != "long") {
-    return Fail(400, "invalid parameter \"layout\": only \"long\" is supported so far", response);
-  }
-  std::vector<CsvColumn> columns;
-  const std::string_view format = Param(params, "format");
-  bool header = format.empty();
-  if (!format.empty()) {
-    if (!(s = ParseCsvFormat(format, &columns)).ok()) {
-      return Fail(400, "invalid parameter \"format\": " + s.message(), response);
-    }
-  } else {
+  std::vector<CsvColumn> columns = std::move(common.columns);
+  if (columns.empty()) {
     // __name__, every label name of the selected series, time, value.
     std::vector<std::string> names;
     for (const auto& matchers : sets) {
       std::vector<std::string> found;
-      if (!(s = db->LabelNames(matchers, start, end, &found)).ok()) return Fail(500, s.ToString(), response);
+      if (!(s = db->LabelNames(matchers, common.start, common.end, &found)).ok()) return Fail(500, s.ToString(), response);
       names.insert(names.end(), found.begin(), found.end());
     }
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
-    columns.push_back({CsvColumn::Kind::kMetricName, "", {}, "__name__"});
+    columns.push_back({CsvColumn::Kind::kMetricName, "", {}, "__name__", {}});
     for (const std::string& name : names) {
-      if (name != "__name__") columns.push_back({CsvColumn::Kind::kLabel, name, {}, name});
+      if (name != "__name__") columns.push_back({CsvColumn::Kind::kLabel, name, {}, name, {}});
     }
-    columns.push_back({CsvColumn::Kind::kTimestamp, "", CsvColumn::TimeFormat::kRfc3339Milliseconds, "timestamp"});
-    columns.push_back({CsvColumn::Kind::kValue, "", {}, "value"});
-  }
-  if (const std::string_view text = Param(params, "header"); !text.empty()) {
-    if (text != "true" && text != "false") return Fail(400, "invalid parameter \"header\": true or false", response);
-    header = text == "true";
+    columns.push_back(common.timestamp);
+    columns.push_back({CsvColumn::Kind::kValue, "", {}, "value", {}});
   }
   const bool gzip = AcceptsGzip(request);
-  auto csv = std::make_shared<CsvExport>(std::move(columns), header, gzip);
+  auto csv = std::make_shared<CsvExport>(std::move(columns), common.header, gzip, std::move(common.zone));
   if (!csv->ready()) return Fail(500, "cannot set up gzip compression", response);
-  if (!(s = csv->series().Open(db, storage::SelectHints(start, end), sets)).ok()) {
+  if (!(s = csv->series().Open(db, storage::SelectHints(common.start, common.end), sets)).ok()) {
     return Fail(s.IsInvalidArgument() ? 400 : 500, s.ToString(), response);
   }
   response->status = 200;
@@ -260,69 +256,11 @@ void HandleExportCsv(storage::DB* db, const http::Request& request, http::Respon
 
 }  // namespace
 
-Status ParseCsvFormat(std::string_view format, std::vector<CsvColumn>* columns) {
-  columns->clear();
-  size_t position = 0;
-  while (position <= format.size()) {
-    size_t comma = format.find(',', position);
-    if (comma == std::string_view::npos) comma = format.size();
-    const std::string_view field = format.substr(position, comma - position);
-    const std::string described = "field " + std::to_string(columns->size() + 1) + " \"" + std::string(field) + "\"";
-    CsvColumn column;
-    if (field.empty()) {
-      column.kind = CsvColumn::Kind::kLabel;  // an empty column, as VictoriaMetrics writes it
-    } else if (field == "__name__") {
-      column.kind = CsvColumn::Kind::kMetricName;
-    } else if (field == "__value__") {
-      column.kind = CsvColumn::Kind::kValue;
-    } else if (field == "__timestamp__" || field.substr(0, 14) == "__timestamp__:") {
-      column.kind = CsvColumn::Kind::kTimestamp;
-      const std::string_view kind = field.size() > 13 ? field.substr(13) : std::string_view(":unix_ms");
-      if (kind == ":unix_s") {
-        column.time_format = CsvColumn::TimeFormat::kUnixSeconds;
-      } else if (kind == ":unix_ms") {
-        column.time_format = CsvColumn::TimeFormat::kUnixMilliseconds;
-      } else if (kind == ":unix_ns") {
-        column.time_format = CsvColumn::TimeFormat::kUnixNanoseconds;
-      } else if (kind == ":rfc3339") {
-        column.time_format = CsvColumn::TimeFormat::kRfc3339;
-      } else if (kind.substr(0, 8) == ":custom:") {
-        return Status::InvalidArgument(described + ": custom timestamp layouts are not supported yet; use unix_s, "
-                                       "unix_ms, unix_ns or rfc3339");
-      } else {
-        return Status::InvalidArgument(described + ": unknown timestamp format; use unix_s, unix_ms, unix_ns or "
-                                       "rfc3339");
-      }
-    } else {
-      column.kind = CsvColumn::Kind::kLabel;
-      column.label = std::string(field);
-    }
-    column.header = std::string(field);
-    columns->push_back(std::move(column));
-    position = comma + 1;
-  }
-  return Status::OK();
-}
-
-void AppendCsvField(std::string_view field, std::string* out) {
-  // Also a leading ' (VictoriaMetrics' importer reads it as a quote).
-  if (field.find_first_of(",\"\r\n") == std::string_view::npos && (field.empty() || field[0] != '\'')) {
-    out->append(field);
-    return;
-  }
-  out->push_back('"');
-  for (char c : field) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-void RegisterExportCsvRoutes(http::Server* server, storage::DB* db) {
+void RegisterExportCsvRoutes(http::Server* server, storage::DB* db, const Engine* engine) {
   for (const char* method : {"GET", "POST"}) {
     server->RouteBlocking(method, "/api/v1/export/csv",
-                          [db](const http::Request& request, http::Response* response) {
-                            HandleExportCsv(db, request, response);
+                          [db, engine](const http::Request& request, http::Response* response) {
+                            HandleExportCsv(db, engine, request, response);
                           });
   }
 }

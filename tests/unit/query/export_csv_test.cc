@@ -160,9 +160,77 @@ TEST_F(ExportCsvTest, ErrorsNameTheParameter) {
   response = Export("match[]=up&extra_label=job%3Dx");
   EXPECT_EQ(response.status, 400);
   EXPECT_NE(response.body.find("extra_label"), std::string::npos) << response.body;
-  response = Export("match[]=up&layout=wide");
+  response = Export("match[]=up&layout=tall");
   EXPECT_EQ(response.status, 400);
-  EXPECT_NE(response.body.find("layout"), std::string::npos) << response.body;
+  EXPECT_NE(response.body.find("invalid parameter \"layout\""), std::string::npos) << response.body;
+  response = Export("match[]=up&layout=wide&start=0");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("missing parameter \"step\""), std::string::npos) << response.body;
+  response = Export("query=up&start=0&step=0s");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("invalid parameter \"step\""), std::string::npos) << response.body;
+  response = Export("match[]=up&start=0&step=1m");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("\"step\" applies to query= and layout=wide"), std::string::npos) << response.body;
+  response = Export("query=up&match[]=up&start=0&step=1m");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("either query= or match[]"), std::string::npos) << response.body;
+  response = Export("query=up&start=0&end=60&step=1m&tz=Mars%2FOlympus");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("invalid parameter \"tz\": unknown time zone"), std::string::npos) << response.body;
+  response = Export("query=up&layout=wide&start=0&end=60&step=1m&format=__value__");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("timestamp_format"), std::string::npos) << response.body;
+  response = Export("query=" + testing::QueryEscape("sum(") + "&start=0&end=60&step=1m");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("invalid parameter \"query\""), std::string::npos) << response.body;
+  response = Export("query=up&start=0&end=100000000&step=1s");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("points per timeseries"), std::string::npos) << response.body;
+}
+
+TEST_F(ExportCsvTest, QueryResultsInTheLongLayout) {
+  http::Response response = Export("query=up&start=1700000000&end=1700000030&step=15s");
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body,
+            "__name__,instance,job,timestamp,value\n"
+            "up,\"a,1\",node,2023-11-14T22:13:20.000Z,0.5\n"
+            "up,\"a,1\",node,2023-11-14T22:13:35.000Z,1.5\n"
+            "up,\"a,1\",node,2023-11-14T22:13:50.000Z,2.5\n"
+            "up,,\"say \"\"hi\"\"\",2023-11-14T22:13:20.000Z,10\n"
+            "up,,\"say \"\"hi\"\"\",2023-11-14T22:13:35.000Z,NaN\n"
+            "up,,\"say \"\"hi\"\"\",2023-11-14T22:13:50.000Z,8\n");
+  // format= columns, a Go layout in the team's zone, no header.
+  response = Export("query=" + testing::QueryEscape("up{job=\"node\"} * 2") +
+                    "&start=1700000000&end=1700000000&step=15s&tz=Europe%2FMoscow&header=false&format=" +
+                    testing::QueryEscape("__timestamp__:custom:2006-01-02 15:04:05,job,__value__"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body, "2023-11-15 01:13:20,node,1\n");
+}
+
+TEST_F(ExportCsvTest, WideLayoutHasOneColumnPerSeries) {
+  http::Response response =
+      Export("layout=wide&match[]=up&start=1700000000&end=1700000030&step=15s&timestamp_format=unix_s");
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body,
+            "timestamp,\"instance=a,1 job=node\",\"job=say \"\"hi\"\"\"\n"
+            "1700000000,0.5,10\n"
+            "1700000015,1.5,NaN\n"
+            "1700000030,2.5,8\n");
+  // Daily steps land on the zone's midnights; a series without labels is "value".
+  response = Export("layout=wide&query=vector(1)&start=1735689600&end=1736035200&step=1d&tz=Europe%2FMoscow"
+                    "&timestamp_format=custom:2006-01-02");
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body, "timestamp,value\n2025-01-02,1\n2025-01-03,1\n2025-01-04,1\n2025-01-05,1\n");
+  // Missing points are empty cells.
+  response = Export("layout=wide&query=" + testing::QueryEscape("up{job=\"node\"} > 1 or up{job!=\"node\"}") +
+                    "&start=1700000000&end=1700000030&step=15s&timestamp_format=unix_s");
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body,
+            "timestamp,\"instance=a,1 job=node\",\"job=say \"\"hi\"\"\"\n"
+            "1700000000,,10\n"
+            "1700000015,1.5,NaN\n"
+            "1700000030,2.5,8\n");
 }
 
 }  // namespace
