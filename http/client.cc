@@ -4,7 +4,9 @@
 // client lives in this file.
 #include "http/client.h"
 
+#include <functional>
 #include <limits>
+#include <vector>
 #include <optional>
 
 #include <boost/asio/connect.hpp>
@@ -41,6 +43,13 @@ bool IsStaleConnectionError(const beast::error_code& ec) {
 }
 
 }  // namespace
+
+// Where a streamed response body goes, and what it said.
+struct BodySink {
+  std::function<Status(std::string_view)> sink;
+  std::chrono::milliseconds piece_timeout;
+  mutable Status status;  // the sink's error, if it stopped the transfer
+};
 
 struct Client::Impl {
   std::string host;
@@ -127,16 +136,60 @@ struct Client::Impl {
   // One request/response exchange on the current connection. `*stage`
   // names the step that failed; `*nothing_received` is true when the
   // failure came before any byte of the response.
+  // With `on_body`, the body goes there in pieces (StreamBody).
   beast::error_code Exchange(bhttp::request<bhttp::string_body>& request, Clock::time_point deadline,
-                             Response* response, const char** stage, bool* nothing_received) {
-    if (tls) return ExchangeOn(*tls, request, deadline, response, stage, nothing_received);
-    return ExchangeOn(stream, request, deadline, response, stage, nothing_received);
+                             Response* response, const char** stage, bool* nothing_received,
+                             const BodySink* on_body) {
+    if (tls) return ExchangeOn(*tls, request, deadline, response, stage, nothing_received, on_body);
+    return ExchangeOn(stream, request, deadline, response, stage, nothing_received, on_body);
+  }
+
+  template <class Stream>
+  beast::error_code StreamBody(Stream& stream, const BodySink& on_body, Response* response, const char** stage,
+                               bool* nothing_received) {
+    beast::error_code ec;
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.header_limit(kResponseHeaderLimitBytes);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    const size_t buffered_before = buffer.size();
+    beast::get_lowest_layer(stream).expires_after(on_body.piece_timeout);
+    bhttp::async_read_header(stream, buffer, parser, [&ec](beast::error_code result, size_t) { ec = result; });
+    RunPending();
+    if (ec) {
+      *nothing_received = buffered_before == 0 && !parser.got_some();
+      return ec;
+    }
+    *nothing_received = false;
+    response->status = static_cast<int>(parser.get().result_int());
+    response->headers.clear();
+    for (const auto& field : parser.get()) {
+      response->headers.emplace_back(ToLowerAscii(View(field.name_string())), std::string(View(field.value())));
+    }
+    response->body.clear();
+    std::vector<char> piece(256 * 1024);
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      beast::get_lowest_layer(stream).expires_after(on_body.piece_timeout);
+      bhttp::async_read(stream, buffer, parser, [&ec](beast::error_code result, size_t) { ec = result; });
+      RunPending();
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) return ec;
+      const size_t got = piece.size() - parser.get().body().size;
+      if (got == 0) continue;
+      *stage = "body";
+      on_body.status = on_body.sink(std::string_view(piece.data(), got));
+      if (!on_body.status.ok()) return net::error::operation_aborted;
+      *stage = "read";
+    }
+    if (!parser.get().keep_alive()) Disconnect();
+    return {};
   }
 
   template <class Stream>
   beast::error_code ExchangeOn(Stream& stream, bhttp::request<bhttp::string_body>& request,
                                Clock::time_point deadline, Response* response, const char** stage,
-                               bool* nothing_received) {
+                               bool* nothing_received, const BodySink* on_body) {
     beast::error_code ec;
     *nothing_received = true;
     *stage = "write";
@@ -146,6 +199,7 @@ struct Client::Impl {
     if (ec) return ec;
 
     *stage = "read";
+    if (on_body != nullptr) return StreamBody(stream, *on_body, response, stage, nothing_received);
     bhttp::response_parser<bhttp::string_body> parser;
     parser.header_limit(kResponseHeaderLimitBytes);
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -217,6 +271,21 @@ Client::~Client() { impl_->Disconnect(); }
 Status Client::Do(const std::string& method, const std::string& target,
                   const std::vector<std::pair<std::string, std::string>>& headers,
                   const std::string& body, Response* response, std::chrono::milliseconds timeout) {
+  return Exchange(method, target, headers, body, nullptr, response, timeout);
+}
+
+Status Client::DoStreamed(const std::string& method, const std::string& target,
+                          const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                          const std::function<Status(std::string_view piece)>& on_body, Response* response,
+                          std::chrono::milliseconds timeout) {
+  const BodySink sink{on_body, timeout, Status::OK()};
+  Status s = Exchange(method, target, headers, body, &sink, response, timeout);
+  return sink.status.ok() ? s : sink.status;
+}
+
+Status Client::Exchange(const std::string& method, const std::string& target,
+                        const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                        const BodySink* on_body, Response* response, std::chrono::milliseconds timeout) {
   if (!IsValidHeaderName(method)) {
     return Status::InvalidArgument("http client: invalid method \"" + method + "\"");
   }
@@ -265,7 +334,7 @@ Status Client::Do(const std::string& method, const std::string& target,
     }
     const char* stage = "";
     bool nothing_received = true;
-    beast::error_code ec = impl_->Exchange(request, deadline, response, &stage, &nothing_received);
+    beast::error_code ec = impl_->Exchange(request, deadline, response, &stage, &nothing_received, on_body);
     if (!ec) return Status::OK();
     impl_->Disconnect();
     if (ec == beast::error::timeout) {

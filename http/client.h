@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,6 +22,8 @@ struct TlsOptions {
   std::string server_name;  // name to verify and send as SNI; empty: the URL's host
   bool insecure_skip_verify = false;
 };
+
+struct BodySink;
 
 class Client {
  public:
@@ -45,9 +48,23 @@ class Client {
     return Do("GET", target, {}, "", response);
   }
 
+  // Like Do, but hands the response body to `on_body` in pieces as it
+  // arrives (response->body stays empty), so a body of any size is read in
+  // bounded memory. `timeout` bounds connecting, sending and the wait for
+  // each piece, not the whole transfer. An error `on_body` returns ends the
+  // transfer (the connection is closed) and is returned.
+  Status DoStreamed(const std::string& method, const std::string& target,
+                    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                    const std::function<Status(std::string_view piece)>& on_body, Response* response,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
  private:
   struct Impl;
   explicit Client(std::unique_ptr<Impl> impl);
+  // Do's body; `on_body` null reads the whole body into the response.
+  Status Exchange(const std::string& method, const std::string& target,
+                  const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                  const BodySink* on_body, Response* response, std::chrono::milliseconds timeout);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -71,6 +71,10 @@ using Handler = std::function<void(const Request&, Response*)>;
 // ordered pairs ("+" is a space, %XX decoded). Repeated keys are kept.
 std::vector<std::pair<std::string, std::string>> ParseFormEncoded(std::string_view text);
 
+// Percent-encodes `text` for a URL query value: everything but
+// A-Z a-z 0-9 - _ . ~ becomes %XX.
+std::string PercentEncode(std::string_view text);
+
 // Percent-decodes a path segment ("+" stays "+").
 std::string PercentDecode(std::string_view text, bool plus_is_space);
 

@@ -247,6 +247,7 @@ void AddExportCommand(CLI::App* app) {
   blocks->add_option("--block-duration", flags->block_duration, "Block length, a multiple of 2h up to 31d")
       ->capture_default_str();
   blocks->callback([flags] { std::exit(RunExportBlocks(*flags)); });
+  AddExportCsvCommand(command);
 }
 
 }  // namespace tsvault::tools
