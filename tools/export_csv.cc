@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,10 @@ int RunExportCsv(const ExportCsvFlags& flags) {
       return 1;
     }
   }
-  ProgressPrinter progress(isatty(STDERR_FILENO) != 0 && out != stdout);
+  // A byte count on a terminal (and a line every few seconds in a log) when
+  // writing a file; nothing beside CSV on stdout.
+  std::optional<ProgressPrinter> progress;
+  if (out != stdout) progress.emplace(isatty(STDERR_FILENO) != 0);
   uint64_t bytes = 0;
   http::Response response;
   std::string error_body;  // an error answer is shown, not written out
@@ -82,11 +86,11 @@ int RunExportCsv(const ExportCsvFlags& flags) {
           return Status::IOError("writing " + flags.output + " failed");
         }
         bytes += piece.size();
-        progress.Update("export csv (bytes)", bytes, 0);
+        if (progress) progress->Update("export csv (bytes)", bytes, 0);
         return Status::OK();
       },
       &response, std::chrono::seconds(flags.timeout_seconds));
-  progress.Finish();
+  if (progress) progress->Finish();
   const bool closed = out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0;
   if (!s.ok()) {
     spdlog::critical("export csv: {}", s.message());
