@@ -7,7 +7,7 @@ LISTEN      ?= 127.0.0.1:9201
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-unit test-long test-sanitize bench bench-compare bench-forward clean
+.PHONY: all deps configure build run test test-unit test-long test-sanitize bench bench-compare bench-forward bench-csv clean
 
 all: build
 
@@ -60,6 +60,11 @@ bench-compare: build
 # after an outage (bench/compare/forward.py); writes bench/RESULTS.md.
 bench-forward: build
 	python3 bench/compare/forward.py --write-results --tsvault-binary $(BUILD_DIR)/tools/tsvault
+
+# CSV import/export next to VictoriaMetrics 1.79 and the PostgreSQL import
+# (bench/compare/csv_bench.py); writes bench/RESULTS.md.
+bench-csv: build
+	python3 bench/compare/csv_bench.py --write-results --tsvault-binary $(BUILD_DIR)/tools/tsvault
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

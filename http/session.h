@@ -3,6 +3,7 @@
 // and writes whole responses, session_stream.cc writes streamed bodies.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void StartStreamingBodyRequest();
   struct UploadPiece;
   void ReadUploadPiece(std::shared_ptr<UploadPiece> piece);
+  // Reads into the current upload piece until it is full, the body ends, or
+  // no more bytes are waiting; then calls `finish`.
+  void ReadUploadBytes(std::function<void(bool, std::string, std::string)> finish);
 
   // Streamed bodies (Response::body_source; session_stream.cc).
   // Sends the headers (chunked), then the pieces as they are produced.

@@ -104,14 +104,30 @@ void Session::ReadUploadPiece(std::shared_ptr<UploadPiece> read) {
   auto& body = upload_parser_->get().body();
   body.data = upload_buffer_.data();
   body.size = upload_buffer_.size();
+  // Beast sizes each socket read by the free space of buffer_, which after
+  // the header can be under a kilobyte: room for 64 KiB per read.
+  buffer_.reserve(64 * 1024);
+  ReadUploadBytes(std::move(finish));
+}
+
+void Session::ReadUploadBytes(std::function<void(bool, std::string, std::string)> finish) {
   stream_.expires_after(core_->options.idle_timeout);
-  bhttp::async_read_some(stream_, buffer_, *upload_parser_,
-                         [self = shared_from_this(), finish](beast::error_code ec, size_t) {
-                           if (ec == bhttp::error::need_buffer) ec = {};
-                           if (ec) return finish(false, "", "reading the body: " + ec.message());
-                           const size_t got = self->upload_buffer_.size() - self->upload_parser_->get().body().size;
-                           finish(true, self->upload_buffer_.substr(0, got), "");
-                         });
+  bhttp::async_read_some(
+      stream_, buffer_, *upload_parser_,
+      [self = shared_from_this(), finish = std::move(finish)](beast::error_code ec, size_t) mutable {
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) return finish(false, "", "reading the body: " + ec.message());
+        auto& body = self->upload_parser_->get().body();
+        const size_t got = self->upload_buffer_.size() - body.size;
+        // Fill the piece while more of the body is already here: one hand-off
+        // to the handler per piece, not per socket read.
+        beast::error_code ignored;
+        if (!self->upload_parser_->is_done() && body.size > 0 &&
+            (self->buffer_.size() > 0 || self->stream_.socket().available(ignored) > 0)) {
+          return self->ReadUploadBytes(std::move(finish));
+        }
+        finish(true, self->upload_buffer_.substr(0, got), "");
+      });
 }
 
 }  // namespace tsvault::http::internal

@@ -21,7 +21,14 @@ bool CsvReader::Next(CsvRecord* record, Status* error) {
   }
   if (position_ >= buffer_.size()) return false;
 
-  record->fields.clear();
+  // Field strings are reused from record to record (no allocation per field).
+  size_t used = 0;
+  auto next_field = [record, &used]() -> std::string& {
+    if (used == record->fields.size()) record->fields.emplace_back();
+    std::string& field = record->fields[used++];
+    field.clear();
+    return field;
+  };
   record->line = line_;
   const std::string_view text(buffer_);
   size_t at = position_;
@@ -29,7 +36,7 @@ bool CsvReader::Next(CsvRecord* record, Status* error) {
   std::string problem;
   size_t problem_field = 0;
   while (true) {
-    std::string& field = record->fields.emplace_back();
+    std::string& field = next_field();
     if (at < text.size() && text[at] == '"') {
       // Quoted: up to the closing quote; "" is a quote; line breaks kept.
       ++at;
@@ -39,7 +46,7 @@ bool CsvReader::Next(CsvRecord* record, Status* error) {
           if (!finished_) return false;  // the closing quote may come later
           if (problem.empty()) {
             problem = "a quoted field has no closing quote";
-            problem_field = record->fields.size();
+            problem_field = used;
           }
           at = text.size();
           break;
@@ -57,14 +64,16 @@ bool CsvReader::Next(CsvRecord* record, Status* error) {
       }
       if (at < text.size() && text[at] != ',' && text[at] != '\n' && text[at] != '\r' && problem.empty()) {
         problem = "text after the closing quote of a field";
-        problem_field = record->fields.size();
+        problem_field = used;
       }
     }
     // Unquoted (or the rest after a bad quote): up to a comma or line end.
-    const size_t end = text.find_first_of(",\n", at);
+    size_t end = at;  // a plain loop: find_first_of runs memchr once per character
+    while (end < text.size() && text[end] != ',' && text[end] != '\n') ++end;
+    if (end == text.size()) end = std::string_view::npos;
     if (end == std::string_view::npos && !finished_) return false;
     const size_t stop = end == std::string_view::npos ? text.size() : end;
-    if (problem.empty() || problem_field != record->fields.size()) {
+    if (problem.empty() || problem_field != used) {
       std::string_view rest = text.substr(at, stop - at);
       // CRLF: the CR belongs to the line break, not to the last field.
       if ((end == std::string_view::npos || text[end] == '\n') && !rest.empty() && rest.back() == '\r') {
@@ -84,6 +93,7 @@ bool CsvReader::Next(CsvRecord* record, Status* error) {
     }
     break;
   }
+  record->fields.resize(used);
   position_ = at;
   line_ = line;
   if (!problem.empty()) {

@@ -105,7 +105,7 @@ class Importer::Impl {
                                      std::to_string(record_.fields.size()) + " columns, the format describes " +
                                      std::to_string(columns_.size()));
     }
-    labels_.clear();
+    label_fields_.clear();
     int64_t timestamp = options_.default_timestamp_ms;
     values_.clear();
     for (size_t i = 0; i < columns_.size(); ++i) {
@@ -115,7 +115,7 @@ class Importer::Impl {
         case CsvColumn::Kind::kIgnored:
           break;
         case CsvColumn::Kind::kLabel:
-          labels_.push_back({column.name, field});
+          label_fields_.emplace_back(&column.name, &field);
           break;
         case CsvColumn::Kind::kTime:
           if (!ParseCsvTime(column.time_layout, field, &timestamp)) {
@@ -135,10 +135,29 @@ class Importer::Impl {
         }
       }
     }
+    // A row's series is named by its metric and label fields in column
+    // order; labels are built only for a series new in the batch.
+    row_key_.clear();
+    for (const auto& [name, field] : label_fields_) {
+      row_key_.append(*field);
+      row_key_.push_back('\xff');
+    }
+    const size_t label_key_size = row_key_.size();
     for (const auto& [name, value] : values_) {
-      Labels labels = labels_;
-      labels.push_back({"__name__", *name});
-      AddSample(std::move(labels), timestamp, value);
+      row_key_.resize(label_key_size);
+      row_key_.append(*name);
+      ++report_.samples_read;
+      if (!pending_.ok()) continue;
+      pending_ = batcher_.AddKeyed(
+          row_key_,
+          [&, name = name] {
+            Labels labels;
+            labels.reserve(label_fields_.size() + 1 + options_.extra_labels.size());
+            for (const auto& [label, field] : label_fields_) labels.push_back({*label, *field});
+            labels.push_back({"__name__", *name});
+            return WithExtraLabels(std::move(labels));
+          },
+          timestamp, value);
     }
     return Status::OK();
   }
@@ -233,6 +252,14 @@ class Importer::Impl {
   }
 
   void AddSample(Labels labels, int64_t timestamp_ms, double value) {
+    labels = WithExtraLabels(std::move(labels));
+    ++report_.samples_read;
+    if (pending_.ok()) pending_ = batcher_.Add(labels, timestamp_ms, value);
+  }
+
+  // `labels` with the extra labels set (replacing labels of the same name),
+  // sorted by name.
+  Labels WithExtraLabels(Labels labels) const {
     for (const Label& extra : options_.extra_labels) {
       auto same = std::find_if(labels.begin(), labels.end(), [&](const Label& l) { return l.name == extra.name; });
       if (same != labels.end()) {
@@ -242,8 +269,7 @@ class Importer::Impl {
       }
     }
     std::sort(labels.begin(), labels.end());
-    ++report_.samples_read;
-    if (pending_.ok()) pending_ = batcher_.Add(labels, timestamp_ms, value);
+    return labels;
   }
 
   // The batcher writes full batches as samples come; its error surfaces here.
@@ -270,7 +296,8 @@ class Importer::Impl {
   std::vector<CsvColumn> columns_;
   CsvReader csv_;
   CsvRecord record_;
-  Labels labels_;
+  // The label columns of the current record: name, value.
+  std::vector<std::pair<const std::string*, const std::string*>> label_fields_;
   std::vector<std::pair<const std::string*, double>> values_;
   bool first_record_ = true;
   // Text formats
@@ -280,6 +307,7 @@ class Importer::Impl {
   std::map<std::string, model::MetricMetadata> metadata_;  // seen since the last batch
   SampleBatcher batcher_{sink_, &report_, options_.batch_samples};
   Status pending_;  // a failed write of the batcher, not reported yet
+  std::string row_key_;  // CsvRecordToSamples: the series key of a row
 };
 
 Status Importer::Create(ImportOptions options, ImportSink* sink, std::unique_ptr<Importer>* out) {
