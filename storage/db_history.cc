@@ -41,10 +41,14 @@ struct HistoryItem {
 }  // namespace
 
 std::vector<model::FloatWindow>* HistorySpans::Find(int index, uint64_t series_id, int64_t span_start) {
-  for (Span& span : spans) {
-    if (span.index == index && span.series_id == series_id && span.span_start == span_start) return &span.windows;
-  }
-  return nullptr;
+  auto found = positions.find({index, series_id, span_start});
+  return found == positions.end() ? nullptr : &spans[found->second].windows;
+}
+
+std::vector<model::FloatWindow>* HistorySpans::Add(Span span) {
+  positions[{span.index, span.series_id, span.span_start}] = spans.size();
+  spans.push_back(std::move(span));
+  return &spans.back().windows;
 }
 
 Status DBImpl::LoadHistorySpan(int index, uint64_t series_id, int64_t span_start, HistorySpans* spans,
@@ -63,8 +67,7 @@ Status DBImpl::LoadHistorySpan(int index, uint64_t series_id, int64_t span_start
   } else if (!rs.IsNotFound()) {
     return FromRocks(rs);
   }
-  spans->spans.push_back({index, series_id, span_start, std::move(windows)});
-  *out = &spans->spans.back().windows;
+  *out = spans->Add({index, series_id, span_start, std::move(windows)});
   return Status::OK();
 }
 

@@ -17,6 +17,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -60,7 +61,10 @@ struct HistorySpans {
     std::vector<model::FloatWindow> windows;
   };
   std::vector<model::FloatWindow>* Find(int index, uint64_t series_id, int64_t span_start);
+  // Adds a span (not yet in `spans`); returns its windows.
+  std::vector<model::FloatWindow>* Add(Span span);
   std::deque<Span> spans;  // a deque: pointers to windows stay valid
+  std::map<std::tuple<int, uint64_t, int64_t>, size_t> positions;  // (index, series, span start) -> in `spans`
   bool marked_stale = false;
 };
 
