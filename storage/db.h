@@ -147,6 +147,10 @@ struct SelectHints {
   // The coarsest stored resolution the reader accepts, in milliseconds
   // (Thanos' max_source_resolution): 0 reads raw samples only.
   int64_t max_resolution_ms = 0;
+  // A one-off scan of much data (an export): its chunks do not go into the
+  // block cache, so it neither evicts what queries keep reading nor grows
+  // memory with its size.
+  bool bulk = false;
 };
 
 // What one DB::Delete call did.

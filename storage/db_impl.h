@@ -277,7 +277,7 @@ class DBImpl final : public DB {
   Status ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t maxt, bool first_only,
                              rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks);
   // Needs no lock.
-  std::unique_ptr<rocksdb::Iterator> NewChunkIterator();
+  std::unique_ptr<rocksdb::Iterator> NewChunkIterator(bool fill_cache = true);
   // Takes head_mutex_ shared (directly or through SelectSeries).
   // REQUIRES: head_mutex_ not held.
   Status CollectLabelStrings(const std::string* name, const std::vector<LabelMatcher>& matchers,

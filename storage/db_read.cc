@@ -22,9 +22,9 @@ bool IsFullRange(int64_t mint, int64_t maxt) {
 // Iterates the series chosen by DBImpl::Select, decoding samples on demand.
 class DBSeriesSet final : public SeriesSet {
  public:
-  DBSeriesSet(DBImpl* db, std::vector<DBImpl::SelectedSeries> series, int64_t mint, int64_t maxt)
+  DBSeriesSet(DBImpl* db, std::vector<DBImpl::SelectedSeries> series, int64_t mint, int64_t maxt, bool bulk)
       : db_(db), series_(std::move(series)), mint_(mint), maxt_(maxt),
-        iterator_(db->NewChunkIterator()) {}
+        iterator_(db->NewChunkIterator(/*fill_cache=*/!bulk)) {}
 
   bool Next() override {
     // position_ starts at SIZE_MAX; unsigned wrap-around makes it 0.
@@ -80,8 +80,10 @@ class DBSeriesSet final : public SeriesSet {
   mutable Status status_;
 };
 
-std::unique_ptr<rocksdb::Iterator> DBImpl::NewChunkIterator() {
-  return std::unique_ptr<rocksdb::Iterator>(rocks_->NewIterator(rocksdb::ReadOptions(), cf(kChunks)));
+std::unique_ptr<rocksdb::Iterator> DBImpl::NewChunkIterator(bool fill_cache) {
+  rocksdb::ReadOptions options;
+  options.fill_cache = fill_cache;
+  return std::unique_ptr<rocksdb::Iterator>(rocks_->NewIterator(options, cf(kChunks)));
 }
 
 Status DBImpl::ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t maxt, bool first_only,
@@ -256,7 +258,7 @@ Status DBImpl::Select(const SelectHints& hints, const std::vector<LabelMatcher>&
   std::vector<SelectedSeries> selected;
   Status s = SelectSeries(matchers, hints.start_ms, hints.end_ms, true, hints.max_resolution_ms, &selected);
   if (!s.ok()) return s;
-  *out = std::make_unique<DBSeriesSet>(this, std::move(selected), hints.start_ms, hints.end_ms);
+  *out = std::make_unique<DBSeriesSet>(this, std::move(selected), hints.start_ms, hints.end_ms, hints.bulk);
   return Status::OK();
 }
 

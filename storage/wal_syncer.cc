@@ -10,6 +10,11 @@ WalSyncer::WalSyncer(std::function<Status()> sync, std::chrono::milliseconds int
 
 Status WalSyncer::WaitDurable() {
   std::unique_lock<std::mutex> lock(mutex_);
+  // After a failed fsync nothing written since is durable either: the
+  // kernel may have dropped the failed pages, leaving a hole in the log
+  // (PostgreSQL's "fsyncgate"), and a later successful fsync does not
+  // bring them back. The failure is permanent for this process.
+  if (first_failed_ != 0) return failure_;
   // Our write is complete; any sync that *starts* from now on covers it.
   const uint64_t needed = started_ + 1;
   while (completed_ < needed) {
@@ -34,12 +39,19 @@ Status WalSyncer::WaitDurable() {
     if (observe_) observe_(seconds);
     lock.lock();
     completed_ = mine;
-    last_status_ = status;
+    if (!status.ok() && first_failed_ == 0) {
+      first_failed_ = mine;
+      failure_ = Status::IOError("syncing the write-ahead log failed (" + status.ToString() +
+                                 "); no write is acknowledged from then on until tsvault restarts");
+    }
     last_sync_seconds_ = seconds;
     in_progress_ = false;
     done_.notify_all();
   }
-  return last_status_;
+  // The sync numbered `needed` covered this write: durable if it, and every
+  // sync before it, succeeded.
+  if (first_failed_ != 0 && first_failed_ <= needed) return failure_;
+  return Status::OK();
 }
 
 uint64_t WalSyncer::syncs() const {

@@ -22,9 +22,12 @@ class WalSyncer {
   WalSyncer(std::function<Status()> sync, std::chrono::milliseconds interval,
             std::function<void(double)> observe);
 
-  // Blocks until a sync that started after this call has completed; returns
-  // that sync's status. May block for the interval plus one fsync;
-  // DBImpl::Append calls it after releasing head_mutex_.
+  // Blocks until a sync that started after this call has completed; OK when
+  // it and every sync before it succeeded. Once a sync failed, every write
+  // it covered and every later call fails (IOError) without syncing again:
+  // a failed fsync may have lost pages that no later fsync restores. May
+  // block for the interval plus one fsync; DBImpl::Append calls it after
+  // releasing head_mutex_.
   // REQUIRES: mutex_ not held.
   Status WaitDurable();
 
@@ -38,8 +41,8 @@ class WalSyncer {
   const std::chrono::milliseconds interval_;
   const std::function<void(double)> observe_;
 
-  // Guards started_, completed_, in_progress_, last_status_, last_start_
-  // and last_sync_seconds_. Released while the leader sleeps out the
+  // Guards started_, completed_, in_progress_, first_failed_, failure_,
+  // last_start_ and last_sync_seconds_. Released while the leader sleeps out the
   // interval and while it runs sync_ and observe_; in_progress_ keeps other
   // writers from starting a sync meanwhile.
   mutable std::mutex mutex_;
@@ -49,7 +52,8 @@ class WalSyncer {
   uint64_t started_ = 0;    // syncs started
   uint64_t completed_ = 0;  // syncs completed (the latest is `started_` when idle)
   bool in_progress_ = false;
-  Status last_status_;
+  uint64_t first_failed_ = 0;  // the number of the first sync that failed; 0: none
+  Status failure_;             // what WaitDurable returns from then on
   std::chrono::steady_clock::time_point last_start_{};
   double last_sync_seconds_ = 0;
 };

@@ -74,6 +74,7 @@ Status ExportGroup(storage::DB* db, const std::vector<std::vector<storage::Label
   const int64_t group_start = first_block * duration;
   const int64_t group_end = (last_block + 1) * duration;  // exclusive
   storage::SelectHints hints(std::max(from, group_start), std::min(to, group_end - 1));
+  hints.bulk = true;
   query::SeriesMerge series;
   Status s = series.Open(db, hints, matcher_sets);
   if (!s.ok()) return s;

@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -28,6 +27,7 @@ import urllib.request
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import report  # noqa: E402
 import servers  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -75,27 +75,6 @@ def write_csv(path, series, points, end_ms):
     return start_ms
 
 
-class MemoryWatch:
-    """Samples the resident memory of `pid` every 50 ms until stopped."""
-
-    def __init__(self, pid):
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, servers.memory_bytes(self.pid)[0])
-            time.sleep(0.05)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
 def import_csv(server, path, rows, flush_path=None):
     pid = server_pid(server)
     cpu0, began = servers.cpu_seconds(pid), time.monotonic()
@@ -117,7 +96,7 @@ def export_csv(server, start_ms, end_ms):
     before = servers.memory_bytes(pid)[0]
     params = {"match[]": "bench_csv_value", "format": EXPORT_FORMAT, "start": start_ms / 1000, "end": end_ms / 1000}
     rows, cpu0, began = 0, servers.cpu_seconds(pid), time.monotonic()
-    with MemoryWatch(pid) as watch:
+    with servers.RssSampler(pid, period=0.05) as watch:
         with urllib.request.urlopen(server.base_url + "/api/v1/export/csv?" + urllib.parse.urlencode(params),
                                     timeout=3600) as response:
             while True:
@@ -126,7 +105,7 @@ def export_csv(server, start_ms, end_ms):
                     break
                 rows += piece.count(b"\n")
     seconds, cpu = time.monotonic() - began, servers.cpu_seconds(pid) - cpu0
-    return {"rows": rows, "seconds": seconds, "cpu": cpu, "rss_before": before, "rss_peak": watch.peak}
+    return {"rows": rows, "seconds": seconds, "cpu": cpu, "rss_before": before, "rss_peak": watch.max_rss}
 
 
 def postgres_phase(args, tmp, tsvault_binary):
@@ -228,21 +207,6 @@ def markdown(args, rows, results, pg):
     return "\n".join(lines)
 
 
-def write_results(path, text):
-    with open(path) as f:
-        content = f.read()
-    title = text.split("\n", 1)[0]
-    if title in content:
-        start = content.index(title)
-        end = content.find("\n## ", start + len(title))
-        content = content[:start] + text + ("\n" + content[end + 1:] if end != -1 else "")
-    else:
-        anchor = content.find("\n## ")
-        content = content[:anchor + 1] + text + "\n" + content[anchor + 1:]
-    with open(path, "w") as f:
-        f.write(content)
-
-
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--series", type=int, default=1000)
@@ -289,7 +253,7 @@ def main(argv):
             log(f"{name} exported {phases['export']['rows']:,} rows, not {rows:,}")
             return 1
     if args.write_results and not args.smoke:
-        write_results(args.results_file, text)
+        report.replace_section(args.results_file, text)
     return 0
 
 

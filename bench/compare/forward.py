@@ -25,6 +25,7 @@ import urllib.request
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import report  # noqa: E402
 import servers  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -198,21 +199,6 @@ def markdown(args, none, one, two, agent, late):
     return "\n".join(lines)
 
 
-def write_results(path, text):
-    with open(path) as f:
-        content = f.read()
-    title = "## Forwarding: cost per sample and catch-up (issue 11)"
-    if title in content:
-        start = content.index(title)
-        end = content.find("\n## ", start + len(title))
-        content = content[:start] + text + ("\n" + content[end + 1:] if end != -1 else "")
-    else:
-        anchor = content.find("\n## ", content.find("\n## ") + 1)
-        content = content[:anchor + 1] + text + "\n" + content[anchor + 1:]
-    with open(path, "w") as f:
-        f.write(content)
-
-
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scale", type=float, default=2)
@@ -243,7 +229,7 @@ def main(argv):
     text = markdown(args, none, one, two, agent, late)
     print(text)
     if args.write_results and not args.smoke:
-        write_results(args.results_file, text)
+        report.replace_section(args.results_file, text)
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -87,3 +87,20 @@ def write_results(path, section):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def replace_section(path, text):
+    """Replaces the `## ` section of `path` whose title is the first line of
+    `text` (up to the next `## `); a new one goes before the first section."""
+    with open(path) as f:
+        content = f.read()
+    title = text.split("\n", 1)[0]
+    if title in content:
+        start = content.index(title)
+        end = content.find("\n## ", start + len(title))
+        content = content[:start] + text + ("\n" + content[end + 1:] if end != -1 else "")
+    else:
+        anchor = content.find("\n## ")
+        content = content[:anchor + 1] + text + "\n" + content[anchor + 1:]
+    with open(path, "w") as f:
+        f.write(content)

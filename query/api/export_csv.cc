@@ -244,7 +244,9 @@ void HandleExportCsv(storage::DB* db, const Engine* engine, const http::Request&
   const bool gzip = AcceptsGzip(request);
   auto csv = std::make_shared<CsvExport>(std::move(columns), common.header, gzip, std::move(common.zone));
   if (!csv->ready()) return Fail(500, "cannot set up gzip compression", response);
-  if (!(s = csv->series().Open(db, storage::SelectHints(common.start, common.end), sets)).ok()) {
+  storage::SelectHints hints(common.start, common.end);
+  hints.bulk = true;  // an export does not fill the block cache
+  if (!(s = csv->series().Open(db, hints, sets)).ok()) {
     return Fail(s.IsInvalidArgument() ? 400 : 500, s.ToString(), response);
   }
   response->status = 200;
