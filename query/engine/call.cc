@@ -186,6 +186,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
     Series series{keep_name ? metric : enh.DropMetricName(metric), {}, {}};
     size_t step = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
+      state_->Tick();
       for (size_t j = 0; j < call.args.size(); ++j) {
         if (arg_vectors[j].empty()) continue;
         const Matrix& m = other[j];
@@ -238,6 +239,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
     }
     Series absent{state_->arena.Make(AbsentLabels(*call.args[0])), {}, {}};
     for (int64_t ts = start_; ts <= end_; ts += interval_) {
+      state_->Tick();
       if (found.count(ts) == 0) absent.floats.push_back({ts, 1});
     }
     Matrix result;
@@ -303,6 +305,7 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
   const bool scales = fold_range != range_ms && (name == "increase" || name == "delta");
   size_t next = 0;  // windows before it ended before the current range
   for (int64_t ts = start_; ts <= end_; ts += interval_) {
+    state_->Tick();
     const int64_t evaluation_end = (at_ms ? *at_ms : ts) - offset_ms;
     const int64_t window_end = model::WindowFloor(evaluation_end, resolution);
     const int64_t window_start = window_end - fold_range;

@@ -118,8 +118,15 @@ struct QueryState {
     if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) warnings.push_back(std::move(warning));
   }
   int64_t max_samples = 0;
+  uint64_t ticks_ = 0;  // Tick()'s counter
   // Throws on timeout or cancellation.
   void CheckInterrupt() const;
+  // For loops that may run billions of times (a step loop of a subquery
+  // with a tiny step): checks for timeout and cancellation every 1024
+  // calls, so a query ends within its timeout wherever it loops.
+  void Tick() {
+    if ((++ticks_ & 1023) == 0) CheckInterrupt();
+  }
   // Counts one more sample in memory, throwing when the limit is reached.
   void AddSample() {
     if (current_samples >= max_samples) ThrowTooManySamples();
@@ -294,6 +301,10 @@ class Evaluator {
   // Capacity to reserve for a new output series: the step count, capped so
   // that many sparse series do not each reserve a full range.
   size_t InitialPointCapacity() const { return static_cast<size_t>(std::min<int64_t>(NumSteps(), 256)); }
+  // Room for one point per step, refused (too many samples) when the steps
+  // alone exceed the sample limit: a subquery step of 1ms over a year must
+  // fail at once, not allocate for 3e10 points.
+  size_t StepCapacity() const;
   QueryState* state() const { return state_; }
 
   using PrepareFn = std::function<void(MetricRef, SeriesHelper*)>;

@@ -67,9 +67,15 @@ Matrix Evaluator::Eval(const promql::Expr& expr) {
   throw EvalError{Status::Internal("unhandled expression kind")};
 }
 
+size_t Evaluator::StepCapacity() const {
+  const int64_t steps = NumSteps();
+  if (steps > state_->max_samples - state_->current_samples) ThrowTooManySamples();
+  return static_cast<size_t>(steps);
+}
+
 Matrix Evaluator::EvalNumber(double value) {
   Series series{state_->arena.Empty(), {}, {}};
-  series.floats.reserve(static_cast<size_t>(NumSteps()));
+  series.floats.reserve(StepCapacity());
   for (int64_t ts = start_; ts <= end_; ts += interval_) {
     state_->AddSample();
     series.floats.push_back({ts, value});
@@ -193,7 +199,7 @@ Matrix Evaluator::EvalStepInvariant(const promql::StepInvariantExpr& expr) {
     if (series.size() != 1) ThrowExecution("unexpected number of samples");
     if (!series.floats.empty()) {
       const double value = series.floats[0].f;
-      series.floats.reserve(static_cast<size_t>(NumSteps()));
+      series.floats.reserve(StepCapacity());
       for (int64_t ts = start_ + interval_; ts <= end_; ts += interval_) {
         series.floats.push_back({ts, value});
         if (++state_->current_samples > state_->max_samples) ThrowTooManySamples();

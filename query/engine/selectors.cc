@@ -315,6 +315,7 @@ Matrix Evaluator::EvalVectorSelector(const promql::VectorSelector& selector, boo
     size_t next_window = 0;
     Series series{state_->arena.Make(set->labels()), {}, {}};
     for (int64_t ts = start_; ts <= end_; ts += interval_) {
+      state_->Tick();
       const int64_t ref = (at ? *selector.timestamp_ms : ts) - selector.offset_ms;
       int64_t t;
       double f;

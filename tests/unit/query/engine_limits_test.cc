@@ -88,6 +88,31 @@ TEST_F(EngineLimitsTest, TimeoutAndCancel) {
   EXPECT_EQ(expired.InstantQuery("1", 0, &result).code(), Status::Code::kDeadlineExceeded);
 }
 
+TEST_F(EngineLimitsTest, SubqueriesWithTinyStepsEndWithinTheTimeout) {
+  // A year at a 1 ms step is 3e10 steps; the data lies in the last ten
+  // minutes, so almost every step finds nothing (no sample counted): only
+  // the timeout can end these. They must end soon after it.
+  Engine engine(db_.get(), EngineOptions());
+  for (const char* query : {"count_over_time(m[1y:1ms])", "rate(m[1y:1ms])", "sum(label_replace(m[1y:1ms], \"x\", \"y\", \"a\", \".*\"))",
+                            "quantile_over_time(0.5, (m > 100)[1y:1ms])"}) {
+    QueryResult result;
+    QueryControl control;
+    control.timeout = std::chrono::milliseconds(300);
+    const auto began = std::chrono::steady_clock::now();
+    Status s = engine.InstantQuery(query, 600'000, &result, control);
+    const auto took = std::chrono::steady_clock::now() - began;
+    EXPECT_TRUE(s.code() == Status::Code::kDeadlineExceeded || s.IsResourceExhausted() || s.IsInvalidArgument())
+        << query << ": " << s.ToString();
+    // Generous for a loaded machine: without the checks these run for minutes.
+    EXPECT_LT(took, std::chrono::seconds(10)) << query;
+  }
+  // A constant over a 1 ms subquery step: the steps alone exceed the sample
+  // limit, refused before anything is allocated for them.
+  QueryResult result;
+  Status s = engine.InstantQuery("max_over_time(vector(1)[1y:1ms])", 600'000, &result);
+  EXPECT_TRUE(s.IsResourceExhausted()) << s.ToString();
+}
+
 TEST_F(EngineLimitsTest, RangeQueryValidation) {
   Engine engine(db_.get(), EngineOptions());
   QueryResult result;
