@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,11 @@ struct Request {
   // The peer as "ip:port" ("[::1]:50312" for IPv6); set by the server,
   // empty elsewhere. Useful for logs.
   std::string remote_address;
+  // For handlers on the blocking pool: becomes true when the client closes
+  // the connection while the handler runs, or the server is stopping, so a
+  // long handler (a query) can stop early; its answer is not sent then.
+  // Null elsewhere. Valid for the handler's whole run.
+  const std::atomic<bool>* cancelled = nullptr;
 
   // First header value with this (case-insensitive) name, or empty.
   std::string_view Header(std::string_view name) const;

@@ -189,9 +189,12 @@ void Session::HandleRequest() {
     // io busy; once Stop() began, an answer posted to a stopped io is never
     // run and is destroyed with it (a guard would keep the I/O threads from
     // returning while a job waits in the pool).
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    request.cancelled = cancelled.get();
+    WatchForDisconnect(cancelled);
     net::post(*core_->blocking_pool, [self = shared_from_this(), handler = match.handler,
                                       request = std::move(request), pattern = std::move(match.pattern),
-                                      version, keep_alive]() mutable {
+                                      version, keep_alive, cancelled]() mutable {
       // Queued when Stop() began: drop it (Stop waits for the pool to drain).
       if (self->core_->stopping.load(std::memory_order_relaxed)) return;
       auto response = std::make_shared<Response>();
@@ -220,7 +223,33 @@ void Session::HandleRequest() {
   Write(std::move(response), std::move(match.pattern), version, keep_alive, request.method == "HEAD");
 }
 
+void Session::WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled) {
+  // The socket turns readable when the client closes it (or sends a
+  // pipelined request, which is not a reason to stop). Stop() closes the
+  // socket, which ends the wait with an error.
+  watching_disconnect_ = true;
+  stream_.socket().async_wait(
+      tcp::socket::wait_read, [self = shared_from_this(), cancelled](beast::error_code ec) {
+        if (!ec) {
+          char byte;
+          beast::error_code peek_error;
+          self->stream_.socket().non_blocking(true, peek_error);
+          const size_t got =
+              self->stream_.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_error);
+          self->stream_.socket().non_blocking(false, peek_error);
+          if (got > 0 || peek_error == net::error::would_block) return;  // more data, not a close
+        }
+        cancelled->store(true, std::memory_order_relaxed);
+      });
+}
+
 void Session::Write(Response response, std::string route, unsigned version, bool keep_alive, bool head) {
+  if (watching_disconnect_) {
+    // The handler is done: end the watch (its flag no longer matters).
+    watching_disconnect_ = false;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+  }
   if (core_->stopping.load(std::memory_order_relaxed)) keep_alive = false;
   if (response.body_source) return WriteStreamed(std::move(response), std::move(route), version, keep_alive);
   response_.emplace();

@@ -3,6 +3,7 @@
 // and writes whole responses, session_stream.cc writes streamed bodies.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -58,6 +59,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void StartStreamingBodyRequest();
   struct UploadPiece;
   void ReadUploadPiece(std::shared_ptr<UploadPiece> piece);
+  // While a blocking handler runs: sets `cancelled` when the client closes
+  // the connection or the socket is closed (Stop()). Write() ends the watch.
+  void WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled);
   // Reads into the current upload piece until it is full, the body ends, or
   // no more bytes are waiting; then calls `finish`.
   void ReadUploadBytes(std::function<void(bool, std::string, std::string)> finish);
@@ -87,6 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // after the headers, and the buffer its pieces are read into.
   std::optional<bhttp::request_parser<bhttp::buffer_body>> upload_parser_;
   std::string upload_buffer_;
+  bool watching_disconnect_ = false;  // a WatchForDisconnect wait is pending (strand only)
   std::optional<bhttp::response<bhttp::empty_body>> continue_response_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
   std::string route_;

@@ -200,6 +200,7 @@ void HandleQueryExport(const Engine* engine, const Params& params, CommonParams 
   query.header = common.header;
   query.gzip = AcceptsGzip(request);
   query.zone = std::move(common.zone);
+  query.cancelled = request.cancelled;
   AnswerCsvQuery(engine, std::move(query), response);
 }
 

@@ -207,7 +207,9 @@ void AnswerCsvQuery(const Engine* engine, CsvQueryRequest request, http::Respons
   for (const std::string& query : request.queries) {
     for (const StepRun& run : runs) {
       QueryResult result;
-      Status s = engine->RangeQuery(query, run.start_ms, run.end_ms, run.step_ms, &result);
+      QueryControl control;
+      control.cancelled = request.cancelled;
+      Status s = engine->RangeQuery(query, run.start_ms, run.end_ms, run.step_ms, &result, control);
       if (!s.ok()) {
         const std::string what = s.IsInvalidArgument() ? "invalid parameter \"query\": " : "query failed: ";
         return FailText(HttpStatusOf(s), what + s.message(), response);

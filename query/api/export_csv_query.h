@@ -29,6 +29,7 @@ struct CsvQueryRequest {
   bool header = true;
   bool gzip = false;
   CsvTimeZone zone;
+  const std::atomic<bool>* cancelled = nullptr;  // http::Request::cancelled
 };
 
 // The step times: start, start + step, ... <= end; with a step of whole

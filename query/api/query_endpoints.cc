@@ -134,6 +134,7 @@ void HandleQuery(const Engine* engine, const http::Request& request, http::Respo
     if (!s.ok()) return WriteInvalidParam("time", s.message(), response);
   }
   QueryControl control;
+  control.cancelled = request.cancelled;  // the client left, or the server is stopping
   if (!ParseTimeout(form, &control, response)) return;
   if (!ParseMaxSourceResolution(form, &control, response)) return;
   QueryResult result;
@@ -165,6 +166,7 @@ void HandleQueryRange(const Engine* engine, const http::Request& request, http::
     return WriteError(ApiErrorType::kBadData, s.message(), response);
   }
   QueryControl control;
+  control.cancelled = request.cancelled;  // the client left, or the server is stopping
   if (!ParseTimeout(form, &control, response)) return;
   if (!ParseMaxSourceResolution(form, &control, response)) return;
   QueryResult result;

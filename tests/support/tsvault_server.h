@@ -55,6 +55,8 @@ class TsvaultServer {
   bool IsRunning();
 
   int port() const { return port_; }
+  // The running child's pid, or -1.
+  pid_t pid() const { return process_.pid(); }
   // "http://127.0.0.1:PORT".
   std::string base_url() const;
   const std::string& log_path() const { return options_.log_path; }

@@ -557,5 +557,70 @@ TEST_F(ServerTest, StopWhileBlockingHandlerRuns) {
   caller.join();
 }
 
+// A blocking handler learns that its client has gone (Request::cancelled),
+// so a long query can stop instead of running on for nobody.
+TEST_F(ServerTest, BlockingHandlerSeesItsClientLeave) {
+  MakeServer();
+  std::atomic<bool> entered{false}, saw_cancel{false};
+  server_->RouteBlocking("GET", "/slow", [&](const Request& request, Response* response) {
+    entered = true;
+    ASSERT_NE(request.cancelled, nullptr);
+    const auto give_up = Clock::now() + std::chrono::seconds(10);
+    while (!request.cancelled->load() && Clock::now() < give_up) std::this_thread::sleep_for(milliseconds(5));
+    saw_cancel = request.cancelled->load();
+    response->body = "nobody reads this";
+  });
+  StartServer();
+  {
+    RawConnection connection(static_cast<uint16_t>(server_->port()));
+    ASSERT_TRUE(connection.connected());
+    ASSERT_TRUE(connection.Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+    while (!entered) std::this_thread::sleep_for(milliseconds(5));
+  }  // the client closes the connection
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  while (!saw_cancel && Clock::now() < give_up) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_TRUE(saw_cancel);
+
+  // A client that stays is not cancelled, and gets its answer; the
+  // connection is then reused.
+  std::atomic<bool> cancelled_while_waiting{true};
+  server_->RouteBlocking("GET", "/wait", [&](const Request& request, Response* response) {
+    std::this_thread::sleep_for(milliseconds(100));
+    cancelled_while_waiting = request.cancelled->load();
+    response->body = "done";
+  });
+  auto client = NewClient();
+  for (int i = 0; i < 2; ++i) {
+    Response response;
+    ASSERT_TRUE(client->Get("/wait", &response).ok());
+    EXPECT_EQ(response.body, "done");
+    EXPECT_FALSE(cancelled_while_waiting);
+  }
+}
+
+// Stop() cancels the blocking handlers that are running, so a long query
+// does not hold up shutdown.
+TEST_F(ServerTest, StopCancelsRunningBlockingHandlers) {
+  MakeServer();
+  std::atomic<bool> entered{false}, saw_cancel{false};
+  server_->RouteBlocking("GET", "/slow", [&](const Request& request, Response* response) {
+    entered = true;
+    const auto give_up = Clock::now() + std::chrono::seconds(20);
+    while (!request.cancelled->load() && Clock::now() < give_up) std::this_thread::sleep_for(milliseconds(5));
+    saw_cancel = request.cancelled->load();
+    response->body = "late";
+  });
+  StartServer();
+  std::thread caller([&] {
+    auto client = NewClient();
+    Response response;
+    client->Get("/slow", &response);  // fails: the server stops meanwhile
+  });
+  while (!entered) std::this_thread::sleep_for(milliseconds(5));
+  server_->Stop();  // returns once the handler saw the cancellation
+  EXPECT_TRUE(saw_cancel);
+  caller.join();
+}
+
 }  // namespace
 }  // namespace tsvault::http
