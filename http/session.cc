@@ -225,21 +225,35 @@ void Session::HandleRequest() {
 
 void Session::WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled) {
   // The socket turns readable when the client closes it (or sends a
-  // pipelined request, which is not a reason to stop). Stop() closes the
-  // socket, which ends the wait with an error.
+  // pipelined request, which is not a reason to stop); epoll also wakes
+  // waits spuriously, which re-arm. Stop() closes the socket, which ends
+  // the wait with operation_aborted while `stopping` is set; Write() ends
+  // it the same way without.
   watching_disconnect_ = true;
+  const uint64_t generation = ++watch_generation_;
   stream_.socket().async_wait(
-      tcp::socket::wait_read, [self = shared_from_this(), cancelled](beast::error_code ec) {
+      tcp::socket::wait_read, [self = shared_from_this(), cancelled, generation](beast::error_code ec) {
+        const bool current = self->watching_disconnect_ && generation == self->watch_generation_;
+        if (ec == net::error::operation_aborted) {
+          if (self->core_->stopping.load(std::memory_order_relaxed)) cancelled->store(true, std::memory_order_relaxed);
+          return;
+        }
         if (!ec) {
           char byte;
           beast::error_code peek_error;
           self->stream_.socket().non_blocking(true, peek_error);
           const size_t got =
               self->stream_.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_error);
-          self->stream_.socket().non_blocking(false, peek_error);
-          if (got > 0 || peek_error == net::error::would_block) return;  // more data, not a close
+          beast::error_code ignored;
+          self->stream_.socket().non_blocking(false, ignored);
+          if (got > 0) return;  // a pipelined request: read once this one is answered
+          if (!peek_error || peek_error == net::error::would_block || peek_error == net::error::try_again) {
+            if (current) self->WatchForDisconnect(std::move(cancelled));  // a spurious wake-up
+            return;
+          }
+          ec = peek_error;  // eof, connection reset, ...
         }
-        cancelled->store(true, std::memory_order_relaxed);
+        if (current) cancelled->store(true, std::memory_order_relaxed);
       });
 }
 

@@ -92,6 +92,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::buffer_body>> upload_parser_;
   std::string upload_buffer_;
   bool watching_disconnect_ = false;  // a WatchForDisconnect wait is pending (strand only)
+  uint64_t watch_generation_ = 0;     // which watch is the current one (strand only)
   std::optional<bhttp::response<bhttp::empty_body>> continue_response_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
   std::string route_;

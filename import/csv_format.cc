@@ -57,11 +57,12 @@ Status ParseCsvFormat(std::string_view spec, std::vector<CsvColumn>* columns) {
         column.time_layout = CsvTimeLayout::kUnixNanoseconds;
       } else if (context == "rfc3339") {
         column.time_layout = CsvTimeLayout::kRfc3339;
-      } else if (context.starts_with("custom:")) {
-        return Status::InvalidArgument(Entry(index, entry) +
-                                       ": custom time layouts are not supported yet; use unix_s, unix_ms, unix_ns or rfc3339");
+      } else if (context.starts_with("custom:") && context.size() > 7) {
+        column.time_layout = CsvTimeLayout::kCustom;
+        column.custom_layout = std::make_shared<const GoTimeLayout>(GoTimeLayout::Parse(context.substr(7)));
       } else {
-        return Status::InvalidArgument(Entry(index, entry) + ": unknown time format (unix_s, unix_ms, unix_ns, rfc3339)");
+        return Status::InvalidArgument(Entry(index, entry) +
+                                       ": unknown time format (unix_s, unix_ms, unix_ns, rfc3339, custom:<Go layout>)");
       }
     } else {
       return Status::InvalidArgument(Entry(index, entry) + ": unknown column kind \"" + std::string(kind) +
@@ -80,8 +81,16 @@ Status ParseCsvFormat(std::string_view spec, std::vector<CsvColumn>* columns) {
   return Status::OK();
 }
 
+bool ParseCsvTime(const CsvColumn& column, std::string_view text, int64_t* ms) {
+  if (column.time_layout != CsvTimeLayout::kCustom) return ParseCsvTime(column.time_layout, text, ms);
+  std::string unused;
+  return column.custom_layout != nullptr && column.custom_layout->ParseTime(text, ms, &unused);
+}
+
 bool ParseCsvTime(CsvTimeLayout layout, std::string_view text, int64_t* ms) {
   switch (layout) {
+    case CsvTimeLayout::kCustom:
+      return false;  // needs the column's layout
     case CsvTimeLayout::kRfc3339:
       return ParseRfc3339(text, ms);
     case CsvTimeLayout::kUnixMilliseconds:

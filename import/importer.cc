@@ -118,7 +118,7 @@ class Importer::Impl {
           label_fields_.emplace_back(&column.name, &field);
           break;
         case CsvColumn::Kind::kTime:
-          if (!ParseCsvTime(column.time_layout, field, &timestamp)) {
+          if (!ParseCsvTime(column, field, &timestamp)) {
             return Status::InvalidArgument("column " + std::to_string(i + 1) + ": \"" + field +
                                            "\" is not a timestamp in the format's time layout");
           }

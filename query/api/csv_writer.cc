@@ -6,7 +6,7 @@
 
 namespace tsvault::query {
 
-void AppendCsvTimestamp(int64_t ms, const CsvColumn& column, const CsvTimeZone& zone, std::string* out) {
+void AppendCsvTimestamp(int64_t ms, const CsvColumn& column, const TimeZone& zone, std::string* out) {
   switch (column.time_format) {
     case CsvColumn::TimeFormat::kUnixSeconds: out->append(std::to_string(ms / 1000)); return;  // as VictoriaMetrics
     case CsvColumn::TimeFormat::kUnixMilliseconds: out->append(std::to_string(ms)); return;

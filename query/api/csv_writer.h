@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 #include "http/server.h"
-#include "query/api/csv_time.h"
+#include "common/go_time.h"
 
 namespace tsvault::query {
 
@@ -45,7 +45,7 @@ void AppendCsvField(std::string_view field, std::string* out);
 
 // Appends `ms` as the timestamp `column` describes, in `zone` (unix
 // formats are the same in every zone).
-void AppendCsvTimestamp(int64_t ms, const CsvColumn& column, const CsvTimeZone& zone, std::string* out);
+void AppendCsvTimestamp(int64_t ms, const CsvColumn& column, const TimeZone& zone, std::string* out);
 
 // True when Accept-Encoding names gzip without q=0.
 bool AcceptsGzip(const http::Request& request);

@@ -31,7 +31,7 @@ void Fail(int status, const std::string& message, http::Response* response) {
 // The state of one export, advanced by one piece per call.
 class CsvExport {
  public:
-  CsvExport(std::vector<CsvColumn> columns, bool header, bool gzip, CsvTimeZone zone)
+  CsvExport(std::vector<CsvColumn> columns, bool header, bool gzip, TimeZone zone)
       : columns_(std::move(columns)), header_(header), gzip_(gzip ? std::make_unique<Gzip>() : nullptr),
         zone_(std::move(zone)) {}
 
@@ -111,7 +111,7 @@ class CsvExport {
   const std::vector<CsvColumn> columns_;
   bool header_;
   std::unique_ptr<Gzip> gzip_;
-  const CsvTimeZone zone_;
+  const TimeZone zone_;
   SeriesMerge series_;
   std::unique_ptr<storage::SampleIterator> samples_;
   std::vector<std::string> label_fields_;
@@ -120,7 +120,7 @@ class CsvExport {
 // Parameters both kinds of export share.
 struct CommonParams {
   int64_t start = 0, end = 0;
-  CsvTimeZone zone;
+  TimeZone zone;
   CsvColumn timestamp;  // of the default and wide layouts
   std::vector<CsvColumn> columns;  // format=
   bool header = true;
@@ -142,7 +142,7 @@ bool ParseCommon(const Params& params, CommonParams* out, http::Response* respon
     }
   }
   if (const std::string_view tz = Param(params, "tz"); !tz.empty()) {
-    if (!(s = CsvTimeZone::Load(tz, &out->zone)).ok()) {
+    if (!(s = TimeZone::Load(tz, &out->zone)).ok()) {
       return Fail(400, "invalid parameter \"tz\": " + s.message(), response), false;
     }
   }

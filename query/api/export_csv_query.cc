@@ -180,7 +180,7 @@ class CsvQueryBody {
 
 }  // namespace
 
-std::vector<StepRun> CsvStepRuns(int64_t start_ms, int64_t end_ms, int64_t step_ms, const CsvTimeZone& zone) {
+std::vector<StepRun> CsvStepRuns(int64_t start_ms, int64_t end_ms, int64_t step_ms, const TimeZone& zone) {
   if (zone.is_utc() || step_ms % kDayMs != 0) return {{start_ms, end_ms, step_ms}};
   std::vector<int64_t> times;
   for (int64_t t = zone.NextMidnight(start_ms); t <= end_ms; t = zone.AddDays(t, step_ms / kDayMs)) times.push_back(t);

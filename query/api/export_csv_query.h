@@ -28,7 +28,7 @@ struct CsvQueryRequest {
   CsvColumn timestamp;  // the timestamp column of the default and wide layouts
   bool header = true;
   bool gzip = false;
-  CsvTimeZone zone;
+  TimeZone zone;
   const std::atomic<bool>* cancelled = nullptr;  // http::Request::cancelled
 };
 
@@ -39,7 +39,7 @@ struct CsvQueryRequest {
 struct StepRun {
   int64_t start_ms, end_ms, step_ms;
 };
-std::vector<StepRun> CsvStepRuns(int64_t start_ms, int64_t end_ms, int64_t step_ms, const CsvTimeZone& zone);
+std::vector<StepRun> CsvStepRuns(int64_t start_ms, int64_t end_ms, int64_t step_ms, const TimeZone& zone);
 
 // Runs the queries and answers with the CSV (a 400/422/503 naming the
 // error, as the query API does, when a query fails).

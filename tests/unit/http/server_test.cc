@@ -598,6 +598,29 @@ TEST_F(ServerTest, BlockingHandlerSeesItsClientLeave) {
   }
 }
 
+// Clients that stay are never told they left: many keep-alive requests in a
+// row, each handler watching its flag (epoll wakes the watch spuriously
+// now and then; a spurious wake-up must re-arm it, not cancel).
+TEST_F(ServerTest, KeepAliveRequestsAreNotCancelled) {
+  MakeServer();
+  std::atomic<int> cancelled{0};
+  server_->RouteBlocking("GET", "/work", [&](const Request& request, Response* response) {
+    for (int i = 0; i < 20; ++i) {
+      if (request.cancelled->load()) ++cancelled;
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    response->body = "ok";
+  });
+  StartServer();
+  auto client = NewClient();
+  for (int i = 0; i < 500; ++i) {
+    Response response;
+    ASSERT_TRUE(client->Get("/work", &response).ok());
+    ASSERT_EQ(response.body, "ok");
+  }
+  EXPECT_EQ(cancelled.load(), 0);
+}
+
 // Stop() cancels the blocking handlers that are running, so a long query
 // does not hold up shutdown.
 TEST_F(ServerTest, StopCancelsRunningBlockingHandlers) {

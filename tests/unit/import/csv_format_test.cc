@@ -35,7 +35,7 @@ TEST(CsvFormatTest, ErrorsNameTheEntry) {
       {"1:metric:", "format entry 1 \"1:metric:\": the metric name is empty"},
       {"1:metric:a,2:time:unix_s,3:time:unix_ms", "format entry 3 \"3:time:unix_ms\": a second time column"},
       {"1:metric:a,2:time:week", "format entry 2 \"2:time:week\": unknown time format"},
-      {"1:metric:a,2:time:custom:2006", "custom time layouts are not supported yet"},
+      {"1:metric:a,2:time:custom:", "unknown time format"},
   };
   for (const Case& c : cases) {
     Status s = ParseCsvFormat(c.spec, &columns);
@@ -60,6 +60,28 @@ TEST(CsvFormatTest, TimeLayouts) {
   EXPECT_FALSE(ParseCsvTime(CsvTimeLayout::kUnixMilliseconds, "1.5", &ms));
   EXPECT_FALSE(ParseCsvTime(CsvTimeLayout::kRfc3339, "2023-11-14 22:13:20", &ms));
   EXPECT_FALSE(ParseCsvTime(CsvTimeLayout::kUnixSeconds, "99999999999999999999", &ms));
+}
+
+TEST(CsvFormatTest, CustomGoLayouts) {
+  std::vector<CsvColumn> columns;
+  ASSERT_TRUE(ParseCsvFormat("1:time:custom:2006-01-02 15:04:05,2:metric:x", &columns).ok());
+  int64_t ms = 0;
+  EXPECT_TRUE(ParseCsvTime(columns[0], "2023-11-14 22:13:20", &ms));
+  EXPECT_EQ(ms, 1700000000000);  // 2023-11-14T22:13:20Z
+  EXPECT_TRUE(ParseCsvTime(columns[0], "2023-11-14 22:13:20.25", &ms));  // a fraction after the seconds, as Go reads it
+  EXPECT_EQ(ms, 1700000000250);
+  EXPECT_FALSE(ParseCsvTime(columns[0], "2023-11-14T22:13:20", &ms));
+  EXPECT_FALSE(ParseCsvTime(columns[0], "2023-02-30 00:00:00", &ms));
+  EXPECT_FALSE(ParseCsvTime(columns[0], "2023-11-14 22:13:20 extra", &ms));
+  ASSERT_TRUE(ParseCsvFormat("1:time:custom:02.01.2006,2:metric:x", &columns).ok());
+  EXPECT_TRUE(ParseCsvTime(columns[0], "14.11.2023", &ms));
+  EXPECT_EQ(ms, 1699920000000);
+  ASSERT_TRUE(ParseCsvFormat("1:time:custom:Jan _2 2006 3:04PM Z07:00,2:metric:x", &columns).ok());
+  EXPECT_TRUE(ParseCsvTime(columns[0], "nov 14 2023 1:13AM +03:00", &ms));
+  EXPECT_EQ(ms, 1699913580000);  // 2023-11-13T22:13:00Z
+  EXPECT_TRUE(ParseCsvTime(columns[0], "Nov 14 2023 12:00PM Z", &ms));
+  EXPECT_EQ(ms, 1699963200000);
+  EXPECT_FALSE(ParseCsvTime(columns[0], "Nox 14 2023 1:13AM Z", &ms));
 }
 
 }  // namespace

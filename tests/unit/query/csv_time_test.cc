@@ -1,7 +1,7 @@
 // CSV export timestamps: IANA zones (DST included), Go layouts as Go's
 // time.Format writes them, RFC 3339 with the zone's offset, and step times
 // at local midnights split where DST makes a day 23 or 25 hours long.
-#include "query/api/csv_time.h"
+#include "common/go_time.h"
 
 #include <gtest/gtest.h>
 
@@ -13,13 +13,13 @@ namespace {
 constexpr int64_t kHour = 3'600'000;
 constexpr int64_t kDay = 24 * kHour;
 
-CsvTimeZone Zone(const char* name) {
-  CsvTimeZone zone;
-  EXPECT_TRUE(CsvTimeZone::Load(name, &zone).ok()) << name;
+TimeZone Zone(const char* name) {
+  TimeZone zone;
+  EXPECT_TRUE(TimeZone::Load(name, &zone).ok()) << name;
   return zone;
 }
 
-std::string Format(const char* layout, int64_t ms, const CsvTimeZone& zone) {
+std::string Format(const char* layout, int64_t ms, const TimeZone& zone) {
   std::string out;
   GoTimeLayout::Parse(layout).Format(ms, zone, &out);
   return out;
@@ -29,8 +29,8 @@ std::string Format(const char* layout, int64_t ms, const CsvTimeZone& zone) {
 constexpr int64_t kT = 1735938245120;
 
 TEST(CsvTimeTest, GoLayoutsAsGoFormatsThem) {
-  const CsvTimeZone utc;
-  const CsvTimeZone moscow = Zone("Europe/Moscow");
+  const TimeZone utc;
+  const TimeZone moscow = Zone("Europe/Moscow");
   EXPECT_EQ(Format("2006-01-02", kT, utc), "2025-01-03");
   EXPECT_EQ(Format("2006-01-02", kT, moscow), "2025-01-04");
   EXPECT_EQ(Format("2006-01-02 15:04:05", kT, moscow), "2025-01-04 00:04:05");
@@ -46,12 +46,33 @@ TEST(CsvTimeTest, GoLayoutsAsGoFormatsThem) {
   EXPECT_EQ(Format("Janet day 2", kT, utc), "Janet day 3");
 }
 
+TEST(CsvTimeTest, WhatALayoutWritesItReadsBack) {
+  const TimeZone utc;
+  for (const char* layout : {"2006-01-02", "2006-01-02 15:04:05", "2006-01-02T15:04:05.000Z07:00", "02.01.06 3:04:05 PM",
+                             "Mon Jan _2 15:04:05 2006", "Monday, 02-Jan-06 15:04:05.999 -0700", "20060102150405"}) {
+    const GoTimeLayout parsed = GoTimeLayout::Parse(layout);
+    std::string text;
+    parsed.Format(kT, utc, &text);
+    int64_t ms = 0;
+    std::string error;
+    ASSERT_TRUE(parsed.ParseTime(text, &ms, &error)) << layout << ": " << text << ": " << error;
+    std::string again;
+    parsed.Format(ms, utc, &again);
+    EXPECT_EQ(again, text) << layout;
+  }
+  int64_t ms = 0;
+  std::string error;
+  EXPECT_FALSE(GoTimeLayout::Parse("2006-01-02").ParseTime("2025-13-01", &ms, &error));
+  EXPECT_FALSE(GoTimeLayout::Parse("2006-01-02").ParseTime("2025-1-01", &ms, &error));
+  EXPECT_NE(error.find("expected a month at character 6"), std::string::npos) << error;
+}
+
 TEST(CsvTimeTest, Rfc3339CarriesTheZonesOffset) {
   std::string out;
   AppendRfc3339InZone(kT, Zone("Europe/Moscow"), true, &out);
   EXPECT_EQ(out, "2025-01-04T00:04:05.12+03:00");
   out.clear();
-  AppendRfc3339InZone(kT - 120, CsvTimeZone(), false, &out);
+  AppendRfc3339InZone(kT - 120, TimeZone(), false, &out);
   EXPECT_EQ(out, "2025-01-03T21:04:05.000Z");
   out.clear();
   AppendRfc3339InZone(1719792000000, Zone("America/New_York"), true, &out);  // 2024-07-01T00:00:00Z, EDT
@@ -59,8 +80,8 @@ TEST(CsvTimeTest, Rfc3339CarriesTheZonesOffset) {
 }
 
 TEST(CsvTimeTest, UnknownZonesAreRefused) {
-  CsvTimeZone zone;
-  Status s = CsvTimeZone::Load("Mars/Olympus", &zone);
+  TimeZone zone;
+  Status s = TimeZone::Load("Mars/Olympus", &zone);
   EXPECT_TRUE(s.IsInvalidArgument());
   EXPECT_NE(s.message().find("unknown time zone \"Mars/Olympus\""), std::string::npos);
 }
@@ -86,7 +107,7 @@ TEST(CsvTimeTest, DailyStepsLandOnLocalMidnights) {
   runs = CsvStepRuns(mar28 + 5, mar28 + kDay, kHour, Zone("Europe/Berlin"));
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].start_ms, mar28 + 5);
-  runs = CsvStepRuns(mar28 + 5, mar28 + 3 * kDay, kDay, CsvTimeZone());
+  runs = CsvStepRuns(mar28 + 5, mar28 + 3 * kDay, kDay, TimeZone());
   EXPECT_EQ(runs[0].start_ms, mar28 + 5);
 }
 

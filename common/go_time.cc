@@ -1,12 +1,13 @@
-#include "query/api/csv_time.h"
+#include "common/go_time.h"
 
 #include <absl/time/civil_time.h>
 #include <absl/time/time.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
-namespace tsvault::query {
+namespace tsvault {
 
 namespace {
 
@@ -133,20 +134,20 @@ void AppendOffset(int offset_seconds, bool colon, bool seconds, bool short_form,
 
 }  // namespace
 
-struct CsvTimeZone::Impl {
+struct TimeZone::Impl {
   absl::TimeZone zone = absl::UTCTimeZone();
 };
 
-CsvTimeZone::CsvTimeZone() : impl_(std::make_unique<Impl>()) {}
-CsvTimeZone::~CsvTimeZone() = default;
-CsvTimeZone::CsvTimeZone(const CsvTimeZone& other) : impl_(std::make_unique<Impl>(*other.impl_)), utc_(other.utc_) {}
-CsvTimeZone& CsvTimeZone::operator=(const CsvTimeZone& other) {
+TimeZone::TimeZone() : impl_(std::make_unique<Impl>()) {}
+TimeZone::~TimeZone() = default;
+TimeZone::TimeZone(const TimeZone& other) : impl_(std::make_unique<Impl>(*other.impl_)), utc_(other.utc_) {}
+TimeZone& TimeZone::operator=(const TimeZone& other) {
   *impl_ = *other.impl_;
   utc_ = other.utc_;
   return *this;
 }
 
-Status CsvTimeZone::Load(std::string_view name, CsvTimeZone* out) {
+Status TimeZone::Load(std::string_view name, TimeZone* out) {
   absl::TimeZone zone;
   if (name.empty() || !absl::LoadTimeZone(std::string(name), &zone)) {
     return Status::InvalidArgument("unknown time zone \"" + std::string(name) +
@@ -165,7 +166,7 @@ int64_t StartOfDay(const absl::TimeZone& zone, absl::CivilDay day) {
 }
 }  // namespace
 
-int64_t CsvTimeZone::NextMidnight(int64_t ms) const {
+int64_t TimeZone::NextMidnight(int64_t ms) const {
   const absl::TimeZone::CivilInfo info = impl_->zone.At(absl::FromUnixMillis(ms));
   absl::CivilDay day(info.cs);
   int64_t midnight = StartOfDay(impl_->zone, day);
@@ -173,12 +174,12 @@ int64_t CsvTimeZone::NextMidnight(int64_t ms) const {
   return midnight;
 }
 
-int64_t CsvTimeZone::AddDays(int64_t midnight, int64_t days) const {
+int64_t TimeZone::AddDays(int64_t midnight, int64_t days) const {
   const absl::CivilDay day(impl_->zone.At(absl::FromUnixMillis(midnight)).cs);
   return StartOfDay(impl_->zone, day + days);
 }
 
-CsvTimeZone::Local CsvTimeZone::At(int64_t ms) const {
+TimeZone::Local TimeZone::At(int64_t ms) const {
   const absl::TimeZone::CivilInfo info = impl_->zone.At(absl::FromUnixMillis(ms));
   Local local;
   local.year = info.cs.year();
@@ -215,8 +216,8 @@ GoTimeLayout GoTimeLayout::Parse(std::string_view layout) {
   return out;
 }
 
-void GoTimeLayout::Format(int64_t ms, const CsvTimeZone& zone, std::string* out) const {
-  const CsvTimeZone::Local t = zone.At(ms);
+void GoTimeLayout::Format(int64_t ms, const TimeZone& zone, std::string* out) const {
+  const TimeZone::Local t = zone.At(ms);
   const int hour12 = t.hour % 12 == 0 ? 12 : t.hour % 12;
   for (const Chunk& chunk : chunks_) {
     switch (chunk.field) {
@@ -289,8 +290,212 @@ void GoTimeLayout::Format(int64_t ms, const CsvTimeZone& zone, std::string* out)
   }
 }
 
-void AppendRfc3339InZone(int64_t ms, const CsvTimeZone& zone, bool trim, std::string* out) {
-  const CsvTimeZone::Local t = zone.At(ms);
+namespace {
+
+// Reads 1..max_digits digits (exactly `max_digits` when `fixed`).
+bool ReadNumber(std::string_view text, size_t* at, int min_digits, int max_digits, int64_t* out) {
+  size_t end = *at;
+  while (end < text.size() && end - *at < static_cast<size_t>(max_digits) && DigitAt(text, end)) ++end;
+  if (end - *at < static_cast<size_t>(min_digits)) return false;
+  int64_t value = 0;
+  for (size_t i = *at; i < end; ++i) value = value * 10 + (text[i] - '0');
+  *at = end;
+  *out = value;
+  return true;
+}
+
+// Reads one of `names` (case-insensitive, as Go does); its index.
+bool ReadName(std::string_view text, size_t* at, const char* const* names, int count, size_t length, int* out) {
+  for (int i = 0; i < count; ++i) {
+    const std::string_view name = length == 0 ? std::string_view(names[i]) : std::string_view(names[i], length);
+    if (text.size() - *at < name.size()) continue;
+    bool same = true;
+    for (size_t j = 0; j < name.size() && same; ++j) {
+      same = std::tolower(static_cast<unsigned char>(text[*at + j])) == std::tolower(static_cast<unsigned char>(name[j]));
+    }
+    if (same) {
+      *at += name.size();
+      *out = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reads a zone offset: "Z" when `z_allowed`, else sign, hours, and minutes
+// and seconds as the field wants.
+bool ReadOffset(std::string_view text, size_t* at, int field, int* offset_seconds) {
+  const bool iso = field == kISO8601TZ || field == kISO8601SecondsTZ || field == kISO8601ShortTZ ||
+                   field == kISO8601ColonTZ || field == kISO8601ColonSecondsTZ;
+  if (iso && *at < text.size() && text[*at] == 'Z') {
+    ++*at;
+    *offset_seconds = 0;
+    return true;
+  }
+  if (*at >= text.size() || (text[*at] != '+' && text[*at] != '-')) return false;
+  const int sign = text[(*at)++] == '-' ? -1 : 1;
+  const bool colon = field == kISO8601ColonTZ || field == kISO8601ColonSecondsTZ || field == kNumColonTZ ||
+                     field == kNumColonSecondsTZ;
+  const bool seconds = field == kISO8601SecondsTZ || field == kISO8601ColonSecondsTZ || field == kNumSecondsTZ ||
+                       field == kNumColonSecondsTZ;
+  const bool short_form = field == kISO8601ShortTZ || field == kNumShortTZ;
+  int64_t hours = 0, minutes = 0, secs = 0;
+  if (!ReadNumber(text, at, 2, 2, &hours)) return false;
+  if (!short_form) {
+    if (colon && (*at >= text.size() || text[(*at)++] != ':')) return false;
+    if (!ReadNumber(text, at, 2, 2, &minutes)) return false;
+    if (seconds) {
+      if (colon && (*at >= text.size() || text[(*at)++] != ':')) return false;
+      if (!ReadNumber(text, at, 2, 2, &secs)) return false;
+    }
+  }
+  if (hours > 24 || minutes > 59 || secs > 59) return false;
+  *offset_seconds = sign * static_cast<int>(hours * 3600 + minutes * 60 + secs);
+  return true;
+}
+
+// Reads '.' or ',' and fraction digits into milliseconds; `digits` 0 reads
+// any number of them.
+bool ReadFraction(std::string_view text, size_t* at, int digits, bool optional, int* millisecond) {
+  if (*at >= text.size() || (text[*at] != '.' && text[*at] != ',')) return optional;
+  size_t end = *at + 1;
+  while (end < text.size() && DigitAt(text, end)) ++end;
+  const size_t count = end - *at - 1;
+  if (count == 0 || (digits > 0 && !optional && count != static_cast<size_t>(digits))) return false;
+  int value = 0;
+  for (size_t i = 0; i < 3; ++i) value = value * 10 + (i < count ? text[*at + 1 + i] - '0' : 0);
+  *millisecond = value;
+  *at = end;
+  return true;
+}
+
+}  // namespace
+
+bool GoTimeLayout::ParseTime(std::string_view text, int64_t* ms, std::string* error) const {
+  int64_t year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0;
+  int millisecond = 0, offset = 0;
+  int pm = -1;  // -1: no AM/PM; 0 AM; 1 PM
+  bool hour12 = false;
+  size_t at = 0;
+  auto fail = [&](const std::string& what) {
+    *error = what + " at character " + std::to_string(at + 1);
+    return false;
+  };
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    const Chunk& chunk = chunks_[c];
+    int64_t number = 0;
+    int index = 0;
+    switch (chunk.field) {
+      case kLiteral:
+        if (text.substr(at, chunk.text.size()) != chunk.text) return fail("expected \"" + chunk.text + "\"");
+        at += chunk.text.size();
+        break;
+      case kLongYear:
+        if (!ReadNumber(text, &at, 4, 4, &year)) return fail("expected a 4-digit year");
+        break;
+      case kYear:
+        if (!ReadNumber(text, &at, 2, 2, &number)) return fail("expected a 2-digit year");
+        year = number >= 69 ? 1900 + number : 2000 + number;
+        break;
+      case kLongMonth:
+      case kMonth:
+        if (!ReadName(text, &at, kLongMonths, 12, chunk.field == kMonth ? 3 : 0, &index)) return fail("expected a month name");
+        month = index + 1;
+        break;
+      case kNumMonth:
+      case kZeroMonth:
+        if (!ReadNumber(text, &at, chunk.field == kZeroMonth ? 2 : 1, 2, &month)) return fail("expected a month");
+        break;
+      case kLongWeekDay:
+      case kWeekDay:
+        if (!ReadName(text, &at, kLongDays, 7, chunk.field == kWeekDay ? 3 : 0, &index)) return fail("expected a day name");
+        break;  // checked by nothing, as in Go
+      case kUnderDay:
+        if (at < text.size() && text[at] == ' ') ++at;
+        [[fallthrough]];
+      case kDay:
+      case kZeroDay:
+        if (!ReadNumber(text, &at, chunk.field == kZeroDay ? 2 : 1, 2, &day)) return fail("expected a day");
+        break;
+      case kZeroYearDay:
+      case kUnderYearDay:
+        while (chunk.field == kUnderYearDay && at < text.size() && text[at] == ' ') ++at;
+        if (!ReadNumber(text, &at, chunk.field == kZeroYearDay ? 3 : 1, 3, &number)) return fail("expected a day of the year");
+        break;  // not used to place the date (Go checks it against month and day)
+      case kHour:
+        if (!ReadNumber(text, &at, 1, 2, &hour)) return fail("expected an hour");
+        break;
+      case kHour12:
+      case kZeroHour12:
+        if (!ReadNumber(text, &at, chunk.field == kZeroHour12 ? 2 : 1, 2, &hour)) return fail("expected an hour");
+        hour12 = true;
+        break;
+      case kMinute:
+      case kZeroMinute:
+        if (!ReadNumber(text, &at, chunk.field == kZeroMinute ? 2 : 1, 2, &minute)) return fail("expected minutes");
+        break;
+      case kSecond:
+      case kZeroSecond: {
+        if (!ReadNumber(text, &at, chunk.field == kZeroSecond ? 2 : 1, 2, &second)) return fail("expected seconds");
+        // Go reads a fraction after the seconds even when the layout has none.
+        const bool layout_fraction = c + 1 < chunks_.size() && (chunks_[c + 1].field == kFracSecond0 ||
+                                                                chunks_[c + 1].field == kFracSecond9);
+        if (!layout_fraction && at + 1 < text.size() && text[at] == '.' && DigitAt(text, at + 1)) {
+          ReadFraction(text, &at, 0, true, &millisecond);
+        }
+        break;
+      }
+      case kPM:
+      case kpm:
+        if (text.size() - at < 2) return fail("expected AM or PM");
+        if ((text[at] == 'A' || text[at] == 'a') && (text[at + 1] == 'M' || text[at + 1] == 'm')) {
+          pm = 0;
+        } else if ((text[at] == 'P' || text[at] == 'p') && (text[at + 1] == 'M' || text[at + 1] == 'm')) {
+          pm = 1;
+        } else {
+          return fail("expected AM or PM");
+        }
+        at += 2;
+        break;
+      case kTZ: {
+        // An abbreviation names no offset Go could know for sure: UTC, as
+        // Go does for one it does not know locally.
+        const size_t start = at;
+        while (at < text.size() && text[at] >= 'A' && text[at] <= 'Z') ++at;
+        if (at - start < 3) return fail("expected a time zone abbreviation");
+        break;
+      }
+      case kFracSecond0:
+      case kFracSecond9:
+        if (!ReadFraction(text, &at, chunk.digits, chunk.field == kFracSecond9, &millisecond)) {
+          return fail("expected a fraction of " + std::to_string(chunk.digits) + " digits");
+        }
+        break;
+      default:
+        if (!ReadOffset(text, &at, chunk.field, &offset)) return fail("expected a zone offset");
+        break;
+    }
+  }
+  if (at != text.size()) return fail("extra text");
+  if (hour12) {
+    if (hour < 1 || hour > 12) return fail("hour out of range");
+    if (pm == 1 && hour < 12) hour += 12;
+    if (pm == 0 && hour == 12) hour = 0;
+  }
+  const absl::CivilSecond civil(year, static_cast<int>(month), static_cast<int>(day), static_cast<int>(hour),
+                                static_cast<int>(minute), static_cast<int>(second));
+  // CivilSecond normalizes (February 30 becomes March 2): out of range is refused.
+  if (civil.year() != year || civil.month() != month || civil.day() != day || civil.hour() != hour ||
+      civil.minute() != minute || civil.second() != second) {
+    *error = "day or time out of range";
+    return false;
+  }
+  *ms = absl::ToUnixMillis(absl::FromCivil(civil, absl::UTCTimeZone())) - int64_t{offset} * 1000 + millisecond;
+  return true;
+}
+
+void AppendRfc3339InZone(int64_t ms, const TimeZone& zone, bool trim, std::string* out) {
+  const TimeZone::Local t = zone.At(ms);
   AppendPadded(t.year, 4, out);
   out->push_back('-');
   AppendPadded(t.month, 2, out);
@@ -316,4 +521,4 @@ void AppendRfc3339InZone(int64_t ms, const CsvTimeZone& zone, bool trim, std::st
   }
 }
 
-}  // namespace tsvault::query
+}  // namespace tsvault

@@ -1,6 +1,7 @@
-// Internal to query/api: timestamps of the CSV export in a time zone (IANA
-// names, from the system's tz database through Abseil) and in Go layouts
-// (VictoriaMetrics' `custom:<layout>`, e.g. "2006-01-02 15:04:05").
+// Times in a time zone (IANA names, from the system's tz database through
+// Abseil) and in Go layouts (VictoriaMetrics' `custom:<layout>`, e.g.
+// "2006-01-02 15:04:05"), written (the CSV export) and read (the CSV
+// import) as Go's time package does.
 #pragma once
 
 #include <cstdint>
@@ -11,19 +12,19 @@
 
 #include "common/status.h"
 
-namespace tsvault::query {
+namespace tsvault {
 
 // A time zone. UTC unless loaded.
-class CsvTimeZone {
+class TimeZone {
  public:
-  CsvTimeZone();
-  ~CsvTimeZone();
-  CsvTimeZone(const CsvTimeZone&);
-  CsvTimeZone& operator=(const CsvTimeZone&);
+  TimeZone();
+  ~TimeZone();
+  TimeZone(const TimeZone&);
+  TimeZone& operator=(const TimeZone&);
 
   // Loads an IANA zone ("Europe/Moscow", "UTC"); InvalidArgument when the
   // system's tz database does not have it.
-  static Status Load(std::string_view name, CsvTimeZone* out);
+  static Status Load(std::string_view name, TimeZone* out);
 
   bool is_utc() const { return utc_; }
 
@@ -58,7 +59,14 @@ class GoTimeLayout {
   // ...) become fields, everything else is literal text.
   static GoTimeLayout Parse(std::string_view layout);
   // Appends `ms` in `zone` formatted by the layout.
-  void Format(int64_t ms, const CsvTimeZone& zone, std::string* out) const;
+  void Format(int64_t ms, const TimeZone& zone, std::string* out) const;
+  // Reads `text` as Go's time.Parse does with this layout: literal text
+  // must match; numbers, month and day names, AM/PM, zone offsets ("Z",
+  // +03:00) and fractions are read (a fraction may follow the seconds even
+  // if the layout has none). Without an offset in the text the time is
+  // UTC. Milliseconds; finer digits are cut. False, with *error saying
+  // where, when the text does not fit or names an impossible date.
+  bool ParseTime(std::string_view text, int64_t* ms, std::string* error) const;
 
  private:
   struct Chunk {
@@ -72,6 +80,6 @@ class GoTimeLayout {
 // RFC 3339 with milliseconds in `zone` ("2025-01-03T00:00:00+03:00",
 // "...:05.5Z" in UTC): whole seconds leave the fraction out and trailing
 // zeros are trimmed (`trim`), or all three digits are written.
-void AppendRfc3339InZone(int64_t ms, const CsvTimeZone& zone, bool trim, std::string* out);
+void AppendRfc3339InZone(int64_t ms, const TimeZone& zone, bool trim, std::string* out);
 
-}  // namespace tsvault::query
+}  // namespace tsvault
