@@ -88,6 +88,15 @@ void Receiver::Impl::Handle(const http::Request& request, http::Response* respon
                       " bytes (--remote-write.max-request-bytes)");
   }
 
+  // Snappy expands at most about 21x (a 3-byte copy makes 64 bytes): a
+  // length prefix claiming more than that is corrupt, and nothing is
+  // allocated for it. Memory for a request follows what it carries.
+  if (decoded_size > body.size() * 22 + 64) {
+    return reject(RejectReason::kCorruptSnappy, 400,
+                  "corrupt snappy: the length prefix claims " + std::to_string(decoded_size) +
+                      " bytes, more than a snappy body of " + std::to_string(body.size()) + " bytes can hold");
+  }
+
   InflightReservation reservation;
   ingester->Reserve(decoded_size, &reservation);
   if (!reservation.granted()) {

@@ -322,6 +322,21 @@ TEST_F(ReceiverV1Test, DecodedSizeOverLimitIs400BeforeDecompressing) {
   EXPECT_EQ(db_.append_calls(), 0);
 }
 
+TEST_F(ReceiverV1Test, ALengthPrefixClaimingMoreThanTheBodyCanHoldIsCorrupt) {
+  // 1 MiB claimed (under the request bound) by a 3-byte body: refused
+  // before anything is allocated for it.
+  http::Response response = SendBody(std::string("\x80\x80\x40", 3));
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("corrupt snappy: the length prefix claims 1048576 bytes"), std::string::npos)
+      << response.body;
+  EXPECT_EQ(db_.append_calls(), 0);
+  // A real, highly compressible request (long runs) still decodes.
+  prometheus::WriteRequest request;
+  for (int i = 0; i < 50; ++i) AddSeries(&request, {{"__name__", "m"}, {"i", std::to_string(i)}, {"v", std::string(4000, 'a')}});
+  response = SendProto(request);
+  EXPECT_EQ(response.status, 204) << response.body;
+}
+
 TEST_F(ReceiverV1Test, InflightLimitAnswers429WithRetryAfter) {
   ReceiverOptions options;
   options.max_inflight_bytes = 10;
