@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <utility>
 
@@ -103,7 +104,8 @@ Status Ingester::Ingest(const BatchBuilder& build, IngestOutcome* outcome) {
   // Series appended by labels are looked up by reference next time.
   if (result.series_refs.size() == batch.input.series.size()) {
     for (const IngestBatch::PendingKey& pending : batch.pending_keys) {
-      series_cache.Insert(batch.PendingKeyBytes(pending), pending.hash, result.series_refs[pending.series_index]);
+      const uint64_t ref = result.series_refs[pending.series_index];
+      if (ref != 0) series_cache.Insert(batch.PendingKeyBytes(pending), pending.hash, ref);  // 0: not created
     }
   }
   metrics.CountSeriesCache(batch.series_cache_hits, batch.pending_keys.size());
@@ -113,8 +115,25 @@ Status Ingester::Ingest(const BatchBuilder& build, IngestOutcome* outcome) {
   outcome->too_old = result.samples_too_old;
   metrics.CountRejected(RejectReason::kDuplicateTimestamp, outcome->conflicts);
   metrics.CountRejected(RejectReason::kTooOld, outcome->too_old);
+  outcome->series_limited = result.samples_series_limit;
+  metrics.CountRejected(RejectReason::kSeriesLimit, outcome->series_limited);
+  if (outcome->series_limited > 0) {
+    // Once a minute at most: a sender over the limit retries nothing (400),
+    // but keeps sending.
+    static std::atomic<int64_t> last_log_seconds{0};
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_log_seconds.load(std::memory_order_relaxed);
+    if (now - last >= 60 && last_log_seconds.compare_exchange_strong(last, now)) {
+      spdlog::warn("ingest: new series refused, the head is at --storage.max-series ({} samples in this request); "
+                   "raise the limit or find the series churn (/api/v1/status/tsdb)",
+                   outcome->series_limited);
+    }
+  }
   outcome->has_rejections = batch.has_rejections();
-  if (outcome->has_rejections || outcome->conflicts > 0 || outcome->too_old > 0 || !result.errors.empty()) {
+  if (outcome->has_rejections || outcome->conflicts > 0 || outcome->too_old > 0 || outcome->series_limited > 0 ||
+      !result.errors.empty()) {
     outcome->partial_write_text = PartialWriteMessage(batch, result);
   }
   return Status::OK();

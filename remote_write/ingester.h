@@ -73,6 +73,7 @@ struct IngestOutcome {
   bool has_rejections = false;      // validation left something out
   uint64_t conflicts = 0;           // samples storage refused (duplicate timestamp)
   uint64_t too_old = 0;             // samples storage refused (before the raw retention cutoff)
+  uint64_t series_limited = 0;      // samples of new series refused (--storage.max-series)
   std::string partial_write_text;   // when has_rejections or conflicts: what was not written
 };
 

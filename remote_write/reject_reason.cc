@@ -34,6 +34,7 @@ const char* RejectReasonName(RejectReason reason) {
     case RejectReason::kInvalidHistogram: return "invalid_histogram";
     case RejectReason::kDuplicateTimestamp: return "duplicate_timestamp";
     case RejectReason::kTooOld: return "too_old";
+    case RejectReason::kSeriesLimit: return "series_limit";
   }
   return "unknown";
 }

@@ -31,9 +31,10 @@ enum class RejectReason : uint8_t {
   // Per-sample reasons: counted once per sample the storage refused.
   kDuplicateTimestamp,  // same timestamp, different value (see storage-format.md)
   kTooOld,              // before the raw retention cutoff (--retention.resolution-raw)
+  kSeriesLimit,         // of a new series beyond --storage.max-series
 };
 
-inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kTooOld) + 1;
+inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kSeriesLimit) + 1;
 
 // The per-series reason for a label set that failed validation.
 RejectReason RejectReasonFor(model::LabelProblemKind kind);

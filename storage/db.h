@@ -74,6 +74,11 @@ struct Options {
   // directory counts as listed, so records written now are kept for the
   // forwarding targets of the server that owns the directory.
   bool keep_stored_log_consumers = false;
+  // Most resident (active) series: a write that would create a new series
+  // beyond it is refused for that series (WriteResult::samples_series_limit),
+  // as Mimir refuses series over its limit. Series already stored, even if
+  // they left memory, are not new. 0: no bound.
+  uint64_t max_series = 0;
   // Bound on the bytes of records kept only for consumers (already in the
   // chunk store); 0: none. When exceeded, either the oldest are given up at
   // the next checkpoint (positions move past them, counted per consumer),

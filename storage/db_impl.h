@@ -222,7 +222,9 @@ class DBImpl final : public DB {
   // The resident series with these labels: found in the head, loaded from
   // the persisted index, or created (`*created`).
   // REQUIRES: head_mutex_ held exclusively.
-  Status GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* created);
+  // With `allow_new` false, a series that is not stored yet is not created:
+  // *out is null.
+  Status GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* created, bool allow_new = true);
   // Makes `series` resident (id table, hash index, postings) under a new
   // incarnation; returns it. REQUIRES: head_mutex_ held exclusively (or
   // OpenImpl).

@@ -156,7 +156,7 @@ Status DBImpl::LoadStoredSeries(uint64_t id, MemSeries** out) {
   return Status::OK();
 }
 
-Status DBImpl::GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* created) {
+Status DBImpl::GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* created, bool allow_new) {
   *created = false;
   const uint64_t hash = HashLabels(labels);
   encode_buffer_.clear();
@@ -184,6 +184,10 @@ Status DBImpl::GetOrCreateSeries(const Labels& labels, MemSeries** out, bool* cr
       return Status::OK();
     }
     if (!it->status().ok()) return FromRocks(it->status());
+  }
+  if (!allow_new) {
+    *out = nullptr;
+    return Status::OK();
   }
   auto series = std::make_unique<MemSeries>(next_series_id_++, encode_buffer_, hash);
   series->note_disk_time_known();  // nothing of it on disk

@@ -181,10 +181,21 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       if (write.series_ref != 0) {
         series = series_by_id_[write.series_ref].get();  // loaded above
       } else {
-        Status s = GetOrCreateSeries(write.labels, &series, &created);
+        const bool allow_new = options_.max_series == 0 || resident_series_ < options_.max_series;
+        Status s = GetOrCreateSeries(write.labels, &series, &created, allow_new);
         // Nothing of this request is logged: the samples applied so far
         // stay in the head only (as after a failed write below).
         if (!s.ok()) return s;
+        if (series == nullptr) {  // new, and the head is full
+          result->series_refs.push_back(0);
+          result->samples_series_limit += write.samples.size() + write.histograms.size();
+          if (result->errors.size() < kMaxReportedErrors) {
+            result->errors.push_back("series_limit: the head holds " + std::to_string(resident_series_) +
+                                     " series, the limit (--storage.max-series " + std::to_string(options_.max_series) +
+                                     "); new series " + LabelsToString(write.labels) + " was not created");
+          }
+          continue;
+        }
       }
       result->series_refs.push_back(series->id());
       // A series whose records did not reach RocksDB yet (new, back from

@@ -57,8 +57,11 @@ struct WriteResult {
   // retention cutoff, folded into rollup windows (docs/downsampling.md).
   uint64_t samples_into_rollups = 0;
   uint64_t samples_too_old = 0;   // floats and histograms no rollup level could take
+  // Floats and histograms of new series refused because the head holds
+  // Options::max_series series.
+  uint64_t samples_series_limit = 0;
   // At most a few, for the HTTP answer; each starts with its reason
-  // ("duplicate_timestamp: " or "too_old: ").
+  // ("duplicate_timestamp: ", "too_old: " or "series_limit: ").
   std::vector<std::string> errors;
   // One per input series, in order: the reference to pass as
   // SeriesWrite::series_ref next time. Valid for the life of the DB object.

@@ -33,6 +33,7 @@ struct ServeFlags {
   std::string wal_sync_interval = "5ms";
   std::string checkpoint_interval = "1m";
   uint64_t block_cache_bytes = 256ull << 20;
+  uint64_t max_series = 0;
   remote_write::ReceiverOptions receiver;
   std::string series_cache_max_age = "1h";
   std::string log_level = "info";
@@ -139,6 +140,7 @@ int RunServe(const ServeFlags& flags) {
   options.head_checkpoint_interval = std::chrono::seconds(
       std::max<int64_t>(1, DurationFlag("storage.checkpoint-interval", flags.checkpoint_interval) / 1000));
   options.block_cache_bytes = flags.block_cache_bytes;
+  options.max_series = flags.max_series;
   options.wal_sync_observer = [&metrics](double seconds) { metrics.ObserveWalSync(seconds); };
   // Forwarding: each target is a consumer of the write log.
   std::vector<forward::TargetConfig> forward_targets = ForwardTargets(flags);
@@ -269,6 +271,9 @@ void AddServeCommand(CLI::App* app) {
   serve->add_option("--storage.checkpoint-interval", flags->checkpoint_interval,
                     "How often open chunks are written to the chunk store (bounds WAL replay)")->capture_default_str();
   serve->add_option("--storage.block-cache-bytes", flags->block_cache_bytes, "RocksDB block cache size")->capture_default_str();
+  serve->add_option("--storage.max-series", flags->max_series,
+                    "Most active (in-memory) series; samples of new series beyond it get 400 series_limit (0: no bound)")
+      ->capture_default_str();
   serve->add_option("--remote-write.max-request-bytes", flags->receiver.max_request_bytes,
                     "Largest decoded remote-write request")->capture_default_str();
   serve->add_option("--remote-write.max-labels-per-series", flags->receiver.max_labels_per_series,

@@ -145,5 +145,53 @@ TEST_F(IngesterTest, InflightBudgetIsReturnedWhenAReservationEnds) {
   EXPECT_TRUE(again.granted());
 }
 
+TEST_F(IngesterTest, NewSeriesBeyondTheSeriesLimitAreRefusedKnownOnesAreNot) {
+  ingester_.reset();
+  db_.reset();
+  storage::Options options;
+  options.data_dir = dir_.path();
+  options.wal_sync = storage::WalSyncMode::kNone;
+  options.background_checkpoints = false;
+  options.max_series = 2;
+  ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
+  ingester_ = std::make_unique<Ingester>(db_.get(), IngesterOptions(), &registry_);
+
+  auto write = [&](std::vector<std::string> names, int64_t t) {
+    IngestOutcome outcome;
+    EXPECT_TRUE(ingester_
+                    ->Ingest(
+                        [&](const SeriesRefCache*, IngestBatch* batch) {
+                          for (const std::string& name : names) {
+                            batch->AddValidatedSeries({{"__name__", name}}, ingester_->label_limits())->samples = {
+                                {t, 1.0}, {t + 1000, 2.0}};
+                          }
+                          return Status::OK();
+                        },
+                        &outcome)
+                    .ok());
+    return outcome;
+  };
+  IngestOutcome outcome = write({"a", "b", "c"}, 1000);
+  EXPECT_EQ(outcome.result.samples_written, 4u);
+  EXPECT_EQ(outcome.series_limited, 2u);
+  EXPECT_NE(outcome.partial_write_text.find("2 samples of new series rejected by storage (series limit reached"),
+            std::string::npos)
+      << outcome.partial_write_text;
+  EXPECT_NE(outcome.partial_write_text.find("series_limit: the head holds 2 series, the limit (--storage.max-series 2); "
+                                            "new series c{} was not created"),
+            std::string::npos)
+      << outcome.partial_write_text;
+  EXPECT_TRUE(Read("c").empty());
+  // Known series keep taking samples (through the series cache too).
+  outcome = write({"a", "b"}, 5000);
+  EXPECT_EQ(outcome.result.samples_written, 4u);
+  EXPECT_EQ(outcome.series_limited, 0u);
+  outcome = write({"a", "c"}, 9000);
+  EXPECT_EQ(outcome.result.samples_written, 2u);
+  EXPECT_EQ(outcome.series_limited, 2u);
+  const std::string metrics = prometheus::TextSerializer().Serialize(registry_.Collect());
+  EXPECT_NE(metrics.find("tsvault_remote_write_rejected_total{reason=\"series_limit\"} 4"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tsvault::remote_write
