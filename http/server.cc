@@ -24,6 +24,12 @@ void ServerCore::Accept() {
 void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
   if (ec) {
+    if (options.accept_error_observer) {
+      try {
+        options.accept_error_observer(ec.message());
+      } catch (...) {
+      }
+    }
     // Usually out of file descriptors: wait a little instead of spinning.
     accept_retry_timer.expires_after(std::chrono::milliseconds(100));
     accept_retry_timer.async_wait([this](beast::error_code wait_ec) {

@@ -25,6 +25,10 @@ struct ServerOptions {
   // "other" for unrouted paths), the status code and the handling time in
   // seconds; used for the request metrics. May be empty.
   std::function<void(const std::string& route, int status, double seconds)> observer;
+  // Called when accepting a connection fails (usually: out of file
+  // descriptors; clients then cannot connect until some close). The server
+  // retries every 100 ms. May be empty.
+  std::function<void(const std::string& error)> accept_error_observer;
 };
 
 // Routes requests by exact path, or by path prefix for routes ending in "/*".

@@ -6,6 +6,10 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
 #include <mutex>
 
 #include "model/rollup.h"
@@ -29,6 +33,14 @@ struct SelfMetrics::Impl {
           .Name("tsvault_http_request_duration_seconds")
           .Help("Time to handle an HTTP request, by route.")
           .Register(*registry);
+  prometheus::Counter& accept_failures =
+      prometheus::BuildCounter()
+          .Name("tsvault_http_accept_failures_total")
+          .Help("Connections the server could not accept (usually out of file descriptors: clients cannot connect "
+                "meanwhile; the server retries every 100 ms).")
+          .Register(*registry)
+          .Add({});
+  std::atomic<int64_t> last_accept_log_seconds{0};
   prometheus::Family<prometheus::Counter>& queries_by_resolution =
       prometheus::BuildCounter()
           .Name("tsvault_query_resolutions_total")
@@ -100,6 +112,18 @@ void SelfMetrics::ObserveRequest(const std::string& route, int status, double se
 }
 
 void SelfMetrics::ObserveWalSync(double seconds) { impl_->wal_sync_seconds.Observe(seconds); }
+
+void SelfMetrics::ObserveAcceptError(const std::string& error) {
+  impl_->accept_failures.Increment();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = impl_->last_accept_log_seconds.load(std::memory_order_relaxed);
+  if (now - last >= 60 && impl_->last_accept_log_seconds.compare_exchange_strong(last, now)) {
+    spdlog::error("http: cannot accept connections: {} (out of file descriptors? raise `ulimit -n`); clients cannot "
+                  "connect until it recovers; counted in tsvault_http_accept_failures_total",
+                  error);
+  }
+}
 
 void SelfMetrics::ObserveQueryResolutions(const std::vector<int64_t>& resolutions_used) {
   for (int64_t resolution : resolutions_used) {

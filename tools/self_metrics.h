@@ -23,6 +23,9 @@ class SelfMetrics {
   prometheus::Registry* registry();
   // For http::ServerOptions::observer.
   void ObserveRequest(const std::string& route, int status, double seconds);
+  // For http::ServerOptions::accept_error_observer: counts the failure and
+  // logs it, at most once a minute.
+  void ObserveAcceptError(const std::string& error);
   // For storage::Options::wal_sync_observer.
   void ObserveWalSync(double seconds);
   // For query::EngineOptions::resolution_observer: counts the query once per

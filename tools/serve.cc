@@ -198,6 +198,7 @@ int RunServe(const ServeFlags& flags) {
   // more threads than query slots so label lookups are not starved.
   server_options.blocking_threads = flags.query_max_concurrency + 4;
   server_options.max_body_bytes = flags.receiver.max_request_bytes;
+  server_options.accept_error_observer = [&metrics](const std::string& error) { metrics.ObserveAcceptError(error); };
   server_options.observer = [&metrics](const std::string& route, int status, double seconds) {
     metrics.ObserveRequest(route, status, seconds);
   };

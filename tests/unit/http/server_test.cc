@@ -3,6 +3,9 @@
 #include "http/server.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <filesystem>
 
 #include <atomic>
 #include <condition_variable>
@@ -646,6 +649,46 @@ TEST_F(ServerTest, StopCancelsRunningBlockingHandlers) {
   server_->Stop();  // returns once the handler saw the cancellation
   EXPECT_TRUE(saw_cancel);
   caller.join();
+}
+
+// Out of file descriptors, the server cannot accept: it tells the observer
+// (for the log and /metrics) and accepts again once descriptors are free.
+TEST_F(ServerTest, AcceptFailuresAreReportedAndRecovered) {
+  ServerOptions options = TestOptions();
+  std::atomic<int> failures{0};
+  options.accept_error_observer = [&](const std::string&) { ++failures; };
+  MakeServer(options);
+  StartServer();
+  rlimit original{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &original), 0);
+  size_t open_files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    (void)entry;
+    ++open_files;
+  }
+  rlimit tight = original;
+  tight.rlim_cur = open_files + 4;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  {
+    // Client sockets and accepted ones share this process' descriptors:
+    // connect until the server cannot accept one.
+    std::vector<std::unique_ptr<RawConnection>> connections;
+    const auto give_up = Clock::now() + std::chrono::seconds(10);
+    while (failures.load() == 0 && Clock::now() < give_up) {
+      if (connections.size() < 16) {
+        auto connection = std::make_unique<RawConnection>(static_cast<uint16_t>(server_->port()));
+        if (connection->connected()) connections.push_back(std::move(connection));
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &original), 0);
+    EXPECT_GT(failures.load(), 0) << connections.size() << " connections";
+  }
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &original), 0);
+  auto client = NewClient();
+  Response response;
+  ASSERT_TRUE(client->Get("/hello", &response).ok());
+  EXPECT_EQ(response.body, "hello");
 }
 
 }  // namespace
