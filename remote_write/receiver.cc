@@ -141,8 +141,12 @@ void Receiver::Impl::Handle(const http::Request& request, http::Response* respon
     if (status.IsResourceExhausted()) {
       return reject(RejectReason::kQueueFull, 429, "storage is overloaded, retry later: " + status.ToString());
     }
+    // Not "nothing was written": samples may already be in the head (a
+    // failed fsync comes after the write). Nothing is acknowledged, and a
+    // retry is safe: the same samples are accepted again.
     return reject(RejectReason::kStorageError, 500,
-                  "storage error, nothing of this request was written: " + status.ToString());
+                  "storage error, this request is not acknowledged (some of it may be applied but not durable; "
+                  "retrying it is safe): " + status.ToString());
   }
   const storage::WriteResult& result = outcome.result;
   const WrittenCounts written{result.samples_written, result.histograms_written, result.exemplars_written};

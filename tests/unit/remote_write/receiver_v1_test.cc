@@ -381,6 +381,7 @@ TEST_F(ReceiverV1Test, StorageIOErrorIs500) {
   http::Response response = SendProto(request);
   EXPECT_EQ(response.status, 500);
   EXPECT_NE(response.body.find("disk on fire"), std::string::npos) << response.body;
+  EXPECT_NE(response.body.find("not acknowledged"), std::string::npos) << response.body;
   ExpectNoV2Headers(response);
 }
 
