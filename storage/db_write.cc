@@ -122,13 +122,15 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   HistorySpans history;
   std::vector<Sample> history_floats;
   std::vector<Histogram> history_histograms;
-  {
-    const int64_t cutoff = retention_cutoff_[0].load(std::memory_order_acquire);
-    bool has_history = false;
-    for (const SeriesWrite& write : input.series) {
-      for (const Sample& sample : write.samples) has_history |= sample.timestamp_ms <= cutoff;
-      for (const Histogram& histogram : write.histograms) has_history |= histogram.timestamp_ms <= cutoff;
-    }
+  if (const int64_t cutoff = retention_cutoff_[0].load(std::memory_order_acquire);
+      cutoff != std::numeric_limits<int64_t>::min()) {
+    // Stops at the first old sample; recent writes scan their timestamps once.
+    const bool has_history = std::any_of(input.series.begin(), input.series.end(), [cutoff](const SeriesWrite& write) {
+      return std::any_of(write.samples.begin(), write.samples.end(),
+                         [cutoff](const Sample& s) { return s.timestamp_ms <= cutoff; }) ||
+             std::any_of(write.histograms.begin(), write.histograms.end(),
+                         [cutoff](const Histogram& h) { return h.timestamp_ms <= cutoff; });
+    });
     if (has_history) history_lock = std::unique_lock<std::mutex>(history_mutex_);
   }
   std::optional<InFlightAppend> in_flight;

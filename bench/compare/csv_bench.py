@@ -52,19 +52,8 @@ class Tsvault(Pinned, servers.Tsvault):
     pass
 
 
-class VictoriaMetrics(servers.Server):
-    name = "VictoriaMetrics"
-    ready_path = "/health"
-
-    def command(self):
-        return ["taskset", "-c", "0", self.binary, f"-storageDataPath={self.data_dir}",
-                f"-httpListenAddr=127.0.0.1:{self.port}", "-retentionPeriod=100y", "-loggerLevel=ERROR",
-                "-search.maxExportDuration=100h", "-search.maxExportSeries=100000000"]
-
-
-def server_pid(server):
-    """The server's pid (taskset execs it, so it is the child's pid)."""
-    return server.pid
+class VictoriaMetrics(Pinned, servers.VictoriaMetrics):
+    pass
 
 
 def write_csv(path, series, points, end_ms):
@@ -77,7 +66,7 @@ def write_csv(path, series, points, end_ms):
 
 
 def import_csv(server, path, rows, flush_path=None):
-    pid = server_pid(server)
+    pid = server.pid  # taskset execs the server: the same pid
     cpu0, began = servers.cpu_seconds(pid), time.monotonic()
     with open(path, "rb") as body:
         request = urllib.request.Request(
@@ -92,7 +81,7 @@ def import_csv(server, path, rows, flush_path=None):
 
 
 def export_csv(server, start_ms, end_ms):
-    pid = server_pid(server)
+    pid = server.pid  # taskset execs the server: the same pid
     time.sleep(1)
     before = servers.memory_bytes(pid)[0]
     params = {"match[]": "bench_csv_value", "format": EXPORT_FORMAT, "start": start_ms / 1000, "end": end_ms / 1000}
@@ -130,10 +119,9 @@ def postgres_phase(args, tmp, tsvault_binary):
                                f"-p {port} -k {pg_dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
                    check=True, **quiet)
     connection = f"host=127.0.0.1 port={port} user={user} dbname=postgres"
-    tsv = Tsvault(tsvault_binary, os.path.join(tmp, "tsvault-pg"), os.path.join(tmp, "tsvault-pg.log"))
-    tsv.command = lambda: ["taskset", "-c", "0", tsv.binary, "serve", f"--storage.path={tsv.data_dir}",
-                           f"--web.listen-address=127.0.0.1:{tsv.port}", "--log.level=warn",
-                           "--storage.wal-sync=none", "--downsample.interval=1s"]
+    # The default retention: most rows are older than the raw retention.
+    tsv = Tsvault(tsvault_binary, os.path.join(tmp, "tsvault-pg"), os.path.join(tmp, "tsvault-pg.log"),
+                  ["--storage.wal-sync=none", "--downsample.interval=1s"], keep_raw=False)
     try:
         campaigns = max(1, args.pg_rows // (args.pg_days * 6))
         sql = f"""
@@ -234,7 +222,8 @@ def main(argv):
     try:
         for server, flush in ((Tsvault(args.tsvault_binary, os.path.join(tmp, "tsvault"),
                                        os.path.join(tmp, "tsvault.log"), ["--storage.wal-sync=none"]), None),
-                              (VictoriaMetrics(args.vm_binary, os.path.join(tmp, "vm"), os.path.join(tmp, "vm.log")),
+                              (VictoriaMetrics(args.vm_binary, os.path.join(tmp, "vm"), os.path.join(tmp, "vm.log"),
+                                               ["-search.maxExportDuration=100h", "-search.maxExportSeries=100000000"]),
                                "/internal/force_flush")):
             try:
                 server.start()

@@ -35,15 +35,6 @@ def log(message):
     print(f"[bench-forward {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-class VictoriaMetrics(servers.Server):
-    name = "VictoriaMetrics"
-    ready_path = "/health"
-
-    def command(self):
-        return [self.binary, f"-storageDataPath={self.data_dir}", f"-httpListenAddr=127.0.0.1:{self.port}",
-                "-retentionPeriod=100y", "-loggerLevel=ERROR"]
-
-
 class VmAgent(servers.Server):
     name = "vmagent"
     ready_path = "/health"
@@ -134,7 +125,7 @@ def vmagent_phase(args, tmp, vm):
 
 def catch_up_phase(args, tmp):
     """tsvault forwards to a VictoriaMetrics that is down during the backfill, then comes up."""
-    vm = VictoriaMetrics(args.vm_binary, os.path.join(tmp, "vm-late"), os.path.join(tmp, "vm-late.log"))
+    vm = servers.VictoriaMetrics(args.vm_binary, os.path.join(tmp, "vm-late"), os.path.join(tmp, "vm-late.log"))
     config = os.path.join(tmp, "forward-late.yml")
     with open(config, "w") as f:
         f.write(f"remote_write:\n  - url: {vm.write_url}\n    name: late\n"
@@ -216,7 +207,7 @@ def main(argv):
     args.end = int(time.time()) // 60 * 60
     args.start = args.end - int(args.hours * 3600)
     tmp = tempfile.mkdtemp(prefix="bench-forward-", dir="/tmp")
-    vm = VictoriaMetrics(args.vm_binary, os.path.join(tmp, "vm"), os.path.join(tmp, "vm.log"))
+    vm = servers.VictoriaMetrics(args.vm_binary, os.path.join(tmp, "vm"), os.path.join(tmp, "vm.log"))
     try:
         vm.start()
         none = tsvault_phase(args, tmp, "none", [])

@@ -225,16 +225,18 @@ def _rocksdb_housekeeping(name):
 class Tsvault(Server):
     name = "tsvault"
 
-    def __init__(self, binary, data_dir, log_path, extra_flags=()):
+    def __init__(self, binary, data_dir, log_path, extra_flags=(), keep_raw=True):
         super().__init__(binary, data_dir, log_path)
         self.extra_flags = list(extra_flags)
+        self.keep_raw = keep_raw
 
     def command(self):
         # Benchmarks backfill data older than the default raw retention
-        # (30d); keep everything, as Prometheus is told to (retention 10y).
-        return [self.binary, "serve", f"--storage.path={self.data_dir}",
-                f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn",
-                "--retention.resolution-raw=0"] + self.extra_flags
+        # (30d); keep everything, as Prometheus is told to (retention 10y),
+        # unless the default retention is what is measured (keep_raw=False).
+        return ([self.binary, "serve", f"--storage.path={self.data_dir}",
+                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"] +
+                (["--retention.resolution-raw=0"] if self.keep_raw else []) + self.extra_flags)
 
     def disk_bytes(self):
         """Data directory size without RocksDB's LOG*, OPTIONS-* and LOCK files."""
@@ -248,6 +250,19 @@ class Tsvault(Server):
                            stdout=log,
                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True)
         return time.monotonic() - began
+
+
+class VictoriaMetrics(Server):
+    name = "VictoriaMetrics"
+    ready_path = "/health"
+
+    def __init__(self, binary, data_dir, log_path, extra_flags=()):
+        super().__init__(binary, data_dir, log_path)
+        self.extra_flags = list(extra_flags)
+
+    def command(self):
+        return [self.binary, f"-storageDataPath={self.data_dir}", f"-httpListenAddr=127.0.0.1:{self.port}",
+                "-retentionPeriod=100y", "-loggerLevel=ERROR"] + self.extra_flags
 
 
 class Prometheus(Server):

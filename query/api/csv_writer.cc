@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/ascii.h"
+#include "query/promql/text.h"
 
 namespace tsvault::query {
 
@@ -37,6 +38,58 @@ bool AcceptsGzip(const http::Request& request) {
     }
   }
   return false;
+}
+
+void AppendCsvHeader(const std::vector<CsvColumn>& columns, std::string* out) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendCsvField(columns[i].header, out);
+  }
+  out->push_back('\n');
+}
+
+void CsvLabelFields(const std::vector<CsvColumn>& columns, const Labels& labels, std::vector<std::string>* out) {
+  out->assign(columns.size(), std::string());
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const CsvColumn& column = columns[i];
+    if (column.kind != CsvColumn::Kind::kLabel && column.kind != CsvColumn::Kind::kMetricName) continue;
+    const std::string_view name =
+        column.kind == CsvColumn::Kind::kMetricName ? std::string_view("__name__") : std::string_view(column.label);
+    for (const Label& label : labels) {
+      if (label.name == name) {
+        AppendCsvField(label.value, &(*out)[i]);
+        break;
+      }
+    }
+  }
+}
+
+void AppendCsvRow(const std::vector<CsvColumn>& columns, const std::vector<std::string>& label_fields,
+                  int64_t timestamp_ms, double value, const TimeZone& zone, std::string* out) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    switch (columns[i].kind) {
+      case CsvColumn::Kind::kValue: out->append(promql::FormatGoFloatFixed(value)); break;
+      case CsvColumn::Kind::kTimestamp: AppendCsvTimestamp(timestamp_ms, columns[i], zone, out); break;
+      default: out->append(label_fields[i]); break;
+    }
+  }
+  out->push_back('\n');
+}
+
+void CsvError(int status, const std::string& message, http::Response* response) {
+  response->status = status;
+  response->headers = {{"Content-Type", "text/plain; charset=utf-8"}};
+  response->body = message + "\n";
+}
+
+http::BodyStep EmitCsvPiece(Gzip* gzip, std::string csv, bool end, std::string* piece) {
+  if (gzip == nullptr) {
+    *piece = std::move(csv);
+  } else if (!gzip->Compress(csv, end, piece)) {
+    return http::BodyStep::kAbort;
+  }
+  return end ? http::BodyStep::kEnd : http::BodyStep::kMore;
 }
 
 Status ParseCsvTimeFormat(std::string_view kind, CsvColumn* column) {

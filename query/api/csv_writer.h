@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/labels.h"
 #include "common/status.h"
 #include "http/server.h"
 #include "common/go_time.h"
@@ -47,6 +48,24 @@ void AppendCsvField(std::string_view field, std::string* out);
 // formats are the same in every zone).
 void AppendCsvTimestamp(int64_t ms, const CsvColumn& column, const TimeZone& zone, std::string* out);
 
+// CSV produced per streamed piece.
+inline constexpr size_t kCsvPieceBytes = 64 * 1024;
+
+// The header row of `columns` (with its line end).
+void AppendCsvHeader(const std::vector<CsvColumn>& columns, std::string* out);
+
+// The fields of a series for its label and metric-name columns, quoted once
+// per series; empty for the other columns.
+void CsvLabelFields(const std::vector<CsvColumn>& columns, const Labels& labels, std::vector<std::string>* out);
+
+// One row: value and timestamp columns from the point, the rest from
+// `label_fields` (CsvLabelFields).
+void AppendCsvRow(const std::vector<CsvColumn>& columns, const std::vector<std::string>& label_fields,
+                  int64_t timestamp_ms, double value, const TimeZone& zone, std::string* out);
+
+// A plain-text error answer (the export's errors are not JSON).
+void CsvError(int status, const std::string& message, http::Response* response);
+
 // True when Accept-Encoding names gzip without q=0.
 bool AcceptsGzip(const http::Request& request);
 
@@ -80,5 +99,9 @@ class Gzip {
   bool ok_ = false;
 };
 
+
+// Hands `csv` out as the next piece of a body, compressed when `gzip` is
+// set (all of it at `end`): kEnd at the end, kAbort when compression fails.
+http::BodyStep EmitCsvPiece(Gzip* gzip, std::string csv, bool end, std::string* piece);
 
 }  // namespace tsvault::query

@@ -20,14 +20,6 @@ namespace tsvault::query {
 
 namespace {
 
-constexpr size_t kPieceBytes = 64 * 1024;  // CSV produced per streamed piece
-
-void Fail(int status, const std::string& message, http::Response* response) {
-  response->status = status;
-  response->headers = {{"Content-Type", "text/plain; charset=utf-8"}};
-  response->body = message + "\n";
-}
-
 // The state of one export, advanced by one piece per call.
 class CsvExport {
  public:
@@ -41,17 +33,13 @@ class CsvExport {
 
   http::BodyStep Next(std::string* piece) {
     std::string csv;
-    csv.reserve(kPieceBytes + 4096);
+    csv.reserve(kCsvPieceBytes + 4096);
     if (header_) {
-      for (size_t i = 0; i < columns_.size(); ++i) {
-        if (i > 0) csv.push_back(',');
-        AppendCsvField(columns_[i].header, &csv);
-      }
-      csv += "\n";
+      AppendCsvHeader(columns_, &csv);
       header_ = false;
     }
     bool end = false;
-    while (csv.size() < kPieceBytes) {
+    while (csv.size() < kCsvPieceBytes) {
       if (!samples_) {
         if (!series_.Next()) {
           if (!series_.status().ok()) return http::BodyStep::kAbort;
@@ -59,7 +47,7 @@ class CsvExport {
           break;
         }
         samples_ = series_.Samples();
-        BuildLabelFields(series_.labels());
+        CsvLabelFields(columns_, series_.labels(), &label_fields_);
       }
       if (!samples_->Next()) {
         samples_.reset();
@@ -68,46 +56,12 @@ class CsvExport {
       if (samples_->is_histogram()) continue;  // CSV rows carry floats
       const double value = samples_->value();
       if (std::bit_cast<uint64_t>(value) == storage::kStaleNaNBits) continue;  // a staleness marker is not a sample
-      AppendRow(samples_->timestamp(), value, &csv);
+      AppendCsvRow(columns_, label_fields_, samples_->timestamp(), value, zone_, &csv);
     }
-    if (!gzip_) {
-      *piece = std::move(csv);
-    } else if (!gzip_->Compress(csv, end, piece)) {
-      return http::BodyStep::kAbort;
-    }
-    return end ? http::BodyStep::kEnd : http::BodyStep::kMore;
+    return EmitCsvPiece(gzip_.get(), std::move(csv), end, piece);
   }
 
  private:
-  // The label columns of the current series, quoted once per series.
-  void BuildLabelFields(const Labels& labels) {
-    label_fields_.assign(columns_.size(), std::string());
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      const CsvColumn& column = columns_[i];
-      if (column.kind != CsvColumn::Kind::kLabel && column.kind != CsvColumn::Kind::kMetricName) continue;
-      const std::string& name = column.kind == CsvColumn::Kind::kMetricName ? kMetricNameLabel : column.label;
-      for (const Label& label : labels) {
-        if (label.name == name) {
-          AppendCsvField(label.value, &label_fields_[i]);
-          break;
-        }
-      }
-    }
-  }
-
-  void AppendRow(int64_t timestamp_ms, double value, std::string* out) {
-    for (size_t i = 0; i < columns_.size(); ++i) {
-      if (i > 0) out->push_back(',');
-      switch (columns_[i].kind) {
-        case CsvColumn::Kind::kValue: out->append(promql::FormatGoFloatFixed(value)); break;
-        case CsvColumn::Kind::kTimestamp: AppendCsvTimestamp(timestamp_ms, columns_[i], zone_, out); break;
-        default: out->append(label_fields_[i]); break;
-      }
-    }
-    out->append("\n");
-  }
-
-  static inline const std::string kMetricNameLabel = "__name__";
   const std::vector<CsvColumn> columns_;
   bool header_;
   std::unique_ptr<Gzip> gzip_;
@@ -128,37 +82,37 @@ struct CommonParams {
 
 bool ParseCommon(const Params& params, CommonParams* out, http::Response* response) {
   Status s = ParseRange(params, &out->start, &out->end);
-  if (!s.ok()) return Fail(400, s.message(), response), false;
+  if (!s.ok()) return CsvError(400, s.message(), response), false;
   if (Param(params, "end").empty()) {
     out->end = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-    if (out->end < out->start) return Fail(400, "invalid parameter \"start\": after the current time", response), false;
+    if (out->end < out->start) return CsvError(400, "invalid parameter \"start\": after the current time", response), false;
   }
   for (const char* unsupported : {"extra_label", "extra_filters[]", "extra_filters"}) {
     if (!Param(params, unsupported).empty()) {
-      Fail(400, "parameter \"" + std::string(unsupported) + "\" is not supported; put the filter in match[]", response);
+      CsvError(400, "parameter \"" + std::string(unsupported) + "\" is not supported; put the filter in match[]", response);
       return false;
     }
   }
   if (const std::string_view tz = Param(params, "tz"); !tz.empty()) {
     if (!(s = TimeZone::Load(tz, &out->zone)).ok()) {
-      return Fail(400, "invalid parameter \"tz\": " + s.message(), response), false;
+      return CsvError(400, "invalid parameter \"tz\": " + s.message(), response), false;
     }
   }
   out->timestamp = {CsvColumn::Kind::kTimestamp, "", CsvColumn::TimeFormat::kRfc3339Milliseconds, "timestamp", {}};
   if (const std::string_view kind = Param(params, "timestamp_format"); !kind.empty()) {
     if (!(s = ParseCsvTimeFormat(kind, &out->timestamp)).ok()) {
-      return Fail(400, "invalid parameter \"timestamp_format\": " + s.message(), response), false;
+      return CsvError(400, "invalid parameter \"timestamp_format\": " + s.message(), response), false;
     }
   }
   const std::string_view format = Param(params, "format");
   out->header = format.empty();
   if (!format.empty() && !(s = ParseCsvFormat(format, &out->columns)).ok()) {
-    return Fail(400, "invalid parameter \"format\": " + s.message(), response), false;
+    return CsvError(400, "invalid parameter \"format\": " + s.message(), response), false;
   }
   if (const std::string_view text = Param(params, "header"); !text.empty()) {
-    if (text != "true" && text != "false") return Fail(400, "invalid parameter \"header\": true or false", response), false;
+    if (text != "true" && text != "false") return CsvError(400, "invalid parameter \"header\": true or false", response), false;
     out->header = text == "true";
   }
   return true;
@@ -170,26 +124,26 @@ void HandleQueryExport(const Engine* engine, const Params& params, CommonParams 
   CsvQueryRequest query;
   if (const std::string_view text = Param(params, "query"); !text.empty()) {
     if (!ParamList(params, "match[]").empty()) {
-      return Fail(400, "give either query= or match[], not both", response);
+      return CsvError(400, "give either query= or match[], not both", response);
     }
     query.queries.emplace_back(text);
   } else {
     query.queries = ParamList(params, "match[]");  // each selector is a PromQL query
-    if (query.queries.empty()) return Fail(400, "missing match[] or query parameter", response);
+    if (query.queries.empty()) return CsvError(400, "missing match[] or query parameter", response);
   }
-  if (Param(params, "start").empty()) return Fail(400, "missing parameter \"start\" (query= and layout=wide need a range)", response);
+  if (Param(params, "start").empty()) return CsvError(400, "missing parameter \"start\" (query= and layout=wide need a range)", response);
   const std::string_view step_text = Param(params, "step");
-  if (step_text.empty()) return Fail(400, "missing parameter \"step\" (query= and layout=wide read one point per step)", response);
+  if (step_text.empty()) return CsvError(400, "missing parameter \"step\" (query= and layout=wide read one point per step)", response);
   Status s = ParseDurationParam(step_text, &query.step_ms);
   if (!s.ok() || query.step_ms <= 0) {
-    return Fail(400, "invalid parameter \"step\": " + (s.ok() ? std::string("must be positive") : s.message()), response);
+    return CsvError(400, "invalid parameter \"step\": " + (s.ok() ? std::string("must be positive") : s.message()), response);
   }
   if ((common.end - common.start) / query.step_ms > engine->options().max_points_per_series) {
-    return Fail(400, "exceeded maximum resolution of " + std::to_string(engine->options().max_points_per_series) +
+    return CsvError(400, "exceeded maximum resolution of " + std::to_string(engine->options().max_points_per_series) +
                          " points per timeseries. Try decreasing the query resolution (?step=XX)", response);
   }
   if (wide && !common.columns.empty()) {
-    return Fail(400, "invalid parameter \"format\": the wide layout has a timestamp column and one per series; "
+    return CsvError(400, "invalid parameter \"format\": the wide layout has a timestamp column and one per series; "
                      "use timestamp_format= for the first", response);
   }
   query.start_ms = common.start;
@@ -210,27 +164,27 @@ void HandleExportCsv(storage::DB* db, const Engine* engine, const http::Request&
   if (!ParseCommon(params, &common, response)) return;
   const std::string_view layout = Param(params, "layout");
   if (!layout.empty() && layout != "long" && layout != "wide") {
-    return Fail(400, "invalid parameter \"layout\": long (one row per sample) or wide (one column per series)", response);
+    return CsvError(400, "invalid parameter \"layout\": long (one row per sample) or wide (one column per series)", response);
   }
   if (layout == "wide" || !Param(params, "query").empty()) {
     return HandleQueryExport(engine, params, std::move(common), layout == "wide", request, response);
   }
   if (!Param(params, "step").empty()) {
-    return Fail(400, "parameter \"step\" applies to query= and layout=wide; the long match[] export has every raw sample",
+    return CsvError(400, "parameter \"step\" applies to query= and layout=wide; the long match[] export has every raw sample",
                 response);
   }
   std::vector<std::vector<storage::LabelMatcher>> sets;
   const std::vector<std::string> selectors = ParamList(params, "match[]");
-  if (selectors.empty()) return Fail(400, "missing match[] parameter", response);
+  if (selectors.empty()) return CsvError(400, "missing match[] parameter", response);
   Status s = ParseMatchParameter(selectors, &sets);
-  if (!s.ok()) return Fail(400, "invalid parameter \"match[]\": " + s.message(), response);
+  if (!s.ok()) return CsvError(400, "invalid parameter \"match[]\": " + s.message(), response);
   std::vector<CsvColumn> columns = std::move(common.columns);
   if (columns.empty()) {
     // __name__, every label name of the selected series, time, value.
     std::vector<std::string> names;
     for (const auto& matchers : sets) {
       std::vector<std::string> found;
-      if (!(s = db->LabelNames(matchers, common.start, common.end, &found)).ok()) return Fail(500, s.ToString(), response);
+      if (!(s = db->LabelNames(matchers, common.start, common.end, &found)).ok()) return CsvError(500, s.ToString(), response);
       names.insert(names.end(), found.begin(), found.end());
     }
     std::sort(names.begin(), names.end());
@@ -244,11 +198,11 @@ void HandleExportCsv(storage::DB* db, const Engine* engine, const http::Request&
   }
   const bool gzip = AcceptsGzip(request);
   auto csv = std::make_shared<CsvExport>(std::move(columns), common.header, gzip, std::move(common.zone));
-  if (!csv->ready()) return Fail(500, "cannot set up gzip compression", response);
+  if (!csv->ready()) return CsvError(500, "cannot set up gzip compression", response);
   storage::SelectHints hints(common.start, common.end);
   hints.bulk = true;  // an export does not fill the block cache
   if (!(s = csv->series().Open(db, hints, sets)).ok()) {
-    return Fail(s.IsInvalidArgument() ? 400 : 500, s.ToString(), response);
+    return CsvError(s.IsInvalidArgument() ? 400 : 500, s.ToString(), response);
   }
   response->status = 200;
   response->headers = {{"Content-Type", "text/csv; charset=utf-8"}};

@@ -12,14 +12,6 @@ namespace tsvault::query {
 namespace {
 
 constexpr int64_t kDayMs = 86'400'000;
-constexpr size_t kPieceBytes = 64 * 1024;
-
-void FailText(int status, const std::string& message, http::Response* response) {
-  response->status = status;
-  response->headers = {{"Content-Type", "text/plain; charset=utf-8"}};
-  response->body = message + "\n";
-}
-
 int HttpStatusOf(const Status& status) {
   if (status.IsInvalidArgument()) return 400;
   if (status.IsResourceExhausted()) return 422;
@@ -92,27 +84,19 @@ class CsvQueryBody {
           csv.push_back(',');
           AppendCsvField(name, &csv);
         }
+        csv.push_back('\n');
       } else {
-        for (size_t i = 0; i < request_.columns.size(); ++i) {
-          if (i > 0) csv.push_back(',');
-          AppendCsvField(request_.columns[i].header, &csv);
-        }
+        AppendCsvHeader(request_.columns, &csv);
       }
-      csv.push_back('\n');
     }
     const bool end = request_.wide ? WideRows(&csv) : LongRows(&csv);
-    if (!gzip_) {
-      *piece = std::move(csv);
-    } else if (!gzip_->Compress(csv, end, piece)) {
-      return http::BodyStep::kAbort;
-    }
-    return end ? http::BodyStep::kEnd : http::BodyStep::kMore;
+    return EmitCsvPiece(gzip_.get(), std::move(csv), end, piece);
   }
 
  private:
   // True at the end.
   bool WideRows(std::string* csv) {
-    while (csv->size() < kPieceBytes) {
+    while (csv->size() < kCsvPieceBytes) {
       if (row_ >= times_.size()) return true;
       const int64_t t = times_[row_++];
       AppendCsvTimestamp(t, request_.timestamp, request_.zone, csv);
@@ -129,40 +113,19 @@ class CsvQueryBody {
   }
 
   bool LongRows(std::string* csv) {
-    while (csv->size() < kPieceBytes) {
+    while (csv->size() < kCsvPieceBytes) {
       if (series_index_ >= series_.size()) return true;
       const ResultSeries& series = series_[series_index_];
-      if (point_ == 0) BuildLabelFields(series.labels);
+      if (point_ == 0) CsvLabelFields(request_.columns, series.labels, &label_fields_);
       if (point_ >= series.floats.size()) {
         ++series_index_;
         point_ = 0;
         continue;
       }
       const FloatPoint& point = series.floats[point_++];
-      for (size_t i = 0; i < request_.columns.size(); ++i) {
-        if (i > 0) csv->push_back(',');
-        const CsvColumn& column = request_.columns[i];
-        switch (column.kind) {
-          case CsvColumn::Kind::kValue: csv->append(promql::FormatGoFloatFixed(point.value)); break;
-          case CsvColumn::Kind::kTimestamp: AppendCsvTimestamp(point.timestamp_ms, column, request_.zone, csv); break;
-          default: csv->append(label_fields_[i]); break;
-        }
-      }
-      csv->push_back('\n');
+      AppendCsvRow(request_.columns, label_fields_, point.timestamp_ms, point.value, request_.zone, csv);
     }
     return false;
-  }
-
-  void BuildLabelFields(const Labels& labels) {
-    label_fields_.assign(request_.columns.size(), std::string());
-    for (size_t i = 0; i < request_.columns.size(); ++i) {
-      const CsvColumn& column = request_.columns[i];
-      if (column.kind != CsvColumn::Kind::kLabel && column.kind != CsvColumn::Kind::kMetricName) continue;
-      const std::string name = column.kind == CsvColumn::Kind::kMetricName ? "__name__" : column.label;
-      for (const Label& label : labels) {
-        if (label.name == name) AppendCsvField(label.value, &label_fields_[i]);
-      }
-    }
   }
 
   CsvQueryRequest request_;
@@ -212,7 +175,7 @@ void AnswerCsvQuery(const Engine* engine, CsvQueryRequest request, http::Respons
       Status s = engine->RangeQuery(query, run.start_ms, run.end_ms, run.step_ms, &result, control);
       if (!s.ok()) {
         const std::string what = s.IsInvalidArgument() ? "invalid parameter \"query\": " : "query failed: ";
-        return FailText(HttpStatusOf(s), what + s.message(), response);
+        return CsvError(HttpStatusOf(s), what + s.message(), response);
       }
       for (ResultSeries& series : result.matrix) {
         ResultSeries& into = merged[series.labels];
@@ -233,7 +196,7 @@ void AnswerCsvQuery(const Engine* engine, CsvQueryRequest request, http::Respons
   }
   const bool gzip = request.gzip;
   auto body = std::make_shared<CsvQueryBody>(std::move(request), std::move(series));
-  if (!body->ready()) return FailText(500, "cannot set up gzip compression", response);
+  if (!body->ready()) return CsvError(500, "cannot set up gzip compression", response);
   response->status = 200;
   response->headers = {{"Content-Type", "text/csv; charset=utf-8"}, {"Vary", "Accept-Encoding"}};
   if (gzip) response->headers.push_back({"Content-Encoding", "gzip"});
