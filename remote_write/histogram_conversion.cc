@@ -30,7 +30,16 @@ std::string CheckSide(const char* side, const std::vector<storage::BucketSpan>& 
 
 }  // namespace
 
-std::string CheckHistogramBuckets(const storage::Histogram& histogram) {
+std::string CheckHistogram(const storage::Histogram& histogram) {
+  if (histogram.schema < kMinHistogramSchema || histogram.schema > kMaxHistogramSchema) {
+    if (histogram.schema == kCustomBucketsSchema) {
+      return "schema -53 (custom buckets) is not supported; the valid schemas are -4 to 8";
+    }
+    return "schema " + std::to_string(histogram.schema) + " is invalid; the valid schemas are -4 to 8";
+  }
+  if (!(histogram.zero_threshold >= 0)) {  // also NaN
+    return "zero_threshold " + std::to_string(histogram.zero_threshold) + " is negative or NaN";
+  }
   std::string problem =
       CheckSide("negative", histogram.negative_spans, histogram.negative_deltas.size(),
                 histogram.negative_counts.size(), histogram.is_float);

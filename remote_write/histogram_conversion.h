@@ -81,11 +81,21 @@ void HistogramToProto(const storage::Histogram& in, ProtoHistogram* out) {
   }
 }
 
-// Checks that the bucket spans describe exactly the buckets present: the sum
-// of span lengths must equal the number of deltas (integer histogram) or
-// counts (float histogram), for each side, and the other kind must be empty.
-// Returns an empty string when consistent, else a description of the mismatch.
-std::string CheckHistogramBuckets(const storage::Histogram& histogram);
+// The exponential bucket schemas a native histogram may have (as Prometheus
+// accepts them): bucket boundaries grow by 2^(2^-schema).
+inline constexpr int32_t kMinHistogramSchema = -4;
+inline constexpr int32_t kMaxHistogramSchema = 8;
+// Custom-bucket histograms (Prometheus 3): refused, the query engine
+// follows Prometheus 2.42, which does not know them.
+inline constexpr int32_t kCustomBucketsSchema = -53;
+
+// Checks what storage and queries rely on: a schema from
+// kMinHistogramSchema to kMaxHistogramSchema, a zero threshold >= 0, and
+// bucket spans that describe exactly the buckets present (the sum of span
+// lengths equals the number of deltas, integer histogram, or counts, float
+// histogram, for each side, and the other kind is empty). Returns an empty
+// string when valid, else a description of the problem.
+std::string CheckHistogram(const storage::Histogram& histogram);
 
 // Parses each serialized Histogram message of one series (`ProtoHistogram`:
 // the generated Histogram of either version, named `message_name` in errors)
@@ -103,7 +113,7 @@ Status ConvertHistograms(const std::vector<std::string_view>& messages, const ch
       return Status::Corruption(std::string("invalid ") + message_name + " message");
     }
     HistogramFromProto(histogram, &out->histograms[i]);
-    std::string mismatch = CheckHistogramBuckets(out->histograms[i]);
+    std::string mismatch = CheckHistogram(out->histograms[i]);
     if (!mismatch.empty()) {
       *problem_detail = "histogram at " + std::to_string(histogram.timestamp()) + ": " + mismatch;
       return Status::OK();

@@ -117,6 +117,8 @@ Status Ingester::Ingest(const BatchBuilder& build, IngestOutcome* outcome) {
   metrics.CountRejected(RejectReason::kTooOld, outcome->too_old);
   outcome->series_limited = result.samples_series_limit;
   metrics.CountRejected(RejectReason::kSeriesLimit, outcome->series_limited);
+  outcome->out_of_bounds = result.samples_out_of_bounds;
+  metrics.CountRejected(RejectReason::kOutOfBounds, outcome->out_of_bounds);
   if (outcome->series_limited > 0) {
     // Once a minute at most: a sender over the limit retries nothing (400),
     // but keeps sending.
@@ -133,6 +135,7 @@ Status Ingester::Ingest(const BatchBuilder& build, IngestOutcome* outcome) {
   }
   outcome->has_rejections = batch.has_rejections();
   if (outcome->has_rejections || outcome->conflicts > 0 || outcome->too_old > 0 || outcome->series_limited > 0 ||
+      outcome->out_of_bounds > 0 ||
       !result.errors.empty()) {
     outcome->partial_write_text = PartialWriteMessage(batch, result);
   }

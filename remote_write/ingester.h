@@ -74,6 +74,7 @@ struct IngestOutcome {
   uint64_t conflicts = 0;           // samples storage refused (duplicate timestamp)
   uint64_t too_old = 0;             // samples storage refused (before the raw retention cutoff)
   uint64_t series_limited = 0;      // samples of new series refused (--storage.max-series)
+  uint64_t out_of_bounds = 0;       // samples refused for a timestamp outside storage's window
   std::string partial_write_text;   // when has_rejections or conflicts: what was not written
 };
 

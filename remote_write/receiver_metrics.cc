@@ -42,7 +42,7 @@ ReceiverMetrics::ReceiverMetrics(prometheus::Registry* registry) {
                          .Name("tsvault_remote_write_rejected_total")
                          .Help("Remote-write rejections by reason: whole requests for request-level "
                                "reasons, series for label/series reasons, samples for "
-                               "duplicate_timestamp, too_old and series_limit.")
+                               "duplicate_timestamp, too_old, series_limit and out_of_bounds.")
                          .Register(*registry);
     for (size_t reason = 0; reason < kRejectReasonCount; ++reason) {
       rejected_[reason] = &rejected.Add({{"reason", RejectReasonName(static_cast<RejectReason>(reason))}});

@@ -35,6 +35,7 @@ const char* RejectReasonName(RejectReason reason) {
     case RejectReason::kDuplicateTimestamp: return "duplicate_timestamp";
     case RejectReason::kTooOld: return "too_old";
     case RejectReason::kSeriesLimit: return "series_limit";
+    case RejectReason::kOutOfBounds: return "out_of_bounds";
   }
   return "unknown";
 }

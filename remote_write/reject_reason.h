@@ -27,14 +27,15 @@ enum class RejectReason : uint8_t {
   kTooManyLabels,
   kLabelTooLong,
   kInvalidUtf8,
-  kInvalidHistogram,  // bucket spans do not match the bucket counts
+  kInvalidHistogram,  // bad schema or zero threshold, or spans that do not match the buckets
   // Per-sample reasons: counted once per sample the storage refused.
   kDuplicateTimestamp,  // same timestamp, different value (see storage-format.md)
   kTooOld,              // before the raw retention cutoff (--retention.resolution-raw)
   kSeriesLimit,         // of a new series beyond --storage.max-series
+  kOutOfBounds,         // timestamp outside years 0001-9999 (storage::kMinTimestampMs..kMaxTimestampMs)
 };
 
-inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kSeriesLimit) + 1;
+inline constexpr size_t kRejectReasonCount = static_cast<size_t>(RejectReason::kOutOfBounds) + 1;
 
 // The per-series reason for a label set that failed validation.
 RejectReason RejectReasonFor(model::LabelProblemKind kind);

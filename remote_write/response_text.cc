@@ -50,6 +50,13 @@ std::string PartialWriteMessage(const IngestBatch& decoded, const storage::Write
     out += std::to_string(result.samples_series_limit) +
            " samples of new series rejected by storage (series limit reached, --storage.max-series)";
   }
+  if (result.samples_out_of_bounds > 0) {
+    if (decoded.has_rejections() || conflicts > 0 || result.samples_too_old > 0 || result.samples_series_limit > 0) {
+      out += "; ";
+    }
+    out += std::to_string(result.samples_out_of_bounds) +
+           " samples rejected by storage (timestamp outside years 0001 to 9999)";
+  }
   out += "; everything else was written (" + std::to_string(result.samples_written) + " samples, " +
          std::to_string(result.histograms_written) + " histograms, " +
          std::to_string(result.exemplars_written) + " exemplars)\n";

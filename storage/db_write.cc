@@ -110,6 +110,16 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
     }
   };
 
+  auto refuse_out_of_bounds = [&](const Labels& labels, const char* what, int64_t t) {
+    ++result->samples_out_of_bounds;
+    if (result->errors.size() < kMaxReportedErrors) {
+      result->errors.push_back(std::string("out_of_bounds: ") + what + " at timestamp " + std::to_string(t) +
+                               " is outside the accepted window [" + std::to_string(kMinTimestampMs) + ", " +
+                               std::to_string(kMaxTimestampMs) + "] (years 0001 to 9999), series " +
+                               LabelsToString(labels));
+    }
+  };
+
   if (LogRefusesWrites()) {
     return Status::ResourceExhausted(
         "the forwarding queue is full (--forward.max-queue-bytes): a forward target is too far behind");
@@ -211,6 +221,10 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       history_floats.clear();
       history_histograms.clear();
       for (const Sample& sample : write.samples) {
+        if (!TimestampInBounds(sample.timestamp_ms)) {
+          refuse_out_of_bounds(series->labels(), "sample", sample.timestamp_ms);
+          continue;
+        }
         if (too_old(sample.timestamp_ms)) {
           if (!history_lock.owns_lock()) {
             report_too_old(series->labels(), sample.timestamp_ms, raw_cutoff);
@@ -237,6 +251,10 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
       accepted_histograms.clear();
       for (const Histogram& histogram : write.histograms) {
+        if (!TimestampInBounds(histogram.timestamp_ms)) {
+          refuse_out_of_bounds(series->labels(), "histogram", histogram.timestamp_ms);
+          continue;
+        }
         if (too_old(histogram.timestamp_ms)) {
           if (!history_lock.owns_lock()) {
             report_too_old(series->labels(), histogram.timestamp_ms, raw_cutoff);
@@ -285,6 +303,10 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
 
       accepted_exemplars.clear();
       for (const Exemplar& exemplar : write.exemplars) {
+        if (!TimestampInBounds(exemplar.timestamp_ms)) {
+          refuse_out_of_bounds(series->labels(), "exemplar", exemplar.timestamp_ms);
+          continue;
+        }
         if (too_old(exemplar.timestamp_ms)) continue;  // would be dropped at once
         std::string value;
         EncodeExemplar(exemplar, &value);

@@ -23,6 +23,17 @@ using model::MetricTypeName;
 using model::ResetHint;
 using model::Sample;
 
+// The window of timestamps storage accepts: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999Z in milliseconds, the times every API can print
+// (RFC 3339, CSV) and parse back. Samples, histograms and exemplars outside
+// it are refused (WriteResult::samples_out_of_bounds).
+inline constexpr int64_t kMinTimestampMs = -62'135'596'800'000;
+inline constexpr int64_t kMaxTimestampMs = 253'402'300'799'999;
+
+// True when `timestamp_ms` lies in [kMinTimestampMs, kMaxTimestampMs].
+inline bool TimestampInBounds(int64_t timestamp_ms) {
+  return timestamp_ms >= kMinTimestampMs && timestamp_ms <= kMaxTimestampMs;
+}
 
 // The data for one series in a write. `labels` must be canonical (sorted,
 // unique names, non-empty __name__); the decoder guarantees it. Instead of
@@ -60,8 +71,12 @@ struct WriteResult {
   // Floats and histograms of new series refused because the head holds
   // Options::max_series series.
   uint64_t samples_series_limit = 0;
+  // Floats, histograms and exemplars with a timestamp outside
+  // [kMinTimestampMs, kMaxTimestampMs].
+  uint64_t samples_out_of_bounds = 0;
   // At most a few, for the HTTP answer; each starts with its reason
-  // ("duplicate_timestamp: ", "too_old: " or "series_limit: ").
+  // ("duplicate_timestamp: ", "too_old: ", "series_limit: " or
+  // "out_of_bounds: ").
   std::vector<std::string> errors;
   // One per input series, in order: the reference to pass as
   // SeriesWrite::series_ref next time. Valid for the life of the DB object.

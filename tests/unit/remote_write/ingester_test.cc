@@ -193,5 +193,41 @@ TEST_F(IngesterTest, NewSeriesBeyondTheSeriesLimitAreRefusedKnownOnesAreNot) {
   EXPECT_NE(metrics.find("tsvault_remote_write_rejected_total{reason=\"series_limit\"} 4"), std::string::npos);
 }
 
+TEST_F(IngesterTest, TimestampsOutsideYears1To9999AreRefusedTheRestIsWritten) {
+  IngestOutcome outcome;
+  const int64_t huge = int64_t{1} << 62;
+  ASSERT_TRUE(ingester_
+                  ->Ingest(
+                      [&](const SeriesRefCache*, IngestBatch* batch) {
+                        storage::SeriesWrite* series = batch->AddValidatedSeries({{"__name__", "bounded"}},
+                                                                                 ingester_->label_limits());
+                        series->samples = {{-huge, 1.0},
+                                           {storage::kMinTimestampMs, 2.0},
+                                           {1000, 3.0},
+                                           {storage::kMaxTimestampMs, 4.0},
+                                           {storage::kMaxTimestampMs + 1, 5.0},
+                                           {huge, 6.0}};
+                        series->exemplars.push_back(storage::Exemplar{{}, 1.0, huge});
+                        return Status::OK();
+                      },
+                      &outcome)
+                  .ok());
+  EXPECT_EQ(outcome.result.samples_written, 3u);
+  EXPECT_EQ(outcome.result.exemplars_written, 0u);
+  EXPECT_EQ(outcome.out_of_bounds, 4u);  // three samples and the exemplar
+  EXPECT_NE(outcome.partial_write_text.find("4 samples rejected by storage (timestamp outside years 0001 to 9999)"),
+            std::string::npos)
+      << outcome.partial_write_text;
+  EXPECT_NE(outcome.partial_write_text.find("out_of_bounds: sample at timestamp " + std::to_string(huge) +
+                                            " is outside the accepted window"),
+            std::string::npos)
+      << outcome.partial_write_text;
+  const auto stored = Read("bounded");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].second, (std::vector<int64_t>{storage::kMinTimestampMs, 1000, storage::kMaxTimestampMs}));
+  const std::string metrics = prometheus::TextSerializer().Serialize(registry_.Collect());
+  EXPECT_NE(metrics.find("tsvault_remote_write_rejected_total{reason=\"out_of_bounds\"} 4"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tsvault::remote_write

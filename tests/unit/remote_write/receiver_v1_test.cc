@@ -234,6 +234,35 @@ TEST_F(ReceiverV1Test, HistogramWithMismatchedSpansRejected) {
   EXPECT_EQ(db_.append_calls(), 0);
 }
 
+TEST_F(ReceiverV1Test, HistogramSchemasOutsideMinus4To8AreRejectedWithTheSeries) {
+  for (int32_t schema : {9, 20, 127, -5, -128, -53}) {
+    prometheus::WriteRequest request;
+    prometheus::TimeSeries* ts = request.add_timeseries();
+    AddLabel(ts, "__name__", "odd_schema");
+    prometheus::Histogram* histogram = ts->add_histograms();
+    histogram->set_count_int(1);
+    histogram->set_schema(schema);
+    histogram->set_timestamp(1000);
+    http::Response response = SendProto(request);
+    EXPECT_EQ(response.status, 400) << schema;
+    EXPECT_NE(response.body.find("invalid_histogram: histogram at 1000: schema " + std::to_string(schema)),
+              std::string::npos)
+        << response.body;
+    EXPECT_NE(response.body.find("the valid schemas are -4 to 8"), std::string::npos) << response.body;
+  }
+  EXPECT_EQ(db_.append_calls(), 0);
+  for (int32_t schema : {-4, 0, 8}) {
+    prometheus::WriteRequest request;
+    prometheus::TimeSeries* ts = request.add_timeseries();
+    AddLabel(ts, "__name__", "good_schema");
+    prometheus::Histogram* histogram = ts->add_histograms();
+    histogram->set_count_int(1);
+    histogram->set_schema(schema);
+    histogram->set_timestamp(1000 + schema);
+    EXPECT_EQ(SendProto(request).status, 204) << schema;
+  }
+}
+
 TEST_F(ReceiverV1Test, HistogramsAndExemplarsArePassedThrough) {
   prometheus::WriteRequest request;
   prometheus::TimeSeries* ts = request.add_timeseries();
