@@ -10,6 +10,7 @@
 #include "http/internal_util.h"
 #include "http/server_core.h"
 #include "http/session.h"
+#include "http/tls_server_context.h"
 
 namespace tsvault::http {
 
@@ -42,7 +43,7 @@ void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
     std::lock_guard<std::mutex> lock(sessions_mutex);
     id = next_session_id++;
   }
-  auto session = std::make_shared<Session>(this, id, std::move(socket));
+  auto session = std::make_shared<Session>(this, id, std::move(socket), CurrentTlsContext());
   if (Register(id, session)) session->Start();
   Accept();
 }
@@ -103,6 +104,13 @@ Status Server::Start() {
   std::lock_guard<std::mutex> lock(core.stop_mutex);
   if (core.state != ServerCore::State::kNew) {
     return Status::InvalidArgument("http server: Start() may be called only once");
+  }
+  if (core.options.tls) {
+    std::shared_ptr<net::ssl::context> context;
+    Status tls_status = internal::NewTlsServerContext(*core.options.tls, &context);
+    if (!tls_status.ok()) return tls_status;
+    std::lock_guard<std::mutex> tls_lock(core.tls_mutex);
+    core.tls_context = std::move(context);
   }
   const std::string& shown = core.options.listen_address;
   HostPort address;
@@ -165,6 +173,21 @@ Status Server::Start() {
 }
 
 uint16_t Server::port() const { return impl_->core.port; }
+
+bool Server::tls() const { return impl_->core.options.tls.has_value(); }
+
+Status Server::ReloadTls(const TlsServerOptions& tls) {
+  ServerCore& core = impl_->core;
+  if (!core.options.tls) {
+    return Status::InvalidArgument("the server was started without TLS; turning TLS on needs a restart");
+  }
+  std::shared_ptr<net::ssl::context> context;
+  Status s = internal::NewTlsServerContext(tls, &context);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(core.tls_mutex);
+  core.tls_context = std::move(context);
+  return Status::OK();
+}
 
 void Server::Stop() {
   ServerCore& core = impl_->core;

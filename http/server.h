@@ -5,12 +5,46 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "http/http.h"
 
 namespace tsvault::http {
+
+// Whether and how the server asks for client certificates (the values of
+// Prometheus' web config `client_auth_type`, docs/security.md).
+enum class ClientAuth {
+  kNone,              // NoClientCert
+  kRequest,           // RequestClientCert: asked for, not verified
+  kRequireAny,        // RequireAnyClientCert: required, not verified
+  kVerifyIfGiven,     // VerifyClientCertIfGiven
+  kRequireAndVerify,  // RequireAndVerifyClientCert
+};
+
+// TLS protocol versions, for TlsServerOptions::min_version/max_version.
+enum class TlsVersion { kTls10, kTls11, kTls12, kTls13 };
+
+// HTTPS: the server's certificate and what it asks of clients.
+struct TlsServerOptions {
+  std::string cert_file;  // PEM, the server certificate (chain)
+  std::string key_file;   // PEM, its private key
+  ClientAuth client_auth = ClientAuth::kNone;
+  std::string client_ca_file;  // PEM, CAs that verify client certificates
+  TlsVersion min_version = TlsVersion::kTls12;
+  TlsVersion max_version = TlsVersion::kTls13;
+  // IANA names (as Go and Prometheus spell them, e.g.
+  // "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256") of the TLS 1.2 suites allowed;
+  // empty: OpenSSL's defaults. TLS 1.3 suites are not configurable (as in Go).
+  std::vector<std::string> cipher_suites;
+};
+
+// Checks that `options` can serve: the files load, the key matches the
+// certificate, the CA file loads where client_auth needs it, the suites are
+// known. InvalidArgument naming the problem otherwise.
+Status CheckTlsServerOptions(const TlsServerOptions& options);
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:9201";  // host:port; port 0 picks one
@@ -29,6 +63,18 @@ struct ServerOptions {
   // descriptors; clients then cannot connect until some close). The server
   // retries every 100 ms. May be empty.
   std::function<void(const std::string& error)> accept_error_observer;
+  // When set, the server speaks HTTPS only (Start fails if it cannot load).
+  std::optional<TlsServerOptions> tls;
+  // When set, called for every request once its headers are read, before
+  // its body is read and before routing (an unknown path may answer 401):
+  // `request` holds everything but the body. Returning false refuses it
+  // with *refusal (e.g. 401 or 403); the body is not read and the
+  // connection closes after the answer. Called concurrently from the I/O
+  // threads; must be quick (cache slow password checks).
+  std::function<bool(const Request& request, Response* refusal)> admit;
+  // When set, called for every response before it is sent (e.g. to add the
+  // headers of the web config's http_server_config). Called concurrently.
+  std::function<void(Response* response)> decorate;
 };
 
 // Routes requests by exact path, or by path prefix for routes ending in "/*".
@@ -63,6 +109,16 @@ class Server {
   uint16_t port() const;
   // Stops accepting, closes connections, joins the threads. Idempotent.
   void Stop();
+
+  // Replaces the TLS settings for connections accepted from now on (e.g.
+  // renewed certificate files). Connections already open keep theirs.
+  // InvalidArgument when the new settings do not load (the old ones stay)
+  // or the server was not started with TLS (turning TLS on or off needs a
+  // restart). Thread-safe.
+  Status ReloadTls(const TlsServerOptions& tls);
+
+  // True when the server was configured with TLS.
+  bool tls() const;
 
  private:
   struct Impl;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -57,6 +58,12 @@ struct ServerCore {
   // REQUIRES: sessions_mutex not held.
   bool Register(uint64_t id, const std::shared_ptr<Session>& session);
   void Unregister(uint64_t id);
+  // The TLS context for connections accepted now; null for plain HTTP.
+  // REQUIRES: tls_mutex not held.
+  std::shared_ptr<net::ssl::context> CurrentTlsContext() const {
+    std::lock_guard<std::mutex> lock(tls_mutex);
+    return tls_context;
+  }
   // Needs no lock; options.observer is called concurrently from every
   // I/O thread.
   void Observe(const std::string& route, int status, Clock::time_point start) const;
@@ -91,6 +98,11 @@ struct ServerCore {
   // Written by Start under stop_mutex; read without a lock by port(), which
   // is only valid after Start() returned.
   uint16_t port = 0;
+
+  // Set by Start, replaced by Server::ReloadTls; sessions hold their own
+  // reference for their whole life.
+  mutable std::mutex tls_mutex;
+  std::shared_ptr<net::ssl::context> tls_context;  // Guarded by tls_mutex.
 
   // Serialises Start() and Stop(); guards state, threads and the
   // Start-time setup (acceptor opening, blocking_pool, port).

@@ -3,6 +3,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 
 #include <limits>
 
@@ -36,25 +37,44 @@ void BuildBeastResponse(Response response, unsigned version, bool keep_alive, bo
 
 }  // namespace
 
-Session::Session(ServerCore* core, uint64_t id, tcp::socket socket)
-    : core_(core), id_(id), stream_(std::move(socket)) {
+Session::Session(ServerCore* core, uint64_t id, tcp::socket socket, std::shared_ptr<net::ssl::context> tls_context)
+    : core_(core), id_(id), tls_context_(std::move(tls_context)) {
+  if (tls_context_) {
+    tls_stream_.emplace(std::move(socket), *tls_context_);
+  } else {
+    plain_stream_.emplace(std::move(socket));
+  }
   beast::error_code ec;
-  const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+  const tcp::endpoint peer = Tcp().socket().remote_endpoint(ec);
   if (!ec) remote_address_ = FormatHostPort(peer.address().to_string(), peer.port());
-  stream_.socket().set_option(tcp::no_delay(true), ec);
+  Tcp().socket().set_option(tcp::no_delay(true), ec);
 }
 
 Session::~Session() { core_->Unregister(id_); }
 
 void Session::Start() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+  net::dispatch(Tcp().get_executor(), [self = shared_from_this()] {
+    self->tls_stream_ ? self->Handshake() : self->ReadRequest();
+  });
 }
 
 void Session::CloseSoon() {
-  net::post(stream_.get_executor(), [self = shared_from_this()] {
+  net::post(Tcp().get_executor(), [self = shared_from_this()] {
     beast::error_code ec;
-    self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    self->stream_.close();
+    self->Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    self->Tcp().close();
+  });
+}
+
+void Session::Handshake() {
+  // A client that connects and says nothing is bounded like a slow header.
+  Tcp().expires_after(core_->options.header_timeout);
+  tls_stream_->async_handshake(net::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+    // A failed handshake (wrong protocol, untrusted client certificate,
+    // plain HTTP sent to the TLS port) ends the connection; TLS itself
+    // told the client why where it could.
+    if (ec) return;
+    self->ReadRequest();
   });
 }
 
@@ -67,26 +87,29 @@ void Session::ReadRequest() {
   if (requests_served_ > 0 && buffer_.size() == 0) {
     // Between keep-alive requests the idle timeout applies until the
     // first byte of the next request arrives.
-    stream_.expires_after(core_->options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
-                            [self = shared_from_this()](beast::error_code ec, size_t bytes) {
-                              self->buffer_.commit(bytes);
-                              if (ec) return self->OnReadError(ec);
-                              self->ReadHeader();
-                            });
+    Tcp().expires_after(core_->options.idle_timeout);
+    WithStream([&](auto& stream) {
+      stream.async_read_some(buffer_.prepare(kReadChunkBytes),
+                             [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                               self->buffer_.commit(bytes);
+                               if (ec) return self->OnReadError(ec);
+                               self->ReadHeader();
+                             });
+    });
     return;
   }
   ReadHeader();
 }
 
 void Session::ReadHeader() {
-  stream_.expires_after(core_->options.header_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
-                             if (ec) return self->OnReadError(ec);
-                             self->request_start_ = Clock::now();
-                             self->OnHeader();
-                           });
+  Tcp().expires_after(core_->options.header_timeout);
+  WithStream([&](auto& stream) {
+    bhttp::async_read_header(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->request_start_ = Clock::now();
+      self->OnHeader();
+    });
+  });
 }
 
 void Session::OnHeader() {
@@ -96,6 +119,7 @@ void Session::OnHeader() {
   const std::string_view target = View(header.target());
   request_path_ = PercentDecode(target.substr(0, target.find('?')), /*plus_is_space=*/false);
   match_ = core_->router.Find(View(header.method_string()), request_path_);
+  if (!Admit()) return;
   const bool streaming =
       !parser_->is_done() && match_.handler != nullptr && match_.streaming_body && core_->blocking_pool;
   if (!streaming) {
@@ -109,12 +133,14 @@ void Session::OnHeader() {
   if (!parser_->is_done() && expect != header.end() &&
       beast::iequals(expect->value(), "100-continue")) {
     continue_response_.emplace(bhttp::status::continue_, header.version());
-    stream_.expires_after(core_->options.idle_timeout);
-    bhttp::async_write(stream_, *continue_response_,
-                       [self = shared_from_this(), streaming](beast::error_code ec, size_t) {
-                         if (ec) return self->OnReadError(ec);
-                         streaming ? self->StartStreamingBodyRequest() : self->ReadBody();
-                       });
+    Tcp().expires_after(core_->options.idle_timeout);
+    WithStream([&](auto& stream) {
+      bhttp::async_write(stream, *continue_response_,
+                         [self = shared_from_this(), streaming](beast::error_code ec, size_t) {
+                           if (ec) return self->OnReadError(ec);
+                           streaming ? self->StartStreamingBodyRequest() : self->ReadBody();
+                         });
+    });
     return;
   }
   streaming ? StartStreamingBodyRequest() : ReadBody();
@@ -123,12 +149,39 @@ void Session::OnHeader() {
 void Session::ReadBody() {
   if (parser_->is_done()) return HandleRequest();
   // A request body may take a while on a slow link; the idle timeout bounds it.
-  stream_.expires_after(core_->options.idle_timeout);
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      if (ec) return self->OnReadError(ec);
-                      self->HandleRequest();
-                    });
+  Tcp().expires_after(core_->options.idle_timeout);
+  WithStream([&](auto& stream) {
+    bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->HandleRequest();
+    });
+  });
+}
+
+bool Session::Admit() {
+  if (!core_->options.admit) return true;
+  const auto& message = parser_->get();
+  Request request;
+  request.method = std::string(View(message.method_string()));
+  request.target = std::string(View(message.target()));
+  request.path = request_path_;
+  for (const auto& field : message) {
+    request.headers.emplace_back(ToLowerAscii(View(field.name_string())), std::string(View(field.value())));
+  }
+  request.remote_address = remote_address_;
+  Response refusal;
+  bool admitted = false;
+  try {
+    admitted = core_->options.admit(request, &refusal);
+  } catch (...) {
+    refusal = Response();
+    refusal.status = 500;
+    refusal.body = "500 internal server error: the request could not be checked\n";
+  }
+  if (admitted) return true;
+  // The body stays unread: the connection closes after the answer.
+  Write(std::move(refusal), match_.pattern, message.version(), /*keep_alive=*/false, request.method == "HEAD");
+  return false;
 }
 
 void Session::OnReadError(beast::error_code ec) {
@@ -201,7 +254,7 @@ void Session::HandleRequest() {
       RunHandlerSafely(*handler, request, response.get());
       const bool head = request.method == "HEAD";
       if (response->body_source && (head || version < 11)) CollectStreamedBody(response.get());
-      net::post(self->stream_.get_executor(),
+      net::post(self->Tcp().get_executor(),
                 [self, response, pattern = std::move(pattern), version, keep_alive, head]() mutable {
                   self->Write(std::move(*response), std::move(pattern), version, keep_alive, head);
                 });
@@ -231,7 +284,7 @@ void Session::WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled) {
   // it the same way without.
   watching_disconnect_ = true;
   const uint64_t generation = ++watch_generation_;
-  stream_.socket().async_wait(
+  Tcp().socket().async_wait(
       tcp::socket::wait_read, [self = shared_from_this(), cancelled, generation](beast::error_code ec) {
         const bool current = self->watching_disconnect_ && generation == self->watch_generation_;
         if (ec == net::error::operation_aborted) {
@@ -241,11 +294,11 @@ void Session::WatchForDisconnect(std::shared_ptr<std::atomic<bool>> cancelled) {
         if (!ec) {
           char byte;
           beast::error_code peek_error;
-          self->stream_.socket().non_blocking(true, peek_error);
-          const size_t got =
-              self->stream_.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_error);
+          tcp::socket& socket = self->Tcp().socket();
+          socket.non_blocking(true, peek_error);
+          const size_t got = socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_error);
           beast::error_code ignored;
-          self->stream_.socket().non_blocking(false, ignored);
+          socket.non_blocking(false, ignored);
           if (got > 0) return;  // a pipelined request: read once this one is answered
           if (!peek_error || peek_error == net::error::would_block || peek_error == net::error::try_again) {
             if (current) self->WatchForDisconnect(std::move(cancelled));  // a spurious wake-up
@@ -262,37 +315,54 @@ void Session::Write(Response response, std::string route, unsigned version, bool
     // The handler is done: end the watch (its flag no longer matters).
     watching_disconnect_ = false;
     beast::error_code ignored;
-    stream_.socket().cancel(ignored);
+    Tcp().socket().cancel(ignored);
+  }
+  if (core_->options.decorate) {
+    try {
+      core_->options.decorate(&response);
+    } catch (...) {
+      // Extra headers are not worth the connection.
+    }
   }
   if (core_->stopping.load(std::memory_order_relaxed)) keep_alive = false;
   if (response.body_source) return WriteStreamed(std::move(response), std::move(route), version, keep_alive);
   response_.emplace();
   BuildBeastResponse(std::move(response), version, keep_alive, head, &*response_);
   route_ = std::move(route);
-  stream_.expires_after(core_->options.idle_timeout);
-  bhttp::async_write(stream_, *response_,
-                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                       self->core_->Observe(self->route_, self->response_->result_int(),
-                                            self->request_start_);
-                       self->response_.reset();
-                       if (ec) return;
-                       if (!keep_alive) return self->CloseGracefully();
-                       ++self->requests_served_;
-                       self->ReadRequest();
-                     });
+  Tcp().expires_after(core_->options.idle_timeout);
+  WithStream([&](auto& stream) {
+    bhttp::async_write(stream, *response_, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+      self->core_->Observe(self->route_, self->response_->result_int(), self->request_start_);
+      self->response_.reset();
+      if (ec) return;
+      if (!keep_alive) return self->CloseGracefully();
+      ++self->requests_served_;
+      self->ReadRequest();
+    });
+  });
 }
 
 void Session::CloseGracefully() {
+  if (tls_stream_) {
+    // close_notify, then wait briefly for the peer's; either way the socket
+    // closes with the session.
+    Tcp().expires_after(kDrainTime);
+    tls_stream_->async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      self->Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    });
+    return;
+  }
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) return;
-  stream_.expires_after(kDrainTime);
+  Tcp().expires_after(kDrainTime);
   buffer_.clear();
   Drain();
 }
 
 void Session::Drain() {
-  stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
+  plain_stream_->async_read_some(buffer_.prepare(kReadChunkBytes),
                           [self = shared_from_this()](beast::error_code ec, size_t bytes) {
                             self->buffer_.consume(self->buffer_.size());
                             self->drained_bytes_ += bytes;

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <boost/beast/ssl/ssl_stream.hpp>
+
 #include "http/server_core.h"
 
 namespace tsvault::http::internal {
@@ -21,7 +23,9 @@ namespace tsvault::http::internal {
 // blocking-pool path, it only reads stream_'s executor off the strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(ServerCore* core, uint64_t id, tcp::socket socket);
+  // `tls_context` null: plain HTTP; else the connection starts with a TLS
+  // handshake and everything after it is encrypted.
+  Session(ServerCore* core, uint64_t id, tcp::socket socket, std::shared_ptr<net::ssl::context> tls_context);
   ~Session();
 
   void Start();
@@ -30,6 +34,26 @@ class Session : public std::enable_shared_from_this<Session> {
   void CloseSoon();
 
  private:
+  // The TCP layer under TLS (or the stream itself): timeouts, the socket.
+  beast::tcp_stream& Tcp() { return tls_stream_ ? tls_stream_->next_layer() : *plain_stream_; }
+  // Calls `operation` with the stream requests and responses travel on
+  // (TLS or plain), for Beast's templated reads and writes.
+  template <typename Operation>
+  void WithStream(Operation&& operation) {
+    if (tls_stream_) {
+      operation(*tls_stream_);
+    } else {
+      operation(*plain_stream_);
+    }
+  }
+
+  // TLS only: the handshake (within the header timeout), then ReadRequest.
+  void Handshake();
+
+  // Applies ServerOptions::admit to the request whose headers were read;
+  // false when it was refused (the refusal is being sent).
+  bool Admit();
+
   void ReadRequest();
 
   void ReadHeader();
@@ -80,7 +104,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ServerCore* const core_;
   const uint64_t id_;
-  beast::tcp_stream stream_;
+  // Exactly one of the two is set, for the connection's whole life.
+  std::shared_ptr<net::ssl::context> tls_context_;  // kept alive for tls_stream_
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
+  std::optional<beast::tcp_stream> plain_stream_;
   beast::flat_buffer buffer_;
   std::string remote_address_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

@@ -67,10 +67,12 @@ void Session::WriteStreamed(Response response, std::string route, unsigned versi
   stream_keep_alive_ = keep_alive;
   route_ = std::move(route);
   stream_serializer_.emplace(*stream_header_);
-  stream_.expires_after(core_->options.idle_timeout);
-  bhttp::async_write_header(stream_, *stream_serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
-    if (ec) return self->FinishStreamed(ec, false);
-    self->ProduceNextPiece();
+  Tcp().expires_after(core_->options.idle_timeout);
+  WithStream([&](auto& stream) {
+    bhttp::async_write_header(stream, *stream_serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->FinishStreamed(ec, false);
+      self->ProduceNextPiece();
+    });
   });
 }
 
@@ -81,7 +83,7 @@ void Session::ProduceNextPiece() {
     if (self->core_->stopping.load(std::memory_order_relaxed)) return;
     auto piece = std::make_shared<std::string>();
     const BodyStep step = NextPiece(self->body_source_, piece.get());
-    net::post(self->stream_.get_executor(), [self, piece, step] {
+    net::post(self->Tcp().get_executor(), [self, piece, step] {
       self->piece_ = std::move(*piece);
       self->WritePiece(step);
     });
@@ -98,26 +100,30 @@ void Session::WritePiece(BodyStep step) {
   if (step == BodyStep::kAbort) {
     // Headers are out: the only way to tell the client is a broken body.
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().close();
     stream_status_ = 500;  // for the request metrics
     return FinishStreamed(net::error::connection_aborted, false);
   }
-  if (!stream_.socket().is_open()) return FinishStreamed(net::error::connection_aborted, false);
+  if (!Tcp().socket().is_open()) return FinishStreamed(net::error::connection_aborted, false);
   if (piece_.empty()) return step == BodyStep::kEnd ? WriteLastChunk() : ProduceNextPiece();
-  stream_.expires_after(core_->options.idle_timeout);
-  net::async_write(stream_, bhttp::make_chunk(net::buffer(piece_)),
-                   [self = shared_from_this(), step](beast::error_code ec, size_t) {
-                     if (ec) return self->FinishStreamed(ec, false);
-                     if (step == BodyStep::kEnd) return self->WriteLastChunk();
-                     self->ProduceNextPiece();
-                   });
+  Tcp().expires_after(core_->options.idle_timeout);
+  WithStream([&](auto& stream) {
+    net::async_write(stream, bhttp::make_chunk(net::buffer(piece_)),
+                     [self = shared_from_this(), step](beast::error_code ec, size_t) {
+                       if (ec) return self->FinishStreamed(ec, false);
+                       if (step == BodyStep::kEnd) return self->WriteLastChunk();
+                       self->ProduceNextPiece();
+                     });
+  });
 }
 
 void Session::WriteLastChunk() {
-  stream_.expires_after(core_->options.idle_timeout);
-  net::async_write(stream_, bhttp::make_chunk_last(), [self = shared_from_this()](beast::error_code ec, size_t) {
-    self->FinishStreamed(ec, self->stream_keep_alive_);
+  Tcp().expires_after(core_->options.idle_timeout);
+  WithStream([&](auto& stream) {
+    net::async_write(stream, bhttp::make_chunk_last(), [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->FinishStreamed(ec, self->stream_keep_alive_);
+    });
   });
 }
 

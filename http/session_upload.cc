@@ -53,7 +53,7 @@ void Session::StartStreamingBodyRequest() {
         return false;
       }
       auto read = std::make_shared<UploadPiece>();
-      net::post(self->stream_.get_executor(), [self, read] { self->ReadUploadPiece(read); });
+      net::post(self->Tcp().get_executor(), [self, read] { self->ReadUploadPiece(read); });
       std::unique_lock<std::mutex> lock(read->mutex);
       // A read posted once Stop() began may never run: look up now and then.
       while (!read->ready_signal.wait_for(lock, kStopPoll, [&] { return read->ready; })) {
@@ -78,7 +78,7 @@ void Session::StartStreamingBodyRequest() {
     RunHandlerSafely(*handler, request, response.get());
     request.read_body = nullptr;  // drops its hold on the session
     if (response->body_source && version < 11) CollectStreamedBody(response.get());
-    net::post(self->stream_.get_executor(), [self, response, pattern = std::move(pattern), version, keep_alive]() mutable {
+    net::post(self->Tcp().get_executor(), [self, response, pattern = std::move(pattern), version, keep_alive]() mutable {
       // A body not read to its end leaves the connection unusable.
       const bool whole_body_read = self->upload_parser_ && self->upload_parser_->is_done();
       self->upload_parser_.reset();
@@ -111,9 +111,10 @@ void Session::ReadUploadPiece(std::shared_ptr<UploadPiece> read) {
 }
 
 void Session::ReadUploadBytes(std::function<void(bool, std::string, std::string)> finish) {
-  stream_.expires_after(core_->options.idle_timeout);
-  bhttp::async_read_some(
-      stream_, buffer_, *upload_parser_,
+  Tcp().expires_after(core_->options.idle_timeout);
+  WithStream([&](auto& stream) {
+    bhttp::async_read_some(
+      stream, buffer_, *upload_parser_,
       [self = shared_from_this(), finish = std::move(finish)](beast::error_code ec, size_t) mutable {
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec) return finish(false, "", "reading the body: " + ec.message());
@@ -123,11 +124,12 @@ void Session::ReadUploadBytes(std::function<void(bool, std::string, std::string)
         // to the handler per piece, not per socket read.
         beast::error_code ignored;
         if (!self->upload_parser_->is_done() && body.size > 0 &&
-            (self->buffer_.size() > 0 || self->stream_.socket().available(ignored) > 0)) {
+            (self->buffer_.size() > 0 || self->Tcp().socket().available(ignored) > 0)) {
           return self->ReadUploadBytes(std::move(finish));
         }
         finish(true, self->upload_buffer_.substr(0, got), "");
       });
+  });
 }
 
 }  // namespace tsvault::http::internal

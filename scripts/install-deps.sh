@@ -10,7 +10,7 @@ packages=(
   # libraries (found by find_package / pkg-config)
   librocksdb-dev libsnappy-dev zlib1g-dev libprotobuf-dev protobuf-compiler
   libboost-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libabsl-dev libre2-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libpqxx-dev
+  libabsl-dev libre2-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libpqxx-dev libcrypt-dev openssl
   # real peers used by the integration tests and benchmarks
   prometheus prometheus-node-exporter victoria-metrics postgresql curl python3
 )

@@ -21,6 +21,8 @@ void AddDeleteCommand(CLI::App* app);
 void AddExportCommand(CLI::App* app);
 // `tsvault import csv|prometheus|openmetrics` (tools/import.cc).
 void AddImportCommand(CLI::App* app);
+// `tsvault hash-password` (tools/hash_password.cc).
+void AddHashPasswordCommand(CLI::App* app);
 // `export csv`, under the `export` command (tools/export_csv.cc).
 void AddExportCsvCommand(CLI::App* export_command);
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   tsvault::tools::AddDeleteCommand(&app);
   tsvault::tools::AddExportCommand(&app);
   tsvault::tools::AddImportCommand(&app);
+  tsvault::tools::AddHashPasswordCommand(&app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/web_security.h"
 #include "http/server.h"
 #include "query/api/api.h"
 #include "common/time_parse.h"
@@ -45,6 +46,7 @@ struct ServeFlags {
   std::string downsample_interval = "1m";
   RetentionFlags retention;
   bool enable_admin_api = false;
+  std::string web_config_file;
   std::string forward_config_file;
   std::vector<std::string> forward_urls;
   uint64_t forward_max_queue_bytes = 10ull << 30;
@@ -125,7 +127,13 @@ int RunServe(const ServeFlags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reloads --web.config.file
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Read before storage opens: a bad file fails at once.
+  std::unique_ptr<auth::WebSecurity> web_security;
+  Status web_status = auth::WebSecurity::Open(flags.web_config_file, &web_security);
+  if (!web_status.ok()) Fail("invalid --web.config.file: " + web_status.message());
 
   compaction::RetentionPolicy retention;
   Status s = flags.retention.Parse(&retention);
@@ -202,6 +210,7 @@ int RunServe(const ServeFlags& flags) {
   server_options.observer = [&metrics](const std::string& route, int status, double seconds) {
     metrics.ObserveRequest(route, status, seconds);
   };
+  web_security->ConfigureServer(&server_options);
   http::Server server(server_options);
   server.Route("POST", "/api/v1/write", [&receiver](const http::Request& request, http::Response* response) {
     receiver.Handle(request, response);
@@ -241,11 +250,19 @@ int RunServe(const ServeFlags& flags) {
     downsampler.reset();
     Fail("cannot listen on " + flags.listen + ": " + s.ToString());
   }
-  spdlog::info("tsvault {} listening on http://{} (data in {}, wal-sync={}, retention: {})", TSVAULT_VERSION,
-               flags.listen, flags.data_dir, flags.wal_sync, compaction::DescribeRetentionPolicy(retention));
+  spdlog::info("tsvault {} listening on {}://{} (data in {}, wal-sync={}, retention: {}; {})", TSVAULT_VERSION,
+               server.tls() ? "https" : "http", flags.listen, flags.data_dir, flags.wal_sync,
+               compaction::DescribeRetentionPolicy(retention), web_security->Describe());
 
   int received = 0;
-  sigwait(&signals, &received);
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    Status reloaded = web_security->Reload(&server);
+    if (reloaded.ok()) {
+      spdlog::info("SIGHUP: reloaded --web.config.file ({})", web_security->Describe());
+    } else {
+      spdlog::error("SIGHUP: the web config was not reloaded, the previous one stays: {}", reloaded.message());
+    }
+  }
   spdlog::info("received signal {}, shutting down", received);
   server.Stop();
   if (forwarder) forwarder->Stop();  // what was not delivered goes after the next start
@@ -310,6 +327,9 @@ void AddServeCommand(CLI::App* app) {
                     "Most queries evaluating at once; more wait, within their timeout")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  serve->add_option("--web.config.file", flags->web_config_file,
+                    "TLS, users, bearer tokens and roles (Prometheus' web config format plus roles; "
+                    "docs/security.md); reloaded on SIGHUP");
   serve->add_option("--forward.config-file", flags->forward_config_file,
                     "Forward everything received to these targets: a file with Prometheus' remote_write: block");
   serve->add_option("--forward.url", flags->forward_urls,
