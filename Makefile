@@ -39,7 +39,7 @@ test-long: build
 	TSVAULT_FORWARD_OUTAGE_SECONDS=1200 $(BUILD_DIR)/tests/forward_test --gtest_filter='*LongReceiverOutage*'
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-UNIT_TEST_TARGETS = common_unit_tests model_unit_tests storage_unit_tests prometheus_tsdb_unit_tests http_unit_tests remote_write_unit_tests forward_unit_tests query_unit_tests workload_unit_tests compaction_unit_tests import_unit_tests
+UNIT_TEST_TARGETS = common_unit_tests model_unit_tests storage_unit_tests prometheus_tsdb_unit_tests http_unit_tests auth_unit_tests remote_write_unit_tests forward_unit_tests query_unit_tests workload_unit_tests compaction_unit_tests import_unit_tests
 
 test-sanitize: deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTSVAULT_SANITIZE=ON -DTSVAULT_BUILD_BENCH=OFF $(CMAKE_FLAGS)

@@ -343,32 +343,30 @@ void Session::Write(Response response, std::string route, unsigned version, bool
 }
 
 void Session::CloseGracefully() {
-  if (tls_stream_) {
-    // close_notify, then wait briefly for the peer's; either way the socket
-    // closes with the session.
-    Tcp().expires_after(kDrainTime);
-    tls_stream_->async_shutdown([self = shared_from_this()](beast::error_code) {
-      beast::error_code ignored;
-      self->Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    });
-    return;
-  }
-  beast::error_code ec;
-  Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
-  if (ec) return;
   Tcp().expires_after(kDrainTime);
   buffer_.clear();
+  if (!tls_stream_) {
+    beast::error_code ec;
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+  }
+  // TLS cannot half-close without ending the session: there the answer is
+  // out, and reading what the peer still sends (a refused request's body)
+  // keeps its TCP stack from turning our close into a reset it would see
+  // before the answer. The session, and so the socket, ends with the drain.
   Drain();
 }
 
 void Session::Drain() {
-  plain_stream_->async_read_some(buffer_.prepare(kReadChunkBytes),
-                          [self = shared_from_this()](beast::error_code ec, size_t bytes) {
-                            self->buffer_.consume(self->buffer_.size());
-                            self->drained_bytes_ += bytes;
-                            if (ec || self->drained_bytes_ > kDrainLimitBytes) return;
-                            self->Drain();
-                          });
+  WithStream([&](auto& stream) {
+    stream.async_read_some(buffer_.prepare(kReadChunkBytes),
+                           [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                             self->buffer_.consume(self->buffer_.size());
+                             self->drained_bytes_ += bytes;
+                             if (ec || self->drained_bytes_ > kDrainLimitBytes) return;
+                             self->Drain();
+                           });
+  });
 }
 
 }  // namespace tsvault::http::internal

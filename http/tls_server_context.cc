@@ -82,8 +82,8 @@ Status NewTlsServerContext(const TlsServerOptions& options, std::shared_ptr<ssl:
                                    OpenSslError());
   }
   if (SSL_CTX_use_PrivateKey_file(native, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return Status::InvalidArgument("tls_server_config: cannot load key_file " + options.key_file + ": " +
-                                   OpenSslError());
+    return Status::InvalidArgument("tls_server_config: cannot load key_file " + options.key_file +
+                                   " as the key of cert_file " + options.cert_file + ": " + OpenSslError());
   }
   if (SSL_CTX_check_private_key(native) != 1) {
     return Status::InvalidArgument("tls_server_config: key_file " + options.key_file +

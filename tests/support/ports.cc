@@ -52,12 +52,14 @@ std::string QueryEscape(std::string_view text) {
 }
 
 Status WaitForHttpOk(const std::string& base_url, const std::string& path, Process* process,
-                     std::chrono::milliseconds timeout, const std::string& log_path) {
+                     std::chrono::milliseconds timeout, const std::string& log_path,
+                     const http::TlsOptions* tls_options) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point deadline = Clock::now() + timeout;
   std::unique_ptr<http::Client> client;
   http::TlsOptions tls;
   tls.insecure_skip_verify = true;  // readiness only; https:// test servers use their own certificates
+  if (tls_options != nullptr) tls = *tls_options;
   Status s = http::Client::Create(base_url, tls, &client);
   if (!s.ok()) return s;
   std::string last_error = "no attempt";

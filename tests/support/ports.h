@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "http/client.h"
 #include "tests/support/process.h"
 
 namespace tsvault::testing {
@@ -24,8 +25,10 @@ std::string QueryEscape(std::string_view text);
 // Polls GET `path` on `base_url` ("http://127.0.0.1:PORT") until it answers
 // 200, `process` exits, or `timeout` passes. Failures return
 // DeadlineExceeded or Internal with the last error and the tail of
-// `log_path` (the child's log) in the message.
+// `log_path` (the child's log) in the message. https:// URLs are asked
+// with `tls` (null: without verifying the server's certificate).
 Status WaitForHttpOk(const std::string& base_url, const std::string& path, Process* process,
-                     std::chrono::milliseconds timeout, const std::string& log_path);
+                     std::chrono::milliseconds timeout, const std::string& log_path,
+                     const http::TlsOptions* tls = nullptr);
 
 }  // namespace tsvault::testing

@@ -11,7 +11,9 @@ TsvaultServer::TsvaultServer(TsvaultServerOptions options)
 
 TsvaultServer::~TsvaultServer() { Kill(); }
 
-std::string TsvaultServer::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string TsvaultServer::base_url() const {
+  return (options_.https ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+}
 
 bool TsvaultServer::IsRunning() { return process_.IsAlive(); }
 
@@ -28,7 +30,8 @@ Status TsvaultServer::StartOnce() {
   const auto started = std::chrono::steady_clock::now();
   Status s = process_.Start(spawn);
   if (!s.ok()) return s;
-  s = WaitForHttpOk(base_url(), "/-/ready", &process_, options_.ready_timeout, options_.log_path);
+  s = WaitForHttpOk(base_url(), "/-/ready", &process_, options_.ready_timeout, options_.log_path,
+                    options_.https ? &options_.client_tls : nullptr);
   if (!s.ok()) {
     process_.Kill();
     return Status::Internal("tsvault did not become ready: " + s.message());

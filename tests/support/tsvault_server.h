@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "http/client.h"
 #include "tests/support/process.h"
 
 namespace tsvault::testing {
@@ -30,6 +31,11 @@ struct TsvaultServerOptions {
   int port = 0;
   // More flags, e.g. "--storage.wal-sync=always".
   std::vector<std::string> extra_args;
+  // The server speaks HTTPS (a --web.config.file with tls_server_config in
+  // extra_args): base_url() says https://, and readiness is asked with
+  // `client_tls` (e.g. a client certificate when the server requires one).
+  bool https = false;
+  http::TlsOptions client_tls;
   // How long Start waits for GET /-/ready to answer 200.
   std::chrono::milliseconds ready_timeout{30000};
 };
@@ -57,7 +63,7 @@ class TsvaultServer {
   int port() const { return port_; }
   // The running child's pid, or -1.
   pid_t pid() const { return process_.pid(); }
-  // "http://127.0.0.1:PORT".
+  // "http://127.0.0.1:PORT" (https:// with options.https).
   std::string base_url() const;
   const std::string& log_path() const { return options_.log_path; }
   const std::string& data_dir() const { return options_.data_dir; }
