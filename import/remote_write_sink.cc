@@ -22,7 +22,8 @@ uint64_t HeaderNumber(const http::Response& response, std::string_view name, uin
 
 class RemoteWriteSink : public ImportSink {
  public:
-  RemoteWriteSink(http::Client* client, std::string path) : client_(client), path_(std::move(path)) {}
+  RemoteWriteSink(http::Client* client, std::string path, std::vector<std::pair<std::string, std::string>> headers)
+      : client_(client), path_(std::move(path)), extra_headers_(std::move(headers)) {}
 
   Status Write(storage::WriteInput* input, ImportReport* report) override {
     uint64_t samples = 0;
@@ -30,7 +31,8 @@ class RemoteWriteSink : public ImportSink {
     std::string body;
     Status s = remote_write::EncodeWriteRequest(*input, remote_write::Protocol::kV2, &body);
     if (!s.ok()) return s;
-    const auto headers = remote_write::WriteRequestHeaders(remote_write::Protocol::kV2);
+    auto headers = remote_write::WriteRequestHeaders(remote_write::Protocol::kV2);
+    headers.insert(headers.end(), extra_headers_.begin(), extra_headers_.end());
     const auto give_up = std::chrono::steady_clock::now() + kRetryFor;
     auto pause = std::chrono::milliseconds(100);
     while (true) {
@@ -60,12 +62,14 @@ class RemoteWriteSink : public ImportSink {
  private:
   http::Client* client_;
   std::string path_;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;  // e.g. Authorization
 };
 
 }  // namespace
 
-std::unique_ptr<ImportSink> NewRemoteWriteSink(http::Client* client, std::string path) {
-  return std::make_unique<RemoteWriteSink>(client, std::move(path));
+std::unique_ptr<ImportSink> NewRemoteWriteSink(http::Client* client, std::string path,
+                                               std::vector<std::pair<std::string, std::string>> headers) {
+  return std::make_unique<RemoteWriteSink>(client, std::move(path), std::move(headers));
 }
 
 }  // namespace tsvault::import

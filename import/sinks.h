@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "import/importer.h"
@@ -24,7 +26,9 @@ std::unique_ptr<ImportSink> NewIngesterSink(remote_write::Ingester* ingester);
 // Sends each batch as one Remote Write 2.0 request to `path` on `client`'s
 // server (a running tsvault: `/api/v1/write`), which takes it through its
 // ingest path; retries 429 and 5xx answers for up to a minute.
-// `client` must outlive the sink.
-std::unique_ptr<ImportSink> NewRemoteWriteSink(http::Client* client, std::string path);
+// `headers` go with every request (e.g. Authorization). `client` must
+// outlive the sink.
+std::unique_ptr<ImportSink> NewRemoteWriteSink(http::Client* client, std::string path,
+                                               std::vector<std::pair<std::string, std::string>> headers = {});
 
 }  // namespace tsvault::import

@@ -35,6 +35,9 @@ struct BucketRange {
 // The smallest and largest exponential schema Prometheus 2.42 accepts.
 inline constexpr int32_t kMinHistogramSchema = -4;
 inline constexpr int32_t kMaxHistogramSchema = 8;
+// Custom-bucket histograms (Prometheus 3): bucket bounds are the
+// histogram's custom_values. Stored and forwarded, not evaluated by PromQL.
+inline constexpr int32_t kCustomBucketsSchema = -53;
 
 struct FloatHistogram {
   int32_t schema = 0;

@@ -1,6 +1,9 @@
 #include "remote_write/histogram_conversion.h"
 
+#include <cmath>
 #include <vector>
+
+#include "model/float_histogram.h"
 
 namespace tsvault::remote_write {
 
@@ -31,11 +34,23 @@ std::string CheckSide(const char* side, const std::vector<storage::BucketSpan>& 
 }  // namespace
 
 std::string CheckHistogram(const storage::Histogram& histogram) {
-  if (histogram.schema < kMinHistogramSchema || histogram.schema > kMaxHistogramSchema) {
-    if (histogram.schema == kCustomBucketsSchema) {
-      return "schema -53 (custom buckets) is not supported; the valid schemas are -4 to 8";
+  if (histogram.schema == model::kCustomBucketsSchema) {
+    if (histogram.custom_values.empty()) return "schema -53 (custom buckets) without custom_values";
+    for (size_t i = 0; i < histogram.custom_values.size(); ++i) {
+      const double bound = histogram.custom_values[i];
+      if (!std::isfinite(bound) || (i > 0 && !(bound > histogram.custom_values[i - 1]))) {
+        return "custom_values must be finite and strictly increasing (value " + std::to_string(i) + ")";
+      }
     }
-    return "schema " + std::to_string(histogram.schema) + " is invalid; the valid schemas are -4 to 8";
+    if (!histogram.negative_spans.empty() || !histogram.negative_deltas.empty() ||
+        !histogram.negative_counts.empty()) {
+      return "schema -53 (custom buckets) with negative buckets";
+    }
+  } else if (histogram.schema < model::kMinHistogramSchema || histogram.schema > model::kMaxHistogramSchema) {
+    return "schema " + std::to_string(histogram.schema) +
+           " is invalid; the valid schemas are -4 to 8 (exponential) and -53 (custom buckets)";
+  } else if (!histogram.custom_values.empty()) {
+    return "custom_values set with exponential schema " + std::to_string(histogram.schema);
   }
   if (!(histogram.zero_threshold >= 0)) {  // also NaN
     return "zero_threshold " + std::to_string(histogram.zero_threshold) + " is negative or NaN";

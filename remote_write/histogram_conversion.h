@@ -81,17 +81,11 @@ void HistogramToProto(const storage::Histogram& in, ProtoHistogram* out) {
   }
 }
 
-// The exponential bucket schemas a native histogram may have (as Prometheus
-// accepts them): bucket boundaries grow by 2^(2^-schema).
-inline constexpr int32_t kMinHistogramSchema = -4;
-inline constexpr int32_t kMaxHistogramSchema = 8;
-// Custom-bucket histograms (Prometheus 3): refused, the query engine
-// follows Prometheus 2.42, which does not know them.
-inline constexpr int32_t kCustomBucketsSchema = -53;
-
-// Checks what storage and queries rely on: a schema from
-// kMinHistogramSchema to kMaxHistogramSchema, a zero threshold >= 0, and
-// bucket spans that describe exactly the buckets present (the sum of span
+// Checks what storage and queries rely on: an exponential schema from
+// model::kMinHistogramSchema to kMaxHistogramSchema (-4 to 8), or
+// model::kCustomBucketsSchema (-53) with strictly increasing finite
+// custom_values and no negative buckets; a zero threshold >= 0; and bucket
+// spans that describe exactly the buckets present (the sum of span
 // lengths equals the number of deltas, integer histogram, or counts, float
 // histogram, for each side, and the other kind is empty). Returns an empty
 // string when valid, else a description of the problem.

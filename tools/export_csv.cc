@@ -16,6 +16,7 @@
 #include "http/client.h"
 #include "http/http.h"
 #include "tools/commands.h"
+#include "tools/server_connection.h"
 #include "tools/progress.h"
 
 namespace tsvault::tools {
@@ -24,6 +25,7 @@ namespace {
 
 struct ExportCsvFlags {
   std::string url;
+  std::string http_config_file;
   std::vector<std::string> matches;
   std::string query;
   std::string start, end, step, layout, tz, format, timestamp_format;
@@ -54,10 +56,10 @@ int RunExportCsv(const ExportCsvFlags& flags) {
   add("timestamp_format", flags.timestamp_format);
   if (flags.no_header) add("header", "false");
 
-  std::unique_ptr<http::Client> client;
-  Status s = http::Client::Create(flags.url, &client);
+  ServerConnection server;
+  Status s = ConnectToServer(flags.url, flags.http_config_file, &server);
   if (!s.ok()) {
-    spdlog::critical("export csv: --url: {}", s.message());
+    spdlog::critical("export csv: {}", s.message());
     return 2;
   }
   FILE* out = stdout;
@@ -75,8 +77,8 @@ int RunExportCsv(const ExportCsvFlags& flags) {
   uint64_t bytes = 0;
   http::Response response;
   std::string error_body;  // an error answer is shown, not written out
-  s = client->DoStreamed(
-      "GET", target, {}, "",
+  s = server.client->DoStreamed(
+      "GET", target, server.headers, "",
       [&](std::string_view piece) {
         if (response.status != 200) {
           error_body.append(piece.substr(0, 4096));
@@ -117,6 +119,8 @@ void AddExportCsvCommand(CLI::App* export_command) {
   CLI::App* csv = export_command->add_subcommand(
       "csv", "Export CSV from a running server (/api/v1/export/csv): raw samples, or a PromQL query per step");
   csv->add_option("--url", flags->url, "The server (http://HOST:PORT)")->required();
+  csv->add_option("--http.config.file", flags->http_config_file,
+                  "Credentials and TLS (basic_auth, authorization, tls_config), as Prometheus' HTTP client");
   csv->add_option("--match", flags->matches, "Series selector (repeatable): every raw sample, or with --layout=wide one column per series");
   csv->add_option("--query", flags->query, "A PromQL expression evaluated at every --step");
   csv->add_option("--start", flags->start, "First time (RFC 3339 or Unix seconds)");

@@ -27,6 +27,7 @@
 #include "storage/db.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
+#include "tools/server_connection.h"
 
 namespace tsvault::tools {
 
@@ -37,6 +38,7 @@ constexpr size_t kReadBytes = 1u << 20;
 struct ImportFlags {
   std::string file;
   std::string url;
+  std::string http_config_file;
   std::string data_dir;
   std::string format;  // csv column description
   bool header = false;
@@ -54,7 +56,7 @@ struct ImportFlags {
 // Where an import's samples go: a running server, or a stopped data
 // directory opened in-process.
 struct ImportTarget {
-  std::unique_ptr<http::Client> client;
+  ServerConnection server;
   std::unique_ptr<storage::DB> db;
   std::unique_ptr<remote_write::Ingester> ingester;
   std::unique_ptr<import::ImportSink> sink;
@@ -67,12 +69,12 @@ int OpenTarget(const ImportFlags& flags, const char* what, ImportTarget* target)
     return 2;
   }
   if (!flags.url.empty()) {
-    Status s = http::Client::Create(flags.url, &target->client);
+    Status s = ConnectToServer(flags.url, flags.http_config_file, &target->server);
     if (!s.ok()) {
-      spdlog::critical("import {}: --url: {}", what, s.message());
+      spdlog::critical("import {}: {}", what, s.message());
       return 2;
     }
-    target->sink = import::NewRemoteWriteSink(target->client.get(), "/api/v1/write");
+    target->sink = import::NewRemoteWriteSink(target->server.client.get(), "/api/v1/write", target->server.headers);
     return 0;
   }
   std::error_code ec;
@@ -223,6 +225,8 @@ void AddPostgresCommand(CLI::App* command, const std::shared_ptr<ImportFlags>& f
   sub->add_option("--connection", flags->connection,
                   "libpq connection string or URI (postgresql://user@host:5432/db); empty: the PG* environment");
   sub->add_option("--url", flags->url, "A running tsvault to send the samples to (http://HOST:PORT)");
+  sub->add_option("--http.config.file", flags->http_config_file,
+                  "With --url: credentials and TLS (basic_auth, authorization, tls_config), as Prometheus' HTTP client");
   sub->add_option("--storage.path,--data-dir", flags->data_dir, "A stopped tsvault's data directory");
   sub->add_option("--since", flags->since,
                   "Only rows at or after this date (2025-01-31, in the mapping's zone) or RFC 3339 time");
@@ -239,6 +243,8 @@ void AddFormatCommand(CLI::App* command, const char* name, const char* descripti
   CLI::App* sub = command->add_subcommand(name, description);
   sub->add_option("FILE", flags->file, "The file to import; - reads stdin")->required();
   sub->add_option("--url", flags->url, "A running tsvault to send the samples to (http://HOST:PORT)");
+  sub->add_option("--http.config.file", flags->http_config_file,
+                  "With --url: credentials and TLS (basic_auth, authorization, tls_config), as Prometheus' HTTP client");
   sub->add_option("--storage.path,--data-dir", flags->data_dir, "A stopped tsvault's data directory");
   sub->add_option("--on-error", flags->on_error, "At a bad line: stop (default) or skip it and go on")
       ->capture_default_str();

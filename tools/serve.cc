@@ -41,6 +41,8 @@ struct ServeFlags {
   std::string query_lookback_delta = "5m";
   std::string query_timeout = "2m";
   int64_t query_max_samples = 50'000'000;
+  int64_t query_max_memory_bytes = 1ll << 30;
+  int64_t query_max_total_memory_bytes = 2ll << 30;
   int query_max_concurrency = 20;
   std::string downsample_grace = "1h";
   std::string downsample_interval = "1m";
@@ -188,6 +190,8 @@ int RunServe(const ServeFlags& flags) {
       std::chrono::milliseconds(DurationFlag("query.lookback-delta", flags.query_lookback_delta));
   api_options.engine.timeout = std::chrono::milliseconds(DurationFlag("query.timeout", flags.query_timeout));
   api_options.engine.max_samples = flags.query_max_samples;
+  api_options.engine.max_memory_bytes = flags.query_max_memory_bytes;
+  api_options.engine.max_total_memory_bytes = flags.query_max_total_memory_bytes;
   api_options.engine.max_concurrency = flags.query_max_concurrency;
   api_options.engine.resolution_observer = [&metrics](const std::vector<int64_t>& resolutions) {
     metrics.ObserveQueryResolutions(resolutions);
@@ -315,6 +319,13 @@ void AddServeCommand(CLI::App* app) {
   serve->add_option("--query.timeout", flags->query_timeout, "Longest a query may run")->capture_default_str();
   serve->add_option("--query.max-samples", flags->query_max_samples,
                     "Most samples a query may hold in memory; more fails the query")->capture_default_str();
+  serve->add_option("--query.max-memory-bytes", flags->query_max_memory_bytes,
+                    "Most memory one query may hold (label strings and samples); more fails it with 422 (0: no bound)")
+      ->capture_default_str();
+  serve->add_option("--query.max-total-memory-bytes", flags->query_max_total_memory_bytes,
+                    "Most memory all running queries may hold together; a query that would pass it fails with 422 "
+                    "(0: no bound)")
+      ->capture_default_str();
   serve->add_option("--downsample.grace", flags->downsample_grace,
                     "Rollup windows (5m, 1h, 1d) are sealed this long after they end; later samples redo them")
       ->capture_default_str();

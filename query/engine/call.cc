@@ -165,7 +165,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
                                    source.at_ms, metric, &windows, &series)) {
           if (series.size() > 0) {
             state_->current_samples += static_cast<int64_t>(series.size());
-            if (state_->current_samples > state_->max_samples) ThrowTooManySamples();
+            if (state_->current_samples > state_->sample_limit) state_->NeedSamples(state_->current_samples);
             out.push_back(std::move(series));
           }
           continue;
@@ -179,7 +179,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
                            "before histogram rollups) needs raw samples, so it has no data before then");
       }
       state_->resolutions_used.insert(0);
-      reader = NewStoragePointReader(source.set->Samples());
+      reader = NewStoragePointReader(source.set->Samples(), state_);
     }
     state_->CheckInterrupt();
     window.Reset(reader.get());
@@ -215,8 +215,8 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
       }
     }
     if (series.size() > 0) {
-      if (state_->current_samples + static_cast<int64_t>(series.size()) > state_->max_samples) {
-        ThrowTooManySamples();
+      if (state_->current_samples + static_cast<int64_t>(series.size()) > state_->sample_limit) {
+        state_->NeedSamples(state_->current_samples + static_cast<int64_t>(series.size()));
       }
       state_->current_samples += static_cast<int64_t>(series.size());
       out.push_back(std::move(series));

@@ -46,7 +46,10 @@ const char* ResultTypeName(ResultType type) {
 }
 
 Engine::Engine(storage::DB* db, EngineOptions options)
-    : db_(db), options_(std::move(options)), gate_(std::make_unique<QueryGate>(options_.max_concurrency)) {}
+    : db_(db),
+      options_(std::move(options)),
+      gate_(std::make_unique<QueryGate>(options_.max_concurrency)),
+      memory_pool_(std::make_unique<eval::MemoryPool>()) {}
 
 Engine::~Engine() = default;
 
@@ -89,7 +92,7 @@ Status Engine::Run(std::string_view query, int64_t start_ms, int64_t end_ms, int
   if (control.timeout && *control.timeout < timeout) timeout = *control.timeout;
   state.deadline = std::chrono::steady_clock::now() + timeout;
   state.cancelled = control.cancelled;
-  state.max_samples = options_.max_samples;
+  state.pool = memory_pool_.get();
   state.max_source_resolution_ms = control.max_source_resolution_ms;
 
   // Wait for a slot among --query.max-concurrency; the wait is part of the
@@ -101,6 +104,7 @@ Status Engine::Run(std::string_view query, int64_t start_ms, int64_t end_ms, int
   *result = QueryResult();
   try {
     state.CheckInterrupt();
+    state.NeedSamples(0);  // sets sample_limit
     if (type == promql::ValueType::kString) {
       result->type = ResultType::kString;
       result->string_value = eval::StringArgument(*expr);

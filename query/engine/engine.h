@@ -32,6 +32,10 @@
 
 namespace tsvault::query {
 
+namespace eval {
+struct MemoryPool;
+}
+
 struct EngineOptions {
   // How far back an instant vector selector looks for the latest sample.
   std::chrono::milliseconds lookback_delta{5 * 60 * 1000};
@@ -40,6 +44,15 @@ struct EngineOptions {
   // Most samples a query may hold in memory at once (Prometheus'
   // --query.max-samples accounting).
   int64_t max_samples = 50'000'000;
+  // Most memory one query may hold: its label sets (label strings included,
+  // e.g. those label_join or count_values make) plus 16 bytes per sample
+  // it holds; more fails the query with an execution error naming the
+  // limit. <= 0: unlimited.
+  int64_t max_memory_bytes = 1ll << 30;
+  // Most memory all running queries may hold together, counted the same
+  // way (each query reserves from it as it grows, in 4 MiB steps, and
+  // returns its share when done). <= 0: unlimited.
+  int64_t max_total_memory_bytes = 2ll << 30;
   // Most points per series a range query may produce; RangeQuery refuses
   // (end - start) / step above it.
   int64_t max_points_per_series = 11'000;
@@ -147,6 +160,8 @@ class Engine {
   storage::DB* db_;
   EngineOptions options_;
   std::unique_ptr<QueryGate> gate_;  // --query.max-concurrency
+  // What running queries hold, against max_total_memory_bytes. Thread-safe.
+  std::unique_ptr<eval::MemoryPool> memory_pool_;
 };
 
 }  // namespace tsvault::query

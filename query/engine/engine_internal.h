@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -45,18 +46,32 @@ struct Metric {
 };
 using MetricRef = const Metric*;
 
+struct QueryState;
+
 // Owns every label set created while evaluating one query; references stay
-// valid until the query ends.
+// valid until the query ends. Its bytes count against the query's memory
+// (QueryState::NeedBytes).
 class MetricArena {
  public:
+  explicit MetricArena(QueryState* owner) : owner_(owner) {}
   // Stores `labels` (canonical order) and returns a stable reference.
+  // Throws an execution error when the query's memory is exhausted.
   MetricRef Make(Labels labels);
   // The empty label set.
   MetricRef Empty();
+  // Bytes held by the label sets (strings, vectors, bookkeeping).
+  int64_t bytes() const { return bytes_; }
 
  private:
+  QueryState* const owner_;
   std::deque<Metric> metrics_;
   MetricRef empty_ = nullptr;
+  int64_t bytes_ = 0;
+};
+
+// The memory all running queries share (EngineOptions::max_total_memory_bytes).
+struct MemoryPool {
+  std::atomic<int64_t> reserved{0};
 };
 
 using HistogramRef = std::shared_ptr<const model::FloatHistogram>;
@@ -95,11 +110,14 @@ struct EvalError {
 };
 // Throws an execution error (Status::ResourceExhausted, API "execution").
 [[noreturn]] void ThrowExecution(const std::string& message);
-// The Prometheus error for exceeding the sample limit.
-[[noreturn]] void ThrowTooManySamples();
 
 // State shared by all evaluators of one query.
 struct QueryState {
+  QueryState() : arena(this) {}
+  ~QueryState();
+  QueryState(const QueryState&) = delete;
+  QueryState& operator=(const QueryState&) = delete;
+
   storage::DB* db = nullptr;
   const EngineOptions* options = nullptr;
   MetricArena arena;
@@ -117,7 +135,14 @@ struct QueryState {
   void AddWarning(std::string warning) {
     if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) warnings.push_back(std::move(warning));
   }
-  int64_t max_samples = 0;
+  // Samples the query may hold before NeedSamples must be asked: the
+  // smaller of EngineOptions::max_samples and what the memory reserved so
+  // far holds beside the arena. Hot loops compare against it; only
+  // NeedSamples raises it.
+  int64_t sample_limit = 0;
+  // The total memory pool (null: no total bound) and this query's part of it.
+  MemoryPool* pool = nullptr;
+  int64_t reserved_bytes = 0;
   uint64_t ticks_ = 0;  // Tick()'s counter
   // Throws on timeout or cancellation.
   void CheckInterrupt() const;
@@ -127,11 +152,26 @@ struct QueryState {
   void Tick() {
     if ((++ticks_ & 1023) == 0) CheckInterrupt();
   }
-  // Counts one more sample in memory, throwing when the limit is reached.
+  // Makes room for `total` samples held at once: raises sample_limit to at
+  // least `total`, reserving memory as needed, or throws (too many samples,
+  // or the query's or all queries' memory bound).
+  void NeedSamples(int64_t total);
+  // Makes room for `more` bytes beyond the arena and the samples held (a
+  // label set about to be stored, a string about to be built), or throws.
+  void NeedBytes(int64_t more);
+  // Counts one more sample in memory, throwing when no room can be made.
   void AddSample() {
-    if (current_samples >= max_samples) ThrowTooManySamples();
+    if (current_samples >= sample_limit) NeedSamples(current_samples + 1);
     ++current_samples;
   }
+  // Memory charged per sample held (an FPoint).
+  static constexpr int64_t kBytesPerSample = 16;
+
+ private:
+  // Checks that `more` bytes beyond what the query holds fit its bound,
+  // reserves them from the pool, and recomputes sample_limit with
+  // `pending_bytes` of them not for samples.
+  void Reserve(int64_t more, int64_t pending_bytes);
 };
 
 // Per-series data prepared once per evaluation node (grouping key or
@@ -404,7 +444,8 @@ class SlidingWindow {
 
 // A PointReader over a storage sample iterator (histograms converted;
 // malformed ones skipped).
-std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator);
+std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator,
+                                                   QueryState* state);
 // A PointReader over an evaluated series.
 std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series);
 

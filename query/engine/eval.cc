@@ -69,7 +69,7 @@ Matrix Evaluator::Eval(const promql::Expr& expr) {
 
 size_t Evaluator::StepCapacity() const {
   const int64_t steps = NumSteps();
-  if (steps > state_->max_samples - state_->current_samples) ThrowTooManySamples();
+  if (steps > state_->sample_limit - state_->current_samples) state_->NeedSamples(state_->current_samples + steps);
   return static_cast<size_t>(steps);
 }
 
@@ -156,7 +156,7 @@ Matrix Evaluator::RangeEvalMatrices(const PrepareFn& prepare, const StepFn& step
     if (ContainsSameLabelset(out)) ThrowExecution("vector cannot contain metrics with the same labelset");
     state_->current_samples += static_cast<int64_t>(out.size());
     temp_samples += static_cast<int64_t>(out.size());
-    if (state_->current_samples > state_->max_samples) ThrowTooManySamples();
+    if (state_->current_samples > state_->sample_limit) state_->NeedSamples(state_->current_samples);
 
     if (instant) {
       Matrix matrix;
@@ -202,13 +202,13 @@ Matrix Evaluator::EvalStepInvariant(const promql::StepInvariantExpr& expr) {
       series.floats.reserve(StepCapacity());
       for (int64_t ts = start_ + interval_; ts <= end_; ts += interval_) {
         series.floats.push_back({ts, value});
-        if (++state_->current_samples > state_->max_samples) ThrowTooManySamples();
+        if (++state_->current_samples > state_->sample_limit) state_->NeedSamples(state_->current_samples);
       }
     } else {
       const HistogramRef h = series.histograms[0].h;
       for (int64_t ts = start_ + interval_; ts <= end_; ts += interval_) {
         series.histograms.push_back({ts, h});
-        if (++state_->current_samples > state_->max_samples) ThrowTooManySamples();
+        if (++state_->current_samples > state_->sample_limit) state_->NeedSamples(state_->current_samples);
       }
     }
   }

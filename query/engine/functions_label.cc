@@ -93,6 +93,12 @@ void LabelReplace(const FunctionInput& in, NodeHelper& enh, Vector* out) {
                        static_cast<int>(groups.size()))) {
         metric = s.metric;
       } else {
+        // The expansion is at most the template plus the whole value per
+        // reference: room for that is made first, so a template repeating
+        // $1 thousands of times fails on the memory bound, not on the heap.
+        const int64_t references = std::count(replacement.begin(), replacement.end(), '$');
+        const int64_t bound = static_cast<int64_t>(replacement.size()) + references * static_cast<int64_t>(value.size());
+        if (bound > 4096) enh.state->NeedBytes(bound);
         const std::string result = ExpandTemplate(regex, replacement, groups);
         Labels labels = s.metric->labels;
         SetLabel(&labels, dst, result);
@@ -121,7 +127,13 @@ void LabelJoin(const FunctionInput& in, NodeHelper& enh, Vector* out) {
     if (cached != enh.label_cache.end()) {
       metric = cached->second;
     } else {
+      int64_t joined_size = sources.empty() ? 0 : static_cast<int64_t>(separator.size() * (sources.size() - 1));
+      for (const std::string& source : sources) {
+        joined_size += static_cast<int64_t>(GetLabelValue(s.metric->labels, source).size());
+      }
+      if (joined_size > 4096) enh.state->NeedBytes(joined_size);
       std::string joined;
+      joined.reserve(static_cast<size_t>(joined_size));
       for (size_t i = 0; i < sources.size(); ++i) {
         if (i > 0) joined += separator;
         joined += GetLabelValue(s.metric->labels, sources[i]);

@@ -10,6 +10,12 @@
 namespace tsvault::query::eval {
 
 MetricRef MetricArena::Make(Labels labels) {
+  int64_t bytes = static_cast<int64_t>(sizeof(Metric) + labels.capacity() * sizeof(Label));
+  for (const Label& label : labels) {
+    bytes += static_cast<int64_t>(label.name.capacity() + label.value.capacity());
+  }
+  owner_->NeedBytes(bytes);
+  bytes_ += bytes;
   const uint64_t hash = HashLabels(labels);
   metrics_.push_back(Metric{std::move(labels), hash});
   return &metrics_.back();
@@ -22,8 +28,56 @@ MetricRef MetricArena::Empty() {
 
 void ThrowExecution(const std::string& message) { throw EvalError{Status::ResourceExhausted(message)}; }
 
-void ThrowTooManySamples() {
-  ThrowExecution("query processing would load too many samples into memory in query execution");
+namespace {
+
+// Memory is taken from the pool in steps of this much, so that queries do
+// not all contend on it for every label set.
+constexpr int64_t kReserveStepBytes = 4 << 20;
+
+std::string MiB(int64_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
+
+}  // namespace
+
+QueryState::~QueryState() {
+  if (pool != nullptr && reserved_bytes > 0) pool->reserved.fetch_sub(reserved_bytes, std::memory_order_relaxed);
+}
+
+void QueryState::Reserve(int64_t more, int64_t pending_bytes) {
+  const int64_t needed = arena.bytes() + current_samples * kBytesPerSample + more;
+  const int64_t limit = options->max_memory_bytes;
+  if (limit > 0 && needed > limit) {
+    ThrowExecution("query processing would use more than " + MiB(limit) +
+                   " of memory (--query.max-memory-bytes): label sets " + MiB(arena.bytes()) + ", " +
+                   std::to_string(current_samples) + " samples held, " + MiB(more) + " more needed");
+  }
+  if (needed > reserved_bytes) {
+    int64_t grow = std::max(needed - reserved_bytes, kReserveStepBytes);
+    if (limit > 0) grow = std::min(grow, limit - reserved_bytes);  // still >= needed - reserved_bytes
+    const int64_t total_limit = options->max_total_memory_bytes;
+    if (pool != nullptr && total_limit > 0) {
+      const int64_t before = pool->reserved.fetch_add(grow, std::memory_order_relaxed);
+      if (before + grow > total_limit) {
+        pool->reserved.fetch_sub(grow, std::memory_order_relaxed);
+        ThrowExecution("the queries running now hold " + MiB(before) + " of the " + MiB(total_limit) +
+                       " all queries may use together (--query.max-total-memory-bytes); this one needs " +
+                       MiB(needed) + ": try again later or ask for less");
+      }
+    }
+    reserved_bytes += grow;
+  }
+  // What the reservation holds beside the arena (and bytes about to join
+  // it), in samples.
+  const int64_t room = (reserved_bytes - arena.bytes() - pending_bytes) / kBytesPerSample;
+  sample_limit = std::min(options->max_samples, std::max(current_samples, room));
+}
+
+void QueryState::NeedBytes(int64_t more) { Reserve(more, more); }
+
+void QueryState::NeedSamples(int64_t total) {
+  if (total > options->max_samples) {
+    ThrowExecution("query processing would load too many samples into memory in query execution");
+  }
+  Reserve((total - current_samples) * kBytesPerSample, 0);
 }
 
 void QueryState::CheckInterrupt() const {

@@ -11,10 +11,19 @@ namespace {
 
 bool IsStaleFloat(double value) { return std::bit_cast<uint64_t>(value) == storage::kStaleNaNBits; }
 
+// A stored histogram the engine cannot evaluate is left out; a custom-bucket
+// one (accepted at write time, for forwarding and exports) says so.
+void NoteUnreadableHistogram(const storage::Histogram& stored, QueryState* state) {
+  if (state == nullptr || stored.schema != model::kCustomBucketsSchema) return;
+  state->AddWarning("custom-bucket native histograms (schema -53) were left out: this engine evaluates PromQL as "
+                    "Prometheus 2.42 does, which has no custom buckets; remote read (/api/v1/read) and block "
+                    "export return them");
+}
+
 class StoragePointReader final : public PointReader {
  public:
-  explicit StoragePointReader(std::unique_ptr<storage::SampleIterator> iterator)
-      : iterator_(std::move(iterator)) {}
+  StoragePointReader(std::unique_ptr<storage::SampleIterator> iterator, QueryState* state)
+      : iterator_(std::move(iterator)), state_(state) {}
 
   bool Next(int64_t* t, double* f, HistogramRef* h, bool* stale) override {
     while (iterator_->Next()) {
@@ -33,7 +42,10 @@ class StoragePointReader final : public PointReader {
         return true;
       }
       auto converted = std::make_shared<model::FloatHistogram>();
-      if (!model::ToFloatHistogram(stored, converted.get())) continue;  // malformed: skip
+      if (!model::ToFloatHistogram(stored, converted.get())) {
+        NoteUnreadableHistogram(stored, state_);
+        continue;
+      }
       *h = std::move(converted);
       *stale = false;
       return true;
@@ -43,6 +55,7 @@ class StoragePointReader final : public PointReader {
 
  private:
   std::unique_ptr<storage::SampleIterator> iterator_;
+  QueryState* state_;
 };
 
 class SeriesPointReader final : public PointReader {
@@ -79,7 +92,8 @@ class SeriesPointReader final : public PointReader {
 // vectorSelectorSingle over a memoized iterator).
 class LookbackCursor {
  public:
-  explicit LookbackCursor(std::unique_ptr<storage::SampleIterator> iterator) : iterator_(std::move(iterator)) {}
+  LookbackCursor(std::unique_ptr<storage::SampleIterator> iterator, QueryState* state)
+      : iterator_(std::move(iterator)), state_(state) {}
 
   // Finds the value at `ref`; false when there is none (or it is stale).
   bool At(int64_t ref, int64_t lookback, int64_t* t, double* f, HistogramRef* h) {
@@ -117,6 +131,7 @@ class LookbackCursor {
       auto converted = std::make_shared<model::FloatHistogram>();
       converted_ok_ = model::ToFloatHistogram(previous_histogram_, converted.get());
       if (converted_ok_) converted_ = std::move(converted);
+      if (!converted_ok_) NoteUnreadableHistogram(previous_histogram_, state_);
     }
     if (!converted_) return false;
     *f = 0;
@@ -135,12 +150,14 @@ class LookbackCursor {
   storage::Histogram previous_histogram_;
   HistogramRef converted_;
   bool converted_ok_ = true;
+  QueryState* state_;
 };
 
 }  // namespace
 
-std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator) {
-  return std::make_unique<StoragePointReader>(std::move(iterator));
+std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator,
+                                                   QueryState* state) {
+  return std::make_unique<StoragePointReader>(std::move(iterator), state);
 }
 
 std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series) {
@@ -299,7 +316,7 @@ Matrix Evaluator::EvalVectorSelector(const promql::VectorSelector& selector, boo
   std::vector<model::FloatWindow> windows;
   while (set->Next()) {
     if (++count % 64 == 0) state_->CheckInterrupt();
-    LookbackCursor cursor(set->Samples());
+    LookbackCursor cursor(set->Samples(), state_);
     bool use_windows = resolution > 0;
     if (use_windows) {
       Status s = set->Windows(resolution, &windows);
@@ -355,7 +372,7 @@ Matrix Evaluator::EvalMatrixSelector(const promql::MatrixSelector& matrix_select
   SlidingWindow window(state_);
   while (set->Next()) {
     state_->CheckInterrupt();
-    std::unique_ptr<PointReader> reader = NewStoragePointReader(set->Samples());
+    std::unique_ptr<PointReader> reader = NewStoragePointReader(set->Samples(), state_);
     window.Reset(reader.get());
     window.Advance(mint, maxt);
     if (window.empty()) continue;

@@ -1,33 +1,10 @@
 #include "remote_write/forward/batch_sender.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace tsvault::forward {
 
 namespace {
-
-std::string Base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(written));
-  return out;
-}
-
-Status ReadSecret(const std::string& path, std::string* out) {
-  std::ifstream in(path);
-  if (!in) return Status::IOError("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  *out = text.str();
-  // Trailing newlines are not part of a secret (Prometheus trims them too).
-  while (!out->empty() && (out->back() == '\n' || out->back() == '\r')) out->pop_back();
-  return Status::OK();
-}
 
 // Retry-After in seconds ("120"); HTTP dates fall back to the backoff.
 std::chrono::milliseconds RetryAfter(const http::Response& response, std::chrono::milliseconds fallback) {
@@ -54,16 +31,6 @@ Status SplitTargetUrl(const std::string& url, TargetUrl* out) {
   return Status::OK();
 }
 
-http::TlsOptions ClientTlsOptions(const TlsConfig& config) {
-  http::TlsOptions tls;
-  tls.ca_file = config.ca_file;
-  tls.cert_file = config.cert_file;
-  tls.key_file = config.key_file;
-  tls.server_name = config.server_name;
-  tls.insecure_skip_verify = config.insecure_skip_verify;
-  return tls;
-}
-
 void StopSignal::Stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -80,21 +47,10 @@ bool StopSignal::SleepFor(std::chrono::milliseconds duration) {
 Status TargetHeaders(const TargetConfig& config, std::vector<std::pair<std::string, std::string>>* headers) {
   *headers = remote_write::WriteRequestHeaders(config.protocol);
   for (const auto& [name, value] : config.headers) headers->emplace_back(name, value);
-  if (config.basic_auth) {
-    std::string password = config.basic_auth->password;
-    if (!config.basic_auth->password_file.empty()) {
-      Status s = ReadSecret(config.basic_auth->password_file, &password);
-      if (!s.ok()) return Status::IOError("target " + config.name + ": basic_auth password_file: " + s.message());
-    }
-    headers->emplace_back("Authorization", "Basic " + Base64(config.basic_auth->username + ":" + password));
-  } else if (config.authorization) {
-    std::string credentials = config.authorization->credentials;
-    if (!config.authorization->credentials_file.empty()) {
-      Status s = ReadSecret(config.authorization->credentials_file, &credentials);
-      if (!s.ok()) return Status::IOError("target " + config.name + ": authorization credentials_file: " + s.message());
-    }
-    headers->emplace_back("Authorization", config.authorization->type + " " + credentials);
-  }
+  std::string authorization;
+  Status s = AuthorizationHeader(config.client, &authorization);
+  if (!s.ok()) return Status::IOError("target " + config.name + ": " + s.message());
+  if (!authorization.empty()) headers->emplace_back("Authorization", authorization);
   headers->emplace_back("User-Agent", "tsvault-forwarder");
   return Status::OK();
 }
@@ -115,7 +71,7 @@ SendOutcome BatchSender::Send(const std::string& body) {
     }
     ++outcome.attempts;
     Status s;
-    if (!client_) s = http::Client::Create(url_.base, ClientTlsOptions(config_.tls), &client_);
+    if (!client_) s = http::Client::Create(url_.base, ClientTlsOptions(config_.client.tls), &client_);
     http::Response response;
     if (s.ok()) {
       s = client_->Do("POST", url_.target, headers_, body, &response,

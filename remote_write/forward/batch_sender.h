@@ -29,9 +29,6 @@ struct TargetUrl {
 // InvalidArgument for anything but http:// and https:// URLs.
 Status SplitTargetUrl(const std::string& url, TargetUrl* out);
 
-// The HTTP client's TLS settings for a target's tls_config.
-http::TlsOptions ClientTlsOptions(const TlsConfig& config);
-
 // Lets a waiting sender wake up at once when the forwarder stops.
 class StopSignal {
  public:

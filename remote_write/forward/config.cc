@@ -125,6 +125,59 @@ RelabelConfig ParseRelabel(const std::string& source, const YAML::Node& node) {
   return rule;
 }
 
+// Parses `key` when it is one of the HTTP client fields (basic_auth,
+// authorization, tls_config) into *client; false for any other key.
+bool ParseClientField(const std::string& source, const std::string& key, const YAML::Node& value,
+                      HttpClientConfig* client) {
+  if (key == "basic_auth") {
+    CheckKeys(source, value, "config.BasicAuth", {"username", "password", "password_file"});
+    BasicAuth auth;
+    if (value["username"]) auth.username = String(source, value["username"], "username");
+    if (value["password"]) auth.password = String(source, value["password"], "password");
+    if (value["password_file"]) auth.password_file = String(source, value["password_file"], "password_file");
+    if (!auth.password.empty() && !auth.password_file.empty()) {
+      throw ConfigError(source, value, "at most one of basic_auth password & password_file must be configured");
+    }
+    client->basic_auth = auth;
+  } else if (key == "authorization") {
+    CheckKeys(source, value, "config.Authorization", {"type", "credentials", "credentials_file"});
+    Authorization auth;
+    if (value["type"]) auth.type = String(source, value["type"], "type");
+    if (value["credentials"]) auth.credentials = String(source, value["credentials"], "credentials");
+    if (value["credentials_file"]) auth.credentials_file = String(source, value["credentials_file"], "credentials_file");
+    std::string lower = auth.type;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "basic") throw ConfigError(source, value, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
+    if (!auth.credentials.empty() && !auth.credentials_file.empty()) {
+      throw ConfigError(source, value, "at most one of authorization credentials & credentials_file must be configured");
+    }
+    client->authorization = auth;
+  } else if (key == "tls_config") {
+    CheckKeys(source, value, "config.TLSConfig",
+              {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version"});
+    if (value["ca_file"]) client->tls.ca_file = String(source, value["ca_file"], "ca_file");
+    if (value["cert_file"]) client->tls.cert_file = String(source, value["cert_file"], "cert_file");
+    if (value["key_file"]) client->tls.key_file = String(source, value["key_file"], "key_file");
+    if (value["server_name"]) client->tls.server_name = String(source, value["server_name"], "server_name");
+    if (value["insecure_skip_verify"]) {
+      client->tls.insecure_skip_verify = Bool(source, value["insecure_skip_verify"], "insecure_skip_verify");
+    }
+    if (client->tls.cert_file.empty() != client->tls.key_file.empty()) {
+      throw ConfigError(source, value, "tls_config: cert_file and key_file must be configured together");
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Refuses what Prometheus refuses across the client fields.
+void CheckClientConfig(const std::string& source, const YAML::Node& node, const HttpClientConfig& client) {
+  if (client.basic_auth && client.authorization) {
+    throw ConfigError(source, node, "at most one of basic_auth & authorization must be configured");
+  }
+}
+
 TargetConfig ParseTarget(const std::string& source, const YAML::Node& node) {
   CheckKeys(source, node, "config.RemoteWriteConfig",
             {"url", "name", "remote_timeout", "headers", "basic_auth", "authorization", "tls_config", "proxy_url",
@@ -149,42 +202,8 @@ TargetConfig ParseTarget(const std::string& source, const YAML::Node& node) {
         if (IsReservedHeader(name)) throw ConfigError(source, header.first, name + " is a reserved header. It must not be changed");
         target.headers[name] = String(source, header.second, "headers");
       }
-    } else if (key == "basic_auth") {
-      CheckKeys(source, value, "config.BasicAuth", {"username", "password", "password_file"});
-      BasicAuth auth;
-      if (value["username"]) auth.username = String(source, value["username"], "username");
-      if (value["password"]) auth.password = String(source, value["password"], "password");
-      if (value["password_file"]) auth.password_file = String(source, value["password_file"], "password_file");
-      if (!auth.password.empty() && !auth.password_file.empty()) {
-        throw ConfigError(source, value, "at most one of basic_auth password & password_file must be configured");
-      }
-      target.basic_auth = auth;
-    } else if (key == "authorization") {
-      CheckKeys(source, value, "config.Authorization", {"type", "credentials", "credentials_file"});
-      Authorization auth;
-      if (value["type"]) auth.type = String(source, value["type"], "type");
-      if (value["credentials"]) auth.credentials = String(source, value["credentials"], "credentials");
-      if (value["credentials_file"]) auth.credentials_file = String(source, value["credentials_file"], "credentials_file");
-      std::string lower = auth.type;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-      if (lower == "basic") throw ConfigError(source, value, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
-      if (!auth.credentials.empty() && !auth.credentials_file.empty()) {
-        throw ConfigError(source, value, "at most one of authorization credentials & credentials_file must be configured");
-      }
-      target.authorization = auth;
-    } else if (key == "tls_config") {
-      CheckKeys(source, value, "config.TLSConfig",
-                {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version"});
-      if (value["ca_file"]) target.tls.ca_file = String(source, value["ca_file"], "ca_file");
-      if (value["cert_file"]) target.tls.cert_file = String(source, value["cert_file"], "cert_file");
-      if (value["key_file"]) target.tls.key_file = String(source, value["key_file"], "key_file");
-      if (value["server_name"]) target.tls.server_name = String(source, value["server_name"], "server_name");
-      if (value["insecure_skip_verify"]) {
-        target.tls.insecure_skip_verify = Bool(source, value["insecure_skip_verify"], "insecure_skip_verify");
-      }
-      if (target.tls.cert_file.empty() != target.tls.key_file.empty()) {
-        throw ConfigError(source, value, "tls_config: cert_file and key_file must be configured together");
-      }
+    } else if (ParseClientField(source, key, value, &target.client)) {
+      // basic_auth, authorization, tls_config
     } else if (key == "proxy_url") {
       target.proxy_url = String(source, value, "proxy_url");
       CheckUrl(source, value, target.proxy_url, "proxy_url");
@@ -237,9 +256,7 @@ TargetConfig ParseTarget(const std::string& source, const YAML::Node& node) {
     // follow_redirects, enable_http2: accepted for compatibility; tsvault
     // speaks HTTP/1.1 and does not follow redirects.
   }
-  if (target.basic_auth && target.authorization) {
-    throw ConfigError(source, node, "at most one of basic_auth & authorization must be configured");
-  }
+  CheckClientConfig(source, node, target.client);
   if (target.name.empty()) target.name = DefaultTargetName(target.url);
   return target;
 }
@@ -292,6 +309,31 @@ Status LoadForwardConfigFile(const std::string& path, std::vector<TargetConfig>*
   std::stringstream text;
   text << in.rdbuf();
   return ParseForwardConfig(text.str(), path, targets);
+}
+
+Status LoadHttpClientConfigFile(const std::string& path, HttpClientConfig* out) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read HTTP client config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  *out = HttpClientConfig();
+  try {
+    const YAML::Node root = YAML::Load(text.str());
+    if (root.IsNull()) return Status::OK();
+    if (!root.IsMap()) return Status::InvalidArgument(path + ": expected a mapping (basic_auth, authorization, tls_config)");
+    CheckKeys(path, root, "config.HTTPClientConfig",
+              {"basic_auth", "authorization", "tls_config", "follow_redirects", "enable_http2"});
+    for (const auto& entry : root) ParseClientField(path, entry.first.as<std::string>(), entry.second, out);
+    CheckClientConfig(path, root, *out);
+  } catch (const ConfigError& error) {
+    *out = HttpClientConfig();
+    return error.status();
+  } catch (const YAML::Exception& error) {
+    *out = HttpClientConfig();
+    return Status::InvalidArgument(path + ":" + std::to_string(error.mark.line + 1) + ":" +
+                                   std::to_string(error.mark.column + 1) + ": " + error.msg);
+  }
+  return Status::OK();
 }
 
 Status TargetFromUrl(const std::string& url, TargetConfig* target) {

@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "remote_write/forward/relabel.h"
+#include "http/client.h"
 #include "remote_write/protocol.h"
 
 namespace tsvault::forward {
@@ -35,6 +36,15 @@ struct TlsConfig {
   std::string key_file;
   std::string server_name;  // SNI and verification name; default: the URL's host
   bool insecure_skip_verify = false;
+};
+
+// How to reach one server, as Prometheus' HTTP client config holds it
+// (the part of a remote_write entry, and promtool's --http.config.file):
+// credentials and TLS.
+struct HttpClientConfig {
+  std::optional<BasicAuth> basic_auth;
+  std::optional<Authorization> authorization;
+  TlsConfig tls;
 };
 
 // queue_config, with Prometheus 2.42's defaults.
@@ -61,9 +71,7 @@ struct TargetConfig {
   std::string name;  // the configured name, or one derived from the URL
   int64_t remote_timeout_ms = 30'000;
   std::map<std::string, std::string> headers;
-  std::optional<BasicAuth> basic_auth;
-  std::optional<Authorization> authorization;
-  TlsConfig tls;
+  HttpClientConfig client;  // basic_auth, authorization, tls_config
   std::string proxy_url;
   std::vector<RelabelConfig> write_relabel_configs;
   QueueConfig queue;
@@ -86,6 +94,21 @@ Status LoadForwardConfigFile(const std::string& path, std::vector<TargetConfig>*
 // A target with the defaults for `url` (the --forward.url flag); the URL is
 // checked as in ParseForwardConfig.
 Status TargetFromUrl(const std::string& url, TargetConfig* target);
+
+// Reads an HTTP client config file (the format of promtool's
+// --http.config.file: basic_auth, authorization, tls_config; follow_redirects
+// and enable_http2 are accepted and ignored). InvalidArgument naming
+// path:line:column and the field, as ParseForwardConfig; IOError when the
+// file cannot be read.
+Status LoadHttpClientConfigFile(const std::string& path, HttpClientConfig* out);
+
+// The Authorization header value `config` asks for (reading password_file
+// or credentials_file now), or empty when it has no credentials. IOError
+// naming the file that cannot be read.
+Status AuthorizationHeader(const HttpClientConfig& config, std::string* value);
+
+// The http::Client TLS settings of a tls_config.
+http::TlsOptions ClientTlsOptions(const TlsConfig& config);
 
 // The name Prometheus-style tooling shows for an unnamed target: the first
 // six hex digits of the MD5 of its URL.

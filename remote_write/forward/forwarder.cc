@@ -25,7 +25,7 @@ Status Forwarder::Create(storage::DB* db, std::vector<TargetConfig> targets, For
     if (!s.ok()) return s;
     // TLS files are read now, so a bad one stops the start with a clear error.
     std::unique_ptr<http::Client> probe;
-    s = http::Client::Create(url.base, ClientTlsOptions(config.tls), &probe);
+    s = http::Client::Create(url.base, ClientTlsOptions(config.client.tls), &probe);
     if (!s.ok()) return Status::InvalidArgument("target " + config.name + ": " + s.message());
     std::vector<std::pair<std::string, std::string>> headers;
     s = TargetHeaders(config, &headers);

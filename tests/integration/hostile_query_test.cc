@@ -58,9 +58,77 @@ class HostileQueryTest : public ::testing::Test {
     ASSERT_EQ(response.status, 204) << response.body;
   }
 
+  // Peak resident memory of the server so far (VmHWM), in bytes.
+  uint64_t PeakResidentBytes() {
+    std::ifstream status("/proc/" + std::to_string(server_->pid()) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    }
+    return 0;
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<testing::TsvaultServer> server_;
 };
+
+// Queries that used to take 3-4 GiB each (issue 13) answer 422 "execution"
+// naming --query.max-memory-bytes, four at once, while the process stays
+// far below what they would have taken and health still answers.
+TEST_F(HostileQueryTest, MemoryHungryQueriesAnswer422WithinTheBound) {
+  ASSERT_TRUE(server_->Stop().ok());
+  testing::TsvaultServerOptions options;
+  options.binary = testing::TsvaultBinaryPath();
+  options.data_dir = dir_.path() + "/data";
+  options.log_path = dir_.path() + "/tsvault.log";
+  options.extra_args = {"--storage.wal-sync=none", "--query.max-memory-bytes=67108864"};
+  server_ = std::make_unique<testing::TsvaultServer>(options);
+  ASSERT_TRUE(server_->Start().ok()) << server_->LogTail();
+  const uint64_t baseline = PeakResidentBytes();
+
+  std::string doubling = "up";  // 2^30 times "up" after 30 doublings
+  for (int i = 0; i < 30; ++i) doubling = "label_join(" + doubling + ", \"job\", \"\", \"job\", \"job\")";
+  std::string repeated;
+  for (int i = 0; i < 50000; ++i) repeated += "$1";
+  const std::string wide = "label_replace(up, \"long\", \"" + std::string(100'000, 'x') + "\", \"job\", \".*\")";
+  std::string many_long;  // 1000 times the 100 kB label: 100 MB
+  for (int i = 0; i < 1000; ++i) many_long += ", \"long\"";
+  const std::string queries[] = {
+      doubling,
+      "label_replace(" + wide + ", \"copy\", \"" + repeated + "\", \"long\", \"(.*)\")",
+      "count_values(\"v\", " + doubling + ")",
+      "label_join(" + wide + ", \"joined\", \",\"" + many_long + ")",
+  };
+  std::vector<std::thread> callers;
+  std::vector<http::Response> answers(std::size(queries));
+  for (size_t i = 0; i < std::size(queries); ++i) {
+    callers.emplace_back([&, i] {
+      std::unique_ptr<http::Client> client;
+      ASSERT_TRUE(http::Client::Create(server_->base_url(), &client).ok());
+      ASSERT_TRUE(client->Do("POST", "/api/v1/query", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                             "query=" + testing::QueryEscape(queries[i]), &answers[i], std::chrono::seconds(60))
+                      .ok());
+    });
+  }
+  std::unique_ptr<http::Client> probe;
+  ASSERT_TRUE(http::Client::Create(server_->base_url(), &probe).ok());
+  http::Response health;
+  ASSERT_TRUE(probe->Do("GET", "/-/healthy", {}, "", &health, std::chrono::seconds(5)).ok());
+  EXPECT_EQ(health.status, 200);
+  for (std::thread& caller : callers) caller.join();
+  for (size_t i = 0; i < std::size(queries); ++i) {
+    EXPECT_EQ(answers[i].status, 422) << queries[i].substr(0, 120) << ": " << answers[i].body.substr(0, 300);
+    EXPECT_NE(answers[i].body.find("\"errorType\":\"execution\""), std::string::npos) << answers[i].body.substr(0, 300);
+  }
+  EXPECT_NE(answers[0].body.find("--query.max-memory-bytes"), std::string::npos) << answers[0].body.substr(0, 300);
+  const uint64_t peak = PeakResidentBytes();
+  // Four queries of at most 64 MiB each, plus temporaries; without the
+  // bound the first alone needed over 2 GiB.
+  EXPECT_LT(peak - baseline, uint64_t{512} << 20) << "baseline " << (baseline >> 20) << " MiB, peak " << (peak >> 20)
+                                                  << " MiB";
+  RecordProperty("peak_rss_mib", std::to_string(peak >> 20));
+  RecordProperty("baseline_rss_mib", std::to_string(baseline >> 20));
+}
 
 TEST_F(HostileQueryTest, AQueryWhoseClientLeftStops) {
   std::unique_ptr<http::Client> client;

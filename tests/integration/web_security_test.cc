@@ -216,6 +216,34 @@ TEST_F(WebSecurityTest, RealClientsOverTlsGetExactlyTheirRoles) {
   EXPECT_EQ(Curl(url + "/-/healthy"), "200");
   EXPECT_EQ(Curl("http://127.0.0.1:" + std::to_string(tsvault_->port()) + "/-/healthy"), "000");  // plain HTTP: no
 
+  // tsvault's own client commands, with Prometheus' HTTP client config.
+  const std::string writer_config = dir_.path() + "/writer-http.yml";
+  const std::string reader_config = dir_.path() + "/reader-http.yml";
+  std::ofstream(dir_.path() + "/agent-token") << "agent-token-1\n";
+  std::ofstream(writer_config) << "authorization:\n  credentials_file: " << dir_.path() << "/agent-token\n"
+                               << "tls_config:\n  ca_file: " << certificates_.ca_cert << "\n";
+  std::ofstream(reader_config) << "basic_auth: {username: grafana, password: grafana-pw}\n"
+                               << "tls_config: {ca_file: " << certificates_.ca_cert << "}\n";
+  const std::string binary = testing::TsvaultBinaryPath();
+  EXPECT_EQ(RunShell("echo 'cli_imported{via=\"cli\"} 42' | " + binary + " import prometheus - --url " + url +
+                         " --http.config.file " + writer_config,
+                     &output),
+            0)
+      << output;
+  EXPECT_NE(RunShell("echo 'cli_imported{via=\"cli\"} 43' | " + binary + " import prometheus - --url " + url +
+                         " --http.config.file " + reader_config,
+                     &output),
+            0);
+  EXPECT_NE(output.find("403"), std::string::npos) << output;
+  EXPECT_EQ(RunShell(binary + " export csv --url " + url + " --http.config.file " + reader_config +
+                         " --match 'cli_imported' --format __name__,via,__value__",
+                     &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("cli_imported,cli,42"), std::string::npos) << output;
+  EXPECT_NE(RunShell(binary + " export csv --url " + url + " --match cli_imported", &output), 0);
+  EXPECT_NE(output.find("certificate"), std::string::npos) << output;  // the test CA is not trusted without the file
+
   // SIGHUP with a new password for grafana: the old one stops working.
   ASSERT_NO_FATAL_FAILURE(WriteWebConfig("grafana-pw-2"));
   ASSERT_EQ(kill(tsvault_->pid(), SIGHUP), 0);

@@ -49,7 +49,7 @@ remote_write:
   EXPECT_EQ(thanos.name, "thanos");
   EXPECT_EQ(thanos.remote_timeout_ms, 10'000);
   EXPECT_EQ(thanos.headers.at("THANOS-TENANT"), "seed");
-  EXPECT_EQ(thanos.tls.ca_file, "/etc/tsvault/ca.pem");
+  EXPECT_EQ(thanos.client.tls.ca_file, "/etc/tsvault/ca.pem");
   ASSERT_EQ(thanos.write_relabel_configs.size(), 2u);
   EXPECT_EQ(thanos.write_relabel_configs[0].action, RelabelAction::kKeep);
   EXPECT_EQ(thanos.write_relabel_configs[1].action, RelabelAction::kLabelDrop);
@@ -62,8 +62,8 @@ remote_write:
   const TargetConfig& mimir = targets[1];
   EXPECT_EQ(mimir.name, DefaultTargetName("http://mimir:8080/api/v1/push"));
   EXPECT_EQ(mimir.name.size(), 6u);
-  ASSERT_TRUE(mimir.basic_auth.has_value());
-  EXPECT_EQ(mimir.basic_auth->password_file, "/run/secrets/mimir");
+  ASSERT_TRUE(mimir.client.basic_auth.has_value());
+  EXPECT_EQ(mimir.client.basic_auth->password_file, "/run/secrets/mimir");
   EXPECT_EQ(mimir.protocol, remote_write::Protocol::kV2);
   EXPECT_FALSE(mimir.metadata.send);
   // Prometheus 2.42's queue defaults.

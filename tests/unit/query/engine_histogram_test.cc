@@ -204,6 +204,13 @@ class EngineHistogramTest : public QueryDBTest {
     marker.sum = std::bit_cast<double>(storage::kStaleNaNBits);
     stale.histograms = {Stored(0, 1), marker};
     input.series.push_back(stale);
+    storage::SeriesWrite custom;
+    custom.labels = {{"__name__", "custom_h"}};
+    storage::Histogram custom_buckets = Stored(60'000, 1);
+    custom_buckets.schema = -53;
+    custom_buckets.custom_values = {0.1, 1, 10};
+    custom.histograms = {custom_buckets};
+    input.series.push_back(custom);
     ASSERT_NO_FATAL_FAILURE(OpenDBWith(input));
     engine_ = std::make_unique<Engine>(db_.get(), EngineOptions());
   }
@@ -224,6 +231,16 @@ TEST_F(EngineHistogramTest, SelectorReturnsHistograms) {
   ASSERT_TRUE(r.vector[0].histogram.has_value());
   EXPECT_EQ(r.vector[0].histogram->count, 12);
   EXPECT_EQ(r.vector[0].timestamp_ms, 90'000);
+}
+
+TEST_F(EngineHistogramTest, CustomBucketHistogramsAreLeftOutWithAWarning) {
+  for (const char* query : {"custom_h", "custom_h[5m]", "rate(custom_h[5m])"}) {
+    QueryResult r = Query(query, 90'000);
+    EXPECT_TRUE(r.vector.empty() && r.matrix.empty()) << query;
+    ASSERT_EQ(r.warnings.size(), 1u) << query;
+    EXPECT_NE(r.warnings[0].find("custom-bucket native histograms (schema -53) were left out"), std::string::npos);
+  }
+  EXPECT_TRUE(Query("h", 90'000).warnings.empty());
 }
 
 TEST_F(EngineHistogramTest, StaleMarkerEndsHistogramSeries) {

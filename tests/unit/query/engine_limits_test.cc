@@ -68,6 +68,67 @@ TEST_F(EngineLimitsTest, MaxSamples) {
   EXPECT_TRUE(exact.RangeQuery("m", 0, 600'000, 30'000, &result).ok());
 }
 
+// label_join doubling a label, label_replace with a template repeating a
+// group, label_join of a long label many times: each fails on the memory
+// bound with an execution error naming it, before the memory is taken.
+TEST_F(EngineLimitsTest, MemoryBoundCountsLabelStrings) {
+  EngineOptions options;
+  options.max_memory_bytes = 8 << 20;
+  Engine engine(db_.get(), options);
+  std::string doubling = "m";  // 2^24 bytes after 24 doublings of "m"
+  for (int i = 0; i < 24; ++i) doubling = "label_join(" + doubling + ", \"__name__\", \"\", \"__name__\", \"__name__\")";
+  // Three series with a 600 kB label (1.8 MB: within the bound).
+  const std::string long_label = "label_replace(m, \"long\", \"" + std::string(600'000, 'z') + "\", \"a\", \".*\")";
+  std::string repeated_group;
+  for (int i = 0; i < 2000; ++i) repeated_group += "$1";
+  const std::string queries[] = {
+      doubling,
+      "label_replace(" + long_label + ", \"x\", \"" + repeated_group + "\", \"long\", \"(.*)\")",
+      "label_join(" + long_label + ", \"b\", \",\", \"long\", \"long\", \"long\", \"long\", \"long\", \"long\", "
+      "\"long\", \"long\", \"long\", \"long\", \"long\", \"long\", \"long\", \"long\")",
+  };
+  for (const std::string& query : queries) {
+    QueryResult result;
+    Status s = engine.RangeQuery(query, 0, 600'000, 30'000, &result);
+    ASSERT_TRUE(s.IsResourceExhausted()) << query.substr(0, 200) << ": " << s.ToString();
+    EXPECT_NE(s.message().find("query processing would use more than 8 MiB of memory (--query.max-memory-bytes)"),
+              std::string::npos)
+        << s.message();
+  }
+  QueryResult result;
+  ASSERT_TRUE(engine.RangeQuery("count(" + long_label + ")", 0, 600'000, 30'000, &result).ok());
+  // The same engine answers ordinary queries afterwards.
+  ASSERT_TRUE(engine.RangeQuery("sum by (a) (m)", 0, 600'000, 30'000, &result).ok());
+  EXPECT_EQ(result.matrix.size(), 3u);
+}
+
+TEST_F(EngineLimitsTest, SamplesCountAgainstTheMemoryBound) {
+  EngineOptions options;
+  options.max_memory_bytes = 1 << 20;  // 65,536 samples of 16 bytes, less the label sets
+  Engine engine(db_.get(), options);
+  QueryResult result;
+  Status instant = engine.InstantQuery("m[10m:1ms]", 600'000, &result);
+  ASSERT_TRUE(instant.IsResourceExhausted()) << instant.ToString();
+  EXPECT_NE(instant.message().find("--query.max-memory-bytes"), std::string::npos) << instant.message();
+  ASSERT_TRUE(engine.InstantQuery("m[10m:10s]", 600'000, &result).ok());  // 3 x 61 points
+}
+
+TEST_F(EngineLimitsTest, AllQueriesTogetherStayWithinTheTotalBound) {
+  EngineOptions options;
+  options.max_memory_bytes = 64 << 20;
+  options.max_total_memory_bytes = 6 << 20;  // one 4 MiB step fits, a second does not
+  Engine engine(db_.get(), options);
+  QueryResult result;
+  Status s = engine.InstantQuery("m[10m:5ms]", 600'000, &result);  // 3 x 120,000 points: about 6 MiB
+  ASSERT_TRUE(s.IsResourceExhausted()) << s.ToString();
+  EXPECT_NE(s.message().find("all queries may use together (--query.max-total-memory-bytes)"), std::string::npos)
+      << s.message();
+  // Every query returns its share: many small queries in a row all run.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(engine.RangeQuery("rate(m[1m])", 0, 600'000, 30'000, &result).ok()) << i;
+  }
+}
+
 TEST_F(EngineLimitsTest, TimeoutAndCancel) {
   Engine engine(db_.get(), EngineOptions());
   QueryResult result;
