@@ -1,13 +1,14 @@
 # tsvault: the two commands a user needs are `make run` and `make test`.
 BUILD_DIR   ?= build
-ASAN_DIR    ?= build-asan
+ASAN_DIR    ?= build-sanitize
+FUZZ_SECONDS ?= 60
 BUILD_TYPE  ?= Release
 DATA_DIR    ?= ./data
 LISTEN      ?= 127.0.0.1:9201
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-unit test-long test-sanitize bench bench-compare bench-forward bench-csv clean
+.PHONY: all deps configure build run test test-unit test-long test-sanitize fuzz sanitize-build bench bench-compare bench-forward bench-csv clean
 
 all: build
 
@@ -38,14 +39,25 @@ test-unit: build
 test-long: build
 	TSVAULT_FORWARD_OUTAGE_SECONDS=1200 $(BUILD_DIR)/tests/forward_test --gtest_filter='*LongReceiverOutage*'
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, built with
+# clang, whose coverage instrumentation also gives the libFuzzer targets
+# (tests/fuzz); then each fuzz target for $(FUZZ_SECONDS) seconds.
 UNIT_TEST_TARGETS = common_unit_tests model_unit_tests storage_unit_tests prometheus_tsdb_unit_tests http_unit_tests auth_unit_tests remote_write_unit_tests forward_unit_tests query_unit_tests workload_unit_tests compaction_unit_tests import_unit_tests
 
-test-sanitize: deps
-	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTSVAULT_SANITIZE=ON -DTSVAULT_BUILD_BENCH=OFF $(CMAKE_FLAGS)
-	cmake --build $(ASAN_DIR) -j $(JOBS) --target $(UNIT_TEST_TARGETS)
+sanitize-build: deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DTSVAULT_SANITIZE=ON -DTSVAULT_FUZZ=ON -DTSVAULT_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target $(UNIT_TEST_TARGETS) fuzz_targets
+
+test-sanitize: sanitize-build
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
+	./scripts/run-fuzzers.sh $(ASAN_DIR) $(FUZZ_SECONDS)
+
+# Every fuzz target for FUZZ_SECONDS (default here: 10 minutes each).
+fuzz: FUZZ_SECONDS = 600
+fuzz: sanitize-build
+	./scripts/run-fuzzers.sh $(ASAN_DIR) $(FUZZ_SECONDS)
 
 # Google Benchmark micro-benchmarks.
 bench: build

@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config make
+  # clang and libFuzzer for the sanitizer build and the fuzz targets (tests/fuzz)
+  clang libclang-rt-14-dev
   # libraries (found by find_package / pkg-config)
   librocksdb-dev libsnappy-dev zlib1g-dev libprotobuf-dev protobuf-compiler
   libboost-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev

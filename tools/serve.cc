@@ -56,6 +56,7 @@ struct ServeFlags {
   int64_t remote_read_sample_limit = 50'000'000;
   int remote_read_concurrent_limit = 10;
   int64_t remote_read_max_bytes_in_frame = 1'048'576;
+  size_t api_max_results = 100'000;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -201,6 +202,7 @@ int RunServe(const ServeFlags& flags) {
   api_options.remote_read_sample_limit = flags.remote_read_sample_limit;
   api_options.remote_read_concurrent_limit = flags.remote_read_concurrent_limit;
   api_options.remote_read_max_bytes_in_frame = flags.remote_read_max_bytes_in_frame;
+  api_options.max_results = flags.api_max_results;
   query::Api api(db.get(), api_options);
 
   http::ServerOptions server_options;
@@ -360,6 +362,10 @@ void AddServeCommand(CLI::App* app) {
   serve->add_option("--storage.remote.read-max-bytes-in-frame", flags->remote_read_max_bytes_in_frame,
                     "Target size of one frame of a streamed remote-read response (before the last chunk added)")
       ->capture_default_str()->check(CLI::Range(int64_t{1024}, int64_t{1} << 30));
+  serve->add_option("--api.max-results", flags->api_max_results,
+                    "Most series, label names or label values one /api/v1/series, /labels or /label/<name>/values "
+                    "answer holds; more are cut with the warning \"results truncated due to limit\" (0: no bound)")
+      ->capture_default_str();
   serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->callback([flags] { std::exit(RunServe(*flags)); });

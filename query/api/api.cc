@@ -33,6 +33,15 @@ struct Api::Impl {
   ApiOptions options;
   Engine engine;
 
+  // Prometheus' warning for an answer cut by `limit`.
+  static constexpr const char* kTruncated = "results truncated due to limit";
+
+  // The `limit` parameter (0: none given) bounded by ApiOptions::max_results.
+  size_t EffectiveLimit(size_t requested) const {
+    if (options.max_results == 0) return requested;
+    return requested == 0 ? options.max_results : std::min(requested, options.max_results);
+  }
+
   void HandleSeries(const http::Request& request, http::Response* response) {
     Params params = http::RequestParams(request);
     std::vector<std::vector<storage::LabelMatcher>> sets;
@@ -56,10 +65,15 @@ struct Api::Impl {
       std::sort(all.begin(), all.end(), [](const Labels& a, const Labels& b) { return CompareLabels(a, b) < 0; });
       all.erase(std::unique(all.begin(), all.end()), all.end());
     }
-    if (limit > 0 && all.size() > limit) all.resize(limit);
+    limit = EffectiveLimit(limit);
+    std::vector<std::string> warnings;
+    if (limit > 0 && all.size() > limit) {
+      all.resize(limit);
+      warnings.push_back(kTruncated);
+    }
     nlohmann::json data = nlohmann::json::array();
     for (const Labels& labels : all) data.push_back(LabelsToJson(labels));
-    WriteSuccess(data, response);
+    WriteSuccess(data, response, warnings);
   }
 
   // Shared by /labels and /label/<name>/values: union over match[] sets.
@@ -82,12 +96,17 @@ struct Api::Impl {
       if (!s.ok()) return WriteStatusError(s, response);
       merged.insert(found.begin(), found.end());
     }
+    limit = EffectiveLimit(limit);
+    std::vector<std::string> warnings;
     nlohmann::json data = nlohmann::json::array();
     for (const std::string& value : merged) {
-      if (limit > 0 && data.size() >= limit) break;
+      if (limit > 0 && data.size() >= limit) {
+        warnings.push_back(kTruncated);
+        break;
+      }
       data.push_back(value);
     }
-    WriteSuccess(data, response);
+    WriteSuccess(data, response, warnings);
   }
 
   void HandleLabelValues(const http::Request& request, http::Response* response) {

@@ -42,6 +42,11 @@ struct ApiOptions {
   int64_t remote_read_sample_limit = 50'000'000;
   int remote_read_concurrent_limit = 10;
   int64_t remote_read_max_bytes_in_frame = 1'048'576;
+  // Most series (/api/v1/series), label names (/labels) or values
+  // (/label/<name>/values) one answer holds; a `limit` parameter may ask
+  // for fewer, not more. A cut answer says "results truncated due to
+  // limit" in its warnings, as Prometheus does. 0: no bound.
+  size_t max_results = 100'000;
 };
 
 // Registers the read endpoints on a server. Thread-safe.

@@ -30,8 +30,9 @@ int HttpCode(ApiErrorType type) {
 }
 }  // namespace
 
-void WriteSuccess(const nlohmann::json& data, http::Response* response) {
+void WriteSuccess(const nlohmann::json& data, http::Response* response, const std::vector<std::string>& warnings) {
   nlohmann::json body = {{"status", "success"}, {"data", data}};
+  if (!warnings.empty()) body["warnings"] = warnings;
   response->status = 200;
   response->SetHeader("Content-Type", "application/json");
   response->body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

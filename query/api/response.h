@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "http/http.h"
@@ -12,8 +13,9 @@ namespace tsvault::query {
 // Prometheus' errorType values and their HTTP status codes.
 enum class ApiErrorType { kBadData, kExecution, kTimeout, kCanceled, kInternal, kNotFound, kUnavailable };
 
-// {"status":"success","data":...}
-void WriteSuccess(const nlohmann::json& data, http::Response* response);
+// {"status":"success","data":...}, with "warnings":[...] when there are any.
+void WriteSuccess(const nlohmann::json& data, http::Response* response,
+                  const std::vector<std::string>& warnings = {});
 // {"status":"error","errorType":"bad_data","error":"..."} with the matching code.
 void WriteError(ApiErrorType type, const std::string& message, http::Response* response);
 // Maps a storage/parse Status to the API error (InvalidArgument -> bad_data, ...).

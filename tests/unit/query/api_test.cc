@@ -39,6 +39,38 @@ TEST_F(ApiTest, SeriesMatchesAndFiltersByTime) {
   EXPECT_EQ(both["data"].size(), 3u);
   auto limited = Get("/api/v1/series?match[]=up&limit=1");
   EXPECT_EQ(limited["data"].size(), 1u);
+  EXPECT_EQ(limited["warnings"], nlohmann::json({"results truncated due to limit"}));
+  EXPECT_FALSE(Get("/api/v1/series?match[]=up&limit=2").contains("warnings"));
+}
+
+// --api.max-results bounds answers without `limit` and caps larger ones.
+class ApiResultLimitTest : public QueryApiTest {
+ protected:
+  void SetUp() override {
+    storage::WriteInput input;
+    for (int i = 0; i < 5; ++i) {
+      input.series.push_back({Labels{{"__name__", "m" + std::to_string(i)}, {"i", std::to_string(i)}}, {{1000, 1}}, {}, {}});
+    }
+    ApiOptions options{"0.1.0", "abc", "today"};
+    options.max_results = 3;
+    ASSERT_NO_FATAL_FAILURE(StartApiWith(input, options));
+  }
+};
+
+TEST_F(ApiResultLimitTest, EveryListIsCutAtTheServerLimitWithAWarning) {
+  const nlohmann::json truncated = {"results truncated due to limit"};
+  for (const char* target : {"/api/v1/series?match[]=%7B__name__%3D~%22.%2B%22%7D",
+                             "/api/v1/series?match[]=%7B__name__%3D~%22.%2B%22%7D&limit=10",
+                             "/api/v1/label/__name__/values", "/api/v1/label/i/values?limit=0"}) {
+    auto answer = Get(target);
+    EXPECT_EQ(answer["data"].size(), 3u) << target;
+    EXPECT_EQ(answer["warnings"], truncated) << target;
+  }
+  auto fewer = Get("/api/v1/label/__name__/values?limit=2");
+  EXPECT_EQ(fewer["data"], nlohmann::json({"m0", "m1"}));
+  auto names = Get("/api/v1/labels");  // __name__ and i: under the limit
+  EXPECT_EQ(names["data"].size(), 2u);
+  EXPECT_FALSE(names.contains("warnings"));
 }
 
 TEST_F(ApiTest, SeriesErrors) {
