@@ -18,9 +18,8 @@ constexpr size_t kMinSlots = 64;
 constexpr size_t kMaxBlockBytes = 64 << 10;
 constexpr size_t kMinBlockBytes = 256;
 
-// Constants of the multiply-mix hash below (odd, high-entropy 64-bit values).
+// The constant of the multiply-mix hash below (odd, high-entropy 64 bits).
 constexpr uint64_t kMixA = 0xa0761d6478bd642fULL;
-constexpr uint64_t kMixB = 0xe7037ed1a0b428dbULL;
 
 inline uint64_t Load64(const char* p) {
   uint64_t value;

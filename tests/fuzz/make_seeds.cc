@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "remote_read.pb.h"
+#include "proto/remote_read.pb.h"
 #include "remote_write/encoder.h"
 #include "storage/chunkenc/chunk.h"
 #include "storage/chunkenc/rollup_chunk.h"

@@ -8,15 +8,15 @@
 #include "query/promql/printer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace tsvault;
+  using namespace tsvault::query;
   if (size > 4096) return 0;  // the parser is linear; long inputs only slow the search
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   std::unique_ptr<promql::Expr> expr;
-  if (!promql::ParseExpr(text, &expr).ok()) return 0;
+  if (!ParseExpr(text, &expr).ok()) return 0;
   const std::string printed = promql::ExprToString(*expr);
   std::unique_ptr<promql::Expr> again;
-  (void)promql::ParseExpr(printed, &again);
-  std::vector<storage::LabelMatcher> matchers;
-  (void)promql::ParseMetricSelector(text, &matchers);
+  (void)ParseExpr(printed, &again);
+  std::vector<tsvault::storage::LabelMatcher> matchers;
+  (void)ParseMetricSelector(text, &matchers);
   return 0;
 }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "query/api/remote_read.h"
-#include "remote_read.pb.h"
+#include "proto/remote_read.pb.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tsvault;

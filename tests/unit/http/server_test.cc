@@ -654,6 +654,12 @@ TEST_F(ServerTest, StopCancelsRunningBlockingHandlers) {
 // Out of file descriptors, the server cannot accept: it tells the observer
 // (for the log and /metrics) and accepts again once descriptors are free.
 TEST_F(ServerTest, AcceptFailuresAreReportedAndRecovered) {
+#ifdef TSVAULT_SANITIZE_BUILD
+  // UBSan's vptr check probes memory through a pipe; with every file
+  // descriptor taken it reports sound objects as invalid. The normal build
+  // (`make test`) runs this test.
+  GTEST_SKIP() << "needs free file descriptors under UBSan's vptr check; runs in the normal build";
+#endif
   ServerOptions options = TestOptions();
   std::atomic<int> failures{0};
   options.accept_error_observer = [&](const std::string&) { ++failures; };
