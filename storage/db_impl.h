@@ -36,9 +36,16 @@ class WriteBatch;
 class Status;
 class Iterator;
 class CompactionFilter;
+class Env;
 }  // namespace rocksdb
 
 namespace tsvault::storage {
+
+// Tests only: the RocksDB Env every DB opened from now on uses (null: the
+// default), e.g. one that simulates power loss
+// (tests/unit/storage/power_loss_file_system.h). Not for production code.
+void SetRocksEnvForTesting(rocksdb::Env* env);
+
 
 // Converts a RocksDB status into ours.
 Status FromRocks(const rocksdb::Status& status);

@@ -38,6 +38,12 @@ Status FromRocks(const rocksdb::Status& s) {
   return Status::IOError(s.ToString());
 }
 
+namespace {
+std::atomic<rocksdb::Env*> env_for_testing{nullptr};
+}  // namespace
+
+void SetRocksEnvForTesting(rocksdb::Env* env) { env_for_testing.store(env); }
+
 Status DB::Open(const Options& options, std::unique_ptr<DB>* db) {
   auto impl = std::make_unique<DBImpl>(options);
   Status s = impl->OpenImpl();
@@ -140,6 +146,7 @@ Status DBImpl::OpenImpl() {
   db_options.manual_wal_flush = false;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 3;
+  if (rocksdb::Env* env = env_for_testing.load()) db_options.env = env;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const ColumnFamilySpec& spec : kColumnFamilies) {
