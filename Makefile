@@ -8,7 +8,7 @@ LISTEN      ?= 127.0.0.1:9201
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-unit test-long test-sanitize fuzz sanitize-build bench bench-compare bench-forward bench-csv clean
+.PHONY: all deps configure build run test test-unit test-long soak test-sanitize fuzz sanitize-build bench bench-compare bench-forward bench-csv clean
 
 all: build
 
@@ -38,6 +38,13 @@ test-unit: build
 # outage under the live seed workload.
 test-long: build
 	TSVAULT_FORWARD_OUTAGE_SECONDS=1200 $(BUILD_DIR)/tests/forward_test --gtest_filter='*LongReceiverOutage*'
+
+# 100 kill -9 cycles under ingest, queries, downsampling, checkpoints and
+# forwarding (a 10-cycle variant runs in `make test`); prints peak RSS and
+# restart times.
+SOAK_CYCLES ?= 100
+soak: build
+	TSVAULT_SOAK_CYCLES=$(SOAK_CYCLES) $(BUILD_DIR)/tests/crash_test --gtest_filter='*SoakUnderMixedLoad*'
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, built with
 # clang, whose coverage instrumentation also gives the libFuzzer targets

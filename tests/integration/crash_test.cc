@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <bit>
+#include <fstream>
+#include <set>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -20,6 +22,7 @@
 #include "http/client.h"
 #include "remote_write/encoder.h"
 #include "storage/db.h"
+#include "tests/support/ports.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tsvault_server.h"
@@ -178,6 +181,44 @@ std::vector<std::string> StorageOpenLines(const std::string& log_path) {
   return out;
 }
 
+// What a soak adds to the kill loop: queries, a forward target, and the
+// peak memory and restart times it reports.
+struct SoakLoad {
+  bool queries = false;           // a reader runs range queries all along
+  bool forward = false;           // a second tsvault receives everything forwarded
+};
+
+// Peak resident memory (VmHWM) of a process, in bytes; 0 if unknown.
+uint64_t PeakResidentBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// Reads every sample of kMetric from a stopped (or killed) data directory.
+void ReadStored(const std::string& data_dir, std::map<Labels, std::vector<storage::Sample>>* stored) {
+  storage::Options db_options;
+  db_options.data_dir = data_dir;
+  db_options.background_checkpoints = false;
+  std::unique_ptr<storage::DB> db;
+  Status s = storage::DB::Open(db_options, &db);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  storage::LabelMatcher name_matcher;
+  ASSERT_TRUE(storage::LabelMatcher::Create(storage::MatchType::kEqual, "__name__", kMetric, &name_matcher).ok());
+  std::unique_ptr<storage::SeriesSet> set;
+  s = db->Select({INT64_MIN, INT64_MAX}, {name_matcher}, &set);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  while (set->Next()) {
+    std::vector<storage::Sample>& samples = (*stored)[set->labels()];
+    std::unique_ptr<storage::SampleIterator> it = set->Samples();
+    while (it->Next()) samples.push_back({it->timestamp(), it->value()});
+  }
+  ASSERT_TRUE(set->status().ok()) << set->status().ToString();
+}
+
 uint64_t SeedFromEnvironment(uint64_t fallback) {
   const char* text = std::getenv("TSVAULT_CRASH_SEED");
   return text != nullptr && *text != '\0' ? std::strtoull(text, nullptr, 10) : fallback;
@@ -186,7 +227,7 @@ uint64_t SeedFromEnvironment(uint64_t fallback) {
 // Runs the writer against a server that is killed `kills` times, then checks
 // the data directory. `extra_args` selects the WAL sync mode etc.
 void RunCrashScenario(const std::string& name, std::vector<std::string> extra_args, int kills,
-                      uint64_t default_seed) {
+                      uint64_t default_seed, SoakLoad load = {}) {
   const uint64_t seed = SeedFromEnvironment(default_seed);
   SCOPED_TRACE(name + " seed=" + std::to_string(seed) + " (set TSVAULT_CRASH_SEED to replay)");
   std::mt19937_64 rng(seed);
@@ -196,12 +237,46 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
   options.data_dir = dir.path() + "/data";
   options.log_path = dir.path() + "/tsvault.log";
   options.extra_args = std::move(extra_args);
+  // The forward target: a second tsvault that is never killed.
+  std::unique_ptr<TsvaultServer> target;
+  if (load.forward) {
+    TsvaultServerOptions target_options;
+    target_options.binary = options.binary;
+    target_options.data_dir = dir.path() + "/target";
+    target_options.log_path = dir.path() + "/target.log";
+    target_options.extra_args = {"--storage.wal-sync=none"};
+    target = std::make_unique<TsvaultServer>(target_options);
+    ASSERT_TRUE(target->Start().ok()) << target->LogTail();
+    options.extra_args.push_back("--forward.url=" + target->base_url() + "/api/v1/write");
+  }
   TsvaultServer server(options);
   ASSERT_TRUE(server.Start().ok()) << server.LogTail();
   std::vector<long> start_ms = {static_cast<long>(server.last_start_duration().count())};
+  uint64_t peak_rss = 0;
 
   Writer writer(server.base_url(), seed ^ 0x9e3779b97f4a7c15ULL);
   writer.Start();
+  // Queries all along: answers while the server is up, never a 500.
+  std::atomic<bool> stop_queries{false};
+  std::atomic<uint64_t> queries_answered{0}, queries_failed_500{0};
+  std::string first_500;
+  std::thread reader;
+  if (load.queries) {
+    reader = std::thread([&] {
+      std::unique_ptr<http::Client> client;
+      if (!http::Client::Create(server.base_url(), &client).ok()) return;
+      const std::string query = "/api/v1/query?query=" +
+                                testing::QueryEscape(std::string("sum by (app) (rate(") + kMetric + "[1m]))");
+      while (!stop_queries) {
+        http::Response response;
+        if (client->Do("GET", query, {}, "", &response, std::chrono::seconds(10)).ok()) {
+          if (response.status == 200) ++queries_answered;
+          if (response.status >= 500 && response.status != 503 && queries_failed_500++ == 0) first_500 = response.body;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  }
   std::uniform_int_distribution<int> run_ms(300, 3000);
   for (int kill = 0; kill < kills; ++kill) {
     // Let traffic flow on this incarnation: some acknowledged requests, then
@@ -216,6 +291,7 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
     ASSERT_GE(writer.acknowledged_requests(), acked_before + 10)
         << "the writer made no progress after start " << kill << "; log:\n" << server.LogTail();
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
+    peak_rss = std::max(peak_rss, PeakResidentBytes(server.pid()));
     server.Kill();
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
     Status s = server.Start();
@@ -225,7 +301,28 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
   // A little traffic on the last incarnation, then stop writing.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   writer.StopAndJoin();
+  stop_queries = true;
+  if (reader.joinable()) reader.join();
   ASSERT_EQ(writer.rejected_requests(), 0u) << writer.first_rejection();
+  if (load.queries) {
+    EXPECT_GT(queries_answered.load(), 0u);
+    EXPECT_EQ(queries_failed_500.load(), 0u) << first_500;
+  }
+  if (load.forward) {
+    // Everything the target has not yet been sent goes out after the last
+    // restart; wait until the queue is empty.
+    std::unique_ptr<http::Client> client;
+    ASSERT_TRUE(http::Client::Create(server.base_url(), &client).ok());
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    while (true) {
+      http::Response response;
+      ASSERT_TRUE(client->Get("/api/v1/status/forward", &response).ok());
+      const std::string pending = "\"pendingRecords\":0";
+      if (response.body.find(pending) != std::string::npos) break;
+      ASSERT_LT(Clock::now(), deadline) << "forwarding did not catch up: " << response.body;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
 
   // The series API of the running server lists every series.
   {
@@ -241,6 +338,7 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
   }
 
   // Crash once more (no final checkpoint) and read the directory directly.
+  peak_rss = std::max(peak_rss, PeakResidentBytes(server.pid()));
   server.Kill();
   storage::Options db_options;
   db_options.data_dir = options.data_dir;
@@ -307,6 +405,22 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
   }
   EXPECT_GT(acknowledged, 0u);
 
+  // The forward target holds every acknowledged sample too.
+  uint64_t forwarded_missing = 0;
+  if (load.forward) {
+    ASSERT_TRUE(target->Stop().ok()) << target->LogTail();
+    std::map<Labels, std::vector<storage::Sample>> received;
+    ASSERT_NO_FATAL_FAILURE(ReadStored(target->data_dir(), &received));
+    for (size_t i = 0; i < writer.series().size(); ++i) {
+      std::set<int64_t> times;
+      for (const storage::Sample& sample : received[writer.series()[i]]) times.insert(sample.timestamp_ms);
+      for (const SentSample& sample : writer.sent()[i]) {
+        if (sample.acknowledged && times.count(sample.timestamp_ms) == 0) ++forwarded_missing;
+      }
+    }
+    EXPECT_EQ(forwarded_missing, 0u) << "acknowledged samples the forward target never got";
+  }
+
   std::ostringstream report;
   report << name << ": seed=" << seed << " kills=" << kills << " requests acknowledged="
          << writer.acknowledged_requests() << " failed=" << writer.failed_requests()
@@ -314,10 +428,14 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
          << " unacknowledged-but-present=" << unacknowledged_present << "\n  start-to-ready ms:";
   for (long ms : start_ms) report << " " << ms;
   report << "\n  direct DB::Open after the last kill: " << direct_open_seconds << "s\n";
+  report << "  peak RSS of the killed server: " << (peak_rss >> 20) << " MiB";
+  if (load.queries) report << "; queries answered: " << queries_answered.load();
+  report << "\n";
   for (const std::string& line : StorageOpenLines(options.log_path)) report << "  log: " << line << "\n";
   std::cout << report.str();
   ::testing::Test::RecordProperty("samples_acknowledged", std::to_string(acknowledged));
   ::testing::Test::RecordProperty("kills", std::to_string(kills));
+  ::testing::Test::RecordProperty("peak_rss_mib", std::to_string(peak_rss >> 20));
 }
 
 TEST(CrashTest, BatchSyncKeepsEveryAcknowledgedSampleAcrossKills) {
@@ -329,6 +447,21 @@ TEST(CrashTest, BatchSyncKeepsEveryAcknowledgedSampleAcrossKills) {
 
 TEST(CrashTest, AlwaysSyncKeepsEveryAcknowledgedSampleAcrossKills) {
   RunCrashScenario("wal-sync=always", {"--storage.wal-sync=always"}, /*kills=*/2, /*default_seed=*/7);
+}
+
+// The soak (issue 13): kill -9 cycles under ingest, queries, background
+// downsampling and checkpoints, and forwarding to a second tsvault; every
+// acknowledged sample is stored and forwarded. 10 cycles in `make test`,
+// TSVAULT_SOAK_CYCLES (100 with `make soak`) otherwise.
+TEST(CrashTest, SoakUnderMixedLoad) {
+  const char* cycles_text = std::getenv("TSVAULT_SOAK_CYCLES");
+  const int cycles = cycles_text != nullptr && *cycles_text != '\0' ? std::atoi(cycles_text) : 10;
+  SoakLoad load;
+  load.queries = true;
+  load.forward = true;
+  RunCrashScenario("soak", {"--storage.wal-sync=batch", "--storage.checkpoint-interval=2s", "--downsample.grace=1s",
+                            "--downsample.interval=1s"},
+                   cycles, /*default_seed=*/20261207, load);
 }
 
 }  // namespace
