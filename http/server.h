@@ -53,6 +53,13 @@ struct ServerOptions {
   // them on the I/O threads like any other handler.
   int blocking_threads = 4;
   uint64_t max_body_bytes = 64ull << 20;          // enforced while reading
+  // Bound on the request bodies being received or handled at once, across
+  // all connections (streaming-body routes aside, which hold one piece at a
+  // time): a request whose body would pass it is answered 429 with
+  // Retry-After before its body is read. A body without Content-Length
+  // (chunked) counts as max_body_bytes. Bounds the memory overload can take
+  // whatever the thread count. 0: no bound.
+  uint64_t max_inflight_body_bytes = 0;
   std::chrono::seconds header_timeout{10};        // to read a request's headers
   std::chrono::seconds idle_timeout{120};         // keep-alive idle limit
   // Called after every response with the matched route pattern (or

@@ -58,6 +58,10 @@ struct ServerCore {
   // REQUIRES: sessions_mutex not held.
   bool Register(uint64_t id, const std::shared_ptr<Session>& session);
   void Unregister(uint64_t id);
+  // Request body bytes reserved now (ServerOptions::max_inflight_body_bytes);
+  // lock-free.
+  std::atomic<uint64_t> inflight_body_bytes{0};
+
   // The TLS context for connections accepted now; null for plain HTTP.
   // REQUIRES: tls_mutex not held.
   std::shared_ptr<net::ssl::context> CurrentTlsContext() const {

@@ -79,6 +79,7 @@ void Session::Handshake() {
 }
 
 void Session::ReadRequest() {
+  body_reservation_.reset();  // the previous request's, if still held
   parser_.emplace();
   parser_->header_limit(kHeaderLimitBytes);
   // Bounded in OnHeader, once the route is known (streaming-body routes
@@ -128,6 +129,7 @@ void Session::OnHeader() {
     if (content_length && *content_length > core_->options.max_body_bytes) {
       return OnReadError(bhttp::error::body_limit);
     }
+    if (!ReserveBody()) return;
   }
   auto expect = header.find(bhttp::field::expect);
   if (!parser_->is_done() && expect != header.end() &&
@@ -144,6 +146,31 @@ void Session::OnHeader() {
     return;
   }
   streaming ? StartStreamingBodyRequest() : ReadBody();
+}
+
+bool Session::ReserveBody() {
+  body_reservation_.reset();
+  const uint64_t bound = core_->options.max_inflight_body_bytes;
+  if (bound == 0 || parser_->is_done()) return true;  // no bound, or no body
+  const auto content_length = parser_->content_length();
+  const uint64_t bytes = content_length ? *content_length : core_->options.max_body_bytes;
+  const uint64_t before = core_->inflight_body_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  if (before + bytes <= bound || before == 0) {  // one request alone always fits
+    body_reservation_ = std::make_shared<BodyReservation>();
+    body_reservation_->inflight = &core_->inflight_body_bytes;
+    body_reservation_->bytes = bytes;
+    return true;
+  }
+  core_->inflight_body_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+  Response busy;
+  busy.status = 429;
+  busy.SetHeader("Retry-After", "1");
+  busy.body = "429 too many request bytes in flight: " + std::to_string(before) + " bytes of bodies are being " +
+              "received or handled, this one has " + std::to_string(bytes) + ", the bound is " +
+              std::to_string(bound) + "; retry later\n";
+  // The body stays unread: the connection closes after the answer.
+  Write(std::move(busy), match_.pattern, parser_->get().version(), /*keep_alive=*/false, /*head=*/false);
+  return false;
 }
 
 void Session::ReadBody() {
@@ -247,11 +274,14 @@ void Session::HandleRequest() {
     WatchForDisconnect(cancelled);
     net::post(*core_->blocking_pool, [self = shared_from_this(), handler = match.handler,
                                       request = std::move(request), pattern = std::move(match.pattern),
-                                      version, keep_alive, cancelled]() mutable {
+                                      version, keep_alive, cancelled,
+                                      reservation = std::move(body_reservation_)]() mutable {
       // Queued when Stop() began: drop it (Stop waits for the pool to drain).
       if (self->core_->stopping.load(std::memory_order_relaxed)) return;
       auto response = std::make_shared<Response>();
       RunHandlerSafely(*handler, request, response.get());
+      request.body = std::string();
+      reservation.reset();  // the body is gone
       const bool head = request.method == "HEAD";
       if (response->body_source && (head || version < 11)) CollectStreamedBody(response.get());
       net::post(self->Tcp().get_executor(),
@@ -264,6 +294,8 @@ void Session::HandleRequest() {
   Response response;
   if (match.handler != nullptr) {
     RunHandlerSafely(*match.handler, request, &response);
+    request.body = std::string();
+    body_reservation_.reset();  // the body is gone
     if (response.body_source) CollectStreamedBody(&response);
   } else if (match.error_status == 405) {
     response.status = 405;

@@ -54,6 +54,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // false when it was refused (the refusal is being sent).
   bool Admit();
 
+  // Reserves the request's body from ServerOptions::max_inflight_body_bytes
+  // into body_reservation_; false when it does not fit (a 429 is being sent).
+  bool ReserveBody();
+  // Part of the server's body budget, returned when destroyed.
+  struct BodyReservation {
+    std::atomic<uint64_t>* inflight = nullptr;
+    uint64_t bytes = 0;
+    ~BodyReservation() {
+      if (inflight != nullptr) inflight->fetch_sub(bytes, std::memory_order_relaxed);
+    }
+  };
+
   void ReadRequest();
 
   void ReadHeader();
@@ -118,6 +130,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // after the headers, and the buffer its pieces are read into.
   std::optional<bhttp::request_parser<bhttp::buffer_body>> upload_parser_;
   std::string upload_buffer_;
+  // The current request's share of the body budget (null when none).
+  std::shared_ptr<BodyReservation> body_reservation_;
   bool watching_disconnect_ = false;  // a WatchForDisconnect wait is pending (strand only)
   uint64_t watch_generation_ = 0;     // which watch is the current one (strand only)
   std::optional<bhttp::response<bhttp::empty_body>> continue_response_;

@@ -57,6 +57,7 @@ struct ServeFlags {
   int remote_read_concurrent_limit = 10;
   int64_t remote_read_max_bytes_in_frame = 1'048'576;
   size_t api_max_results = 100'000;
+  uint64_t max_inflight_body_bytes = 64ull << 20;
 };
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -212,6 +213,7 @@ int RunServe(const ServeFlags& flags) {
   // more threads than query slots so label lookups are not starved.
   server_options.blocking_threads = flags.query_max_concurrency + 4;
   server_options.max_body_bytes = flags.receiver.max_request_bytes;
+  server_options.max_inflight_body_bytes = flags.max_inflight_body_bytes;
   server_options.accept_error_observer = [&metrics](const std::string& error) { metrics.ObserveAcceptError(error); };
   server_options.observer = [&metrics](const std::string& route, int status, double seconds) {
     metrics.ObserveRequest(route, status, seconds);
@@ -308,6 +310,10 @@ void AddServeCommand(CLI::App* app) {
                     "Longest label value in bytes")->capture_default_str();
   serve->add_option("--remote-write.max-inflight-bytes", flags->receiver.max_inflight_bytes,
                     "Decoded bytes being ingested at once; more answers 429")->capture_default_str();
+  serve->add_option("--web.max-inflight-body-bytes", flags->max_inflight_body_bytes,
+                    "Request bodies being received or handled at once, all connections together; a request that "
+                    "would pass it gets 429 with Retry-After before its body is read (0: no bound)")
+      ->capture_default_str();
   serve->add_option("--remote-write.max-cached-series", flags->receiver.max_cached_series,
                     "Entries of the series-reference cache (0 turns it off)")->capture_default_str();
   serve->add_option("--remote-write.series-cache-bytes", flags->receiver.max_series_cache_bytes,

@@ -653,6 +653,55 @@ TEST_F(ServerTest, StopCancelsRunningBlockingHandlers) {
 
 // Out of file descriptors, the server cannot accept: it tells the observer
 // (for the log and /metrics) and accepts again once descriptors are free.
+TEST_F(ServerTest, BodiesInFlightAreBoundedAcrossConnections) {
+  ServerOptions options = TestOptions();
+  options.max_body_bytes = 4096;
+  options.max_inflight_body_bytes = 1000;
+  options.blocking_threads = 2;
+  MakeServer(options);
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool holding = false, release = false;
+  server_->RouteBlocking("POST", "/hold", [&](const Request& request, Response* response) {
+    std::unique_lock<std::mutex> lock(mutex);
+    holding = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return release; });
+    response->body = std::to_string(request.body.size());
+  });
+  StartServer();
+  std::thread holder([&] {
+    Response response;
+    ASSERT_TRUE(NewClient()->Do("POST", "/hold", {}, std::string(600, 'a'), &response).ok());
+    EXPECT_EQ(response.body, "600");
+  });
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait(lock, [&] { return holding; });
+  }
+  // 600 held + 600 > 1000: refused before the body is read.
+  Response response;
+  ASSERT_TRUE(NewClient()->Do("POST", "/echo", {}, std::string(600, 'b'), &response).ok());
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(response.Header("Retry-After"), "1");
+  EXPECT_NE(response.body.find("the bound is 1000"), std::string::npos) << response.body;
+  // A small one still fits, and a body-less request is never refused.
+  ASSERT_TRUE(NewClient()->Do("POST", "/echo", {}, std::string(300, 'c'), &response).ok());
+  EXPECT_EQ(response.status, 200);
+  ASSERT_TRUE(NewClient()->Get("/hello", &response).ok());
+  EXPECT_EQ(response.status, 200);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+    changed.notify_all();
+  }
+  holder.join();
+  // Everything was returned: the large one fits now.
+  ASSERT_TRUE(NewClient()->Do("POST", "/echo", {}, std::string(900, 'd'), &response).ok());
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body.size(), 900u);
+}
+
 TEST_F(ServerTest, AcceptFailuresAreReportedAndRecovered) {
 #ifdef TSVAULT_SANITIZE_BUILD
   // UBSan's vptr check probes memory through a pipe; with every file
