@@ -128,8 +128,9 @@ Status Ingester::Ingest(const BatchBuilder& build, IngestOutcome* outcome) {
                             .count();
     int64_t last = last_log_seconds.load(std::memory_order_relaxed);
     if (now - last >= 60 && last_log_seconds.compare_exchange_strong(last, now)) {
-      spdlog::warn("ingest: new series refused, the head is at --storage.max-series ({} samples in this request); "
-                   "raise the limit or find the series churn (/api/v1/status/tsdb)",
+      spdlog::warn("ingest: new series refused by a series limit (--storage.max-series or "
+                   "--storage.max-new-series-per-write; {} samples in this request); raise it or find the series "
+                   "churn (/api/v1/status/tsdb)",
                    outcome->series_limited);
     }
   }

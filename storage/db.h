@@ -79,6 +79,10 @@ struct Options {
   // as Mimir refuses series over its limit. Series already stored, even if
   // they left memory, are not new. 0: no bound.
   uint64_t max_series = 0;
+  // Most new series one Append may create; later new series of the same
+  // write are refused as with max_series (series_limit), so one request
+  // cannot add a burst of tens of thousands at once. 0: no bound.
+  uint64_t max_new_series_per_write = 0;
   // Bound on the bytes of records kept only for consumers (already in the
   // chunk store); 0: none. When exceeded, either the oldest are given up at
   // the next checkpoint (positions move past them, counted per consumer),

@@ -94,6 +94,7 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
   bool marked_stale_rollups = false;
 
   result->series_refs.reserve(input.series.size());
+  uint64_t new_series_in_write = 0;  // against Options::max_new_series_per_write
   auto report = [&](const Labels& labels, int64_t t) {
     ++result->samples_rejected;
     if (result->errors.size() < kMaxReportedErrors) {
@@ -193,21 +194,29 @@ Status DBImpl::Append(const WriteInput& input, WriteResult* result) {
       if (write.series_ref != 0) {
         series = series_by_id_[write.series_ref].get();  // loaded above
       } else {
-        const bool allow_new = options_.max_series == 0 || resident_series_ < options_.max_series;
-        Status s = GetOrCreateSeries(write.labels, &series, &created, allow_new);
+        const bool head_full = options_.max_series != 0 && resident_series_ >= options_.max_series;
+        const bool write_full =
+            options_.max_new_series_per_write != 0 && new_series_in_write >= options_.max_new_series_per_write;
+        Status s = GetOrCreateSeries(write.labels, &series, &created, !head_full && !write_full);
         // Nothing of this request is logged: the samples applied so far
         // stay in the head only (as after a failed write below).
         if (!s.ok()) return s;
-        if (series == nullptr) {  // new, and the head is full
+        if (series == nullptr) {  // new, and a limit is reached
           result->series_refs.push_back(0);
           result->samples_series_limit += write.samples.size() + write.histograms.size();
           if (result->errors.size() < kMaxReportedErrors) {
-            result->errors.push_back("series_limit: the head holds " + std::to_string(resident_series_) +
-                                     " series, the limit (--storage.max-series " + std::to_string(options_.max_series) +
-                                     "); new series " + LabelsToString(write.labels) + " was not created");
+            result->errors.push_back(
+                head_full ? "series_limit: the head holds " + std::to_string(resident_series_) +
+                                " series, the limit (--storage.max-series " + std::to_string(options_.max_series) +
+                                "); new series " + LabelsToString(write.labels) + " was not created"
+                          : "series_limit: this request already created " + std::to_string(new_series_in_write) +
+                                " new series, the limit per request (--storage.max-new-series-per-write " +
+                                std::to_string(options_.max_new_series_per_write) + "); new series " +
+                                LabelsToString(write.labels) + " was not created");
           }
           continue;
         }
+        if (created) ++new_series_in_write;
       }
       result->series_refs.push_back(series->id());
       // A series whose records did not reach RocksDB yet (new, back from

@@ -35,6 +35,7 @@ struct ServeFlags {
   std::string checkpoint_interval = "1m";
   uint64_t block_cache_bytes = 256ull << 20;
   uint64_t max_series = 0;
+  uint64_t max_new_series_per_write = 0;
   remote_write::ReceiverOptions receiver;
   std::string series_cache_max_age = "1h";
   std::string log_level = "info";
@@ -153,6 +154,7 @@ int RunServe(const ServeFlags& flags) {
       std::max<int64_t>(1, DurationFlag("storage.checkpoint-interval", flags.checkpoint_interval) / 1000));
   options.block_cache_bytes = flags.block_cache_bytes;
   options.max_series = flags.max_series;
+  options.max_new_series_per_write = flags.max_new_series_per_write;
   options.wal_sync_observer = [&metrics](double seconds) { metrics.ObserveWalSync(seconds); };
   // Forwarding: each target is a consumer of the write log.
   std::vector<forward::TargetConfig> forward_targets = ForwardTargets(flags);
@@ -299,6 +301,10 @@ void AddServeCommand(CLI::App* app) {
   serve->add_option("--storage.block-cache-bytes", flags->block_cache_bytes, "RocksDB block cache size")->capture_default_str();
   serve->add_option("--storage.max-series", flags->max_series,
                     "Most active (in-memory) series; samples of new series beyond it get 400 series_limit (0: no bound)")
+      ->capture_default_str();
+  serve->add_option("--storage.max-new-series-per-write", flags->max_new_series_per_write,
+                    "Most new series one request may create; later new series of it get 400 series_limit "
+                    "(0: no bound)")
       ->capture_default_str();
   serve->add_option("--remote-write.max-request-bytes", flags->receiver.max_request_bytes,
                     "Largest decoded remote-write request")->capture_default_str();

@@ -193,6 +193,44 @@ TEST_F(IngesterTest, NewSeriesBeyondTheSeriesLimitAreRefusedKnownOnesAreNot) {
   EXPECT_NE(metrics.find("tsvault_remote_write_rejected_total{reason=\"series_limit\"} 4"), std::string::npos);
 }
 
+TEST_F(IngesterTest, OneWriteCreatesAtMostMaxNewSeriesPerWrite) {
+  ingester_.reset();
+  db_.reset();
+  storage::Options options;
+  options.data_dir = dir_.path();
+  options.wal_sync = storage::WalSyncMode::kNone;
+  options.background_checkpoints = false;
+  options.max_new_series_per_write = 2;
+  ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
+  ingester_ = std::make_unique<Ingester>(db_.get(), IngesterOptions(), &registry_);
+  auto write = [&](std::vector<std::string> names, int64_t t) {
+    IngestOutcome outcome;
+    EXPECT_TRUE(ingester_
+                    ->Ingest(
+                        [&](const SeriesRefCache*, IngestBatch* batch) {
+                          for (const std::string& name : names) {
+                            batch->AddValidatedSeries({{"__name__", name}}, ingester_->label_limits())->samples = {
+                                {t, 1.0}};
+                          }
+                          return Status::OK();
+                        },
+                        &outcome)
+                    .ok());
+    return outcome;
+  };
+  IngestOutcome outcome = write({"a", "b", "c", "d"}, 1000);
+  EXPECT_EQ(outcome.result.samples_written, 2u);
+  EXPECT_EQ(outcome.series_limited, 2u);
+  EXPECT_NE(outcome.partial_write_text.find("series_limit: this request already created 2 new series, the limit per "
+                                            "request (--storage.max-new-series-per-write 2); new series c{}"),
+            std::string::npos)
+      << outcome.partial_write_text;
+  // Stored series are not new: a, b and two more new ones fit the next request.
+  outcome = write({"a", "b", "c", "d"}, 2000);
+  EXPECT_EQ(outcome.result.samples_written, 4u);
+  EXPECT_EQ(outcome.series_limited, 0u);
+}
+
 TEST_F(IngesterTest, TimestampsOutsideYears1To9999AreRefusedTheRestIsWritten) {
   IngestOutcome outcome;
   const int64_t huge = int64_t{1} << 62;
