@@ -4,8 +4,12 @@
 // Fsync). SimulatePowerLoss() then does what a power cut does to the page
 // cache: every later write and sync fails, and each file is cut back to its
 // last synced length, so whatever was written but not synced is gone.
-// (Directory entries are not rolled back: a lenient model, enough to catch
-// an acknowledgement sent before its fsync.)
+// After the cut the process is as good as dead: every write, sync, rename
+// and delete "succeeds" and changes nothing on disk (failing them instead
+// trips assertions in the RocksDB library Debian ships, which expects a
+// writer that failed to be left alone). Directory entries made before the
+// cut are not rolled back: a lenient model, enough to catch an
+// acknowledgement sent before its fsync.
 #pragma once
 
 #include <rocksdb/env.h>
@@ -30,7 +34,10 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* debug) override {
-    if (dead_) return rocksdb::IOStatus::IOError("power lost");
+    if (dead_) {
+      *result = std::make_unique<DiscardingFile>();
+      return rocksdb::IOStatus::OK();
+    }
     rocksdb::IOStatus s = target()->NewWritableFile(name, options, result, debug);
     if (s.ok()) Track(name, 0, result);
     return s;
@@ -39,7 +46,10 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                        std::unique_ptr<rocksdb::FSWritableFile>* result,
                                        rocksdb::IODebugContext* debug) override {
-    if (dead_) return rocksdb::IOStatus::IOError("power lost");
+    if (dead_) {
+      *result = std::make_unique<DiscardingFile>();
+      return rocksdb::IOStatus::OK();
+    }
     uint64_t size = 0;
     std::error_code ec;
     if (std::filesystem::exists(name, ec)) size = std::filesystem::file_size(name, ec);
@@ -48,8 +58,19 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
     return s;
   }
 
-  // Cuts every written file back to its synced length; from now on every
-  // write and sync through this file system fails. Returns the bytes lost.
+  rocksdb::IOStatus RenameFile(const std::string& from, const std::string& to, const rocksdb::IOOptions& options,
+                               rocksdb::IODebugContext* debug) override {
+    if (dead_) return rocksdb::IOStatus::OK();
+    return target()->RenameFile(from, to, options, debug);
+  }
+  rocksdb::IOStatus DeleteFile(const std::string& name, const rocksdb::IOOptions& options,
+                               rocksdb::IODebugContext* debug) override {
+    if (dead_) return rocksdb::IOStatus::OK();
+    return target()->DeleteFile(name, options, debug);
+  }
+
+  // Cuts every written file back to its synced length; from now on nothing
+  // written through this file system reaches the disk. Returns the bytes lost.
   uint64_t SimulatePowerLoss() {
     dead_ = true;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -68,6 +89,22 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
   }
 
  private:
+  // A file opened after the cut: takes everything, keeps nothing.
+  class DiscardingFile : public rocksdb::FSWritableFile {
+   public:
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+      size_ += data.size();
+      return rocksdb::IOStatus::OK();
+    }
+    rocksdb::IOStatus Close(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override { return rocksdb::IOStatus::OK(); }
+    rocksdb::IOStatus Flush(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override { return rocksdb::IOStatus::OK(); }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override { return rocksdb::IOStatus::OK(); }
+    uint64_t GetFileSize(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override { return size_; }
+
+   private:
+    uint64_t size_ = 0;
+  };
+
   struct FileState {
     std::atomic<uint64_t> written{0};
     std::atomic<uint64_t> synced{0};
@@ -81,21 +118,21 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
 
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* debug) override {
-      if (*dead_) return rocksdb::IOStatus::IOError("power lost");
+      if (*dead_) return rocksdb::IOStatus::OK();  // gone with the power
       rocksdb::IOStatus s = target()->Append(data, options, debug);
       if (s.ok()) state_->written += data.size();
       return s;
     }
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              const rocksdb::DataVerificationInfo& info, rocksdb::IODebugContext* debug) override {
-      if (*dead_) return rocksdb::IOStatus::IOError("power lost");
+      if (*dead_) return rocksdb::IOStatus::OK();
       rocksdb::IOStatus s = target()->Append(data, options, info, debug);
       if (s.ok()) state_->written += data.size();
       return s;
     }
     rocksdb::IOStatus Truncate(uint64_t size, const rocksdb::IOOptions& options,
                                rocksdb::IODebugContext* debug) override {
-      if (*dead_) return rocksdb::IOStatus::IOError("power lost");
+      if (*dead_) return rocksdb::IOStatus::OK();
       rocksdb::IOStatus s = target()->Truncate(size, options, debug);
       if (s.ok()) {
         state_->written = size;
@@ -104,13 +141,15 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
       return s;
     }
     rocksdb::IOStatus Flush(const rocksdb::IOOptions& options, rocksdb::IODebugContext* debug) override {
-      if (*dead_) return rocksdb::IOStatus::IOError("power lost");
+      if (*dead_) return rocksdb::IOStatus::OK();
       return target()->Flush(options, debug);
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* debug) override {
+      if (*dead_) return rocksdb::IOStatus::OK();
       return Synced(target()->Sync(options, debug));
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* debug) override {
+      if (*dead_) return rocksdb::IOStatus::OK();
       return Synced(target()->Fsync(options, debug));
     }
     rocksdb::IOStatus Close(const rocksdb::IOOptions& options, rocksdb::IODebugContext* debug) override {
@@ -119,9 +158,10 @@ class PowerLossFileSystem : public rocksdb::FileSystemWrapper {
     }
 
    private:
+    // A sync racing the cut may be cut back; the acknowledgement it leads to
+    // comes after the cut, which power_loss_test does not count as promised.
     rocksdb::IOStatus Synced(rocksdb::IOStatus s) {
-      if (*dead_) return rocksdb::IOStatus::IOError("power lost");
-      if (s.ok()) state_->synced = state_->written.load();
+      if (s.ok() && !*dead_) state_->synced = state_->written.load();
       return s;
     }
     std::shared_ptr<FileState> state_;
