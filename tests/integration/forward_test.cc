@@ -158,14 +158,6 @@ TEST_F(ForwardTest, EverythingAcknowledgedReachesARealPrometheusAcrossAnOutageAn
                                 << "        action: drop\n"
                                 << "    queue_config:\n"
                                 << "      max_samples_per_send: 700\n"
-                                // One shard: with several, the catch-up after
-                                // the outage can deliver the newest batch
-                                // first, and Prometheus then refuses samples
-                                // over an hour older than its head as "out of
-                                // bounds" (seen 1 run in 5). Known forwarding
-                                // gap, issue 11: bound how far shards run
-                                // ahead of each other in time.
-                                << "      max_shards: 1\n"
                                 << "      batch_send_deadline: 100ms\n"
                                 << "      min_backoff: 50ms\n"
                                 << "      max_backoff: 400ms\n";
