@@ -105,7 +105,8 @@ class ForwardTest : public ::testing::Test {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    FAIL() << "not delivered: " << target.dump() << "\n" << tsvault_->LogTail();
+    FAIL() << "not delivered: " << target.dump() << "\n" << tsvault_->LogTail()
+           << (prometheus_ ? "\nreceiving Prometheus:\n" + prometheus_->LogTail() : std::string());
   }
   // count_over_time per series on both servers.
   std::map<std::string, double> Counts(const std::string& base_url, const std::string& metric,
