@@ -308,6 +308,7 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
     EXPECT_GT(queries_answered.load(), 0u);
     EXPECT_EQ(queries_failed_500.load(), 0u) << first_500;
   }
+  std::string forward_status;  // the last /api/v1/status/forward answer
   if (load.forward) {
     // Everything the target has not yet been sent goes out after the last
     // restart; wait until the queue is empty.
@@ -318,6 +319,7 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
       http::Response response;
       ASSERT_TRUE(client->Get("/api/v1/status/forward", &response).ok());
       const std::string pending = "\"pendingRecords\":0";
+      forward_status = response.body;
       if (response.body.find(pending) != std::string::npos) break;
       ASSERT_LT(Clock::now(), deadline) << "forwarding did not catch up: " << response.body;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -418,7 +420,8 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
         if (sample.acknowledged && times.count(sample.timestamp_ms) == 0) ++forwarded_missing;
       }
     }
-    EXPECT_EQ(forwarded_missing, 0u) << "acknowledged samples the forward target never got";
+    EXPECT_EQ(forwarded_missing, 0u) << "acknowledged samples the forward target never got; forward status: "
+                                     << forward_status << "\nserver log:\n" << server.LogTail(6000);
   }
 
   std::ostringstream report;
