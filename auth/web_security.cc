@@ -151,6 +151,9 @@ std::shared_ptr<const WebSecurity::Policy> WebSecurity::CurrentPolicy() const {
 void WebSecurity::ConfigureServer(http::ServerOptions* options) {
   const std::shared_ptr<const Policy> policy = CurrentPolicy();
   options->tls = policy->config.tls;
+  // Without a file nothing is asked and no header added, now or after a
+  // reload (which then has nothing to read): requests skip both hooks.
+  if (path_.empty()) return;
   options->admit = [this](const http::Request& request, http::Response* refusal) { return Admit(request, refusal); };
   options->decorate = [this](http::Response* response) {
     const std::shared_ptr<const Policy> current = CurrentPolicy();

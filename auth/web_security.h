@@ -31,8 +31,8 @@ class WebSecurity {
   WebSecurity& operator=(const WebSecurity&) = delete;
 
   // Sets options->tls (from the file), options->admit (credentials and
-  // roles) and options->decorate (headers). The hooks use this object,
-  // which must outlive the server.
+  // roles) and options->decorate (headers); without a file, neither hook.
+  // The hooks use this object, which must outlive the server.
   void ConfigureServer(http::ServerOptions* options);
 
   // Decides one request (what options->admit does): true to serve it;

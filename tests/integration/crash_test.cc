@@ -188,16 +188,6 @@ struct SoakLoad {
   bool forward = false;           // a second tsvault receives everything forwarded
 };
 
-// Peak resident memory (VmHWM) of a process, in bytes; 0 if unknown.
-uint64_t PeakResidentBytes(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
 // Reads every sample of kMetric from a stopped (or killed) data directory.
 void ReadStored(const std::string& data_dir, std::map<Labels, std::vector<storage::Sample>>* stored) {
   storage::Options db_options;
@@ -291,7 +281,7 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
     ASSERT_GE(writer.acknowledged_requests(), acked_before + 10)
         << "the writer made no progress after start " << kill << "; log:\n" << server.LogTail();
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
-    peak_rss = std::max(peak_rss, PeakResidentBytes(server.pid()));
+    peak_rss = std::max(peak_rss, testing::PeakResidentBytes(server.pid()));
     server.Kill();
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
     Status s = server.Start();
@@ -340,7 +330,7 @@ void RunCrashScenario(const std::string& name, std::vector<std::string> extra_ar
   }
 
   // Crash once more (no final checkpoint) and read the directory directly.
-  peak_rss = std::max(peak_rss, PeakResidentBytes(server.pid()));
+  peak_rss = std::max(peak_rss, testing::PeakResidentBytes(server.pid()));
   server.Kill();
   storage::Options db_options;
   db_options.data_dir = options.data_dir;

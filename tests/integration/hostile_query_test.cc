@@ -58,16 +58,6 @@ class HostileQueryTest : public ::testing::Test {
     ASSERT_EQ(response.status, 204) << response.body;
   }
 
-  // Peak resident memory of the server so far (VmHWM), in bytes.
-  uint64_t PeakResidentBytes() {
-    std::ifstream status("/proc/" + std::to_string(server_->pid()) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-    }
-    return 0;
-  }
-
   testing::TempDir dir_;
   std::unique_ptr<testing::TsvaultServer> server_;
 };
@@ -84,7 +74,7 @@ TEST_F(HostileQueryTest, MemoryHungryQueriesAnswer422WithinTheBound) {
   options.extra_args = {"--storage.wal-sync=none", "--query.max-memory-bytes=67108864"};
   server_ = std::make_unique<testing::TsvaultServer>(options);
   ASSERT_TRUE(server_->Start().ok()) << server_->LogTail();
-  const uint64_t baseline = PeakResidentBytes();
+  const uint64_t baseline = testing::PeakResidentBytes(server_->pid());
 
   std::string doubling = "up";  // 2^30 times "up" after 30 doublings
   for (int i = 0; i < 30; ++i) doubling = "label_join(" + doubling + ", \"job\", \"\", \"job\", \"job\")";
@@ -121,7 +111,7 @@ TEST_F(HostileQueryTest, MemoryHungryQueriesAnswer422WithinTheBound) {
     EXPECT_NE(answers[i].body.find("\"errorType\":\"execution\""), std::string::npos) << answers[i].body.substr(0, 300);
   }
   EXPECT_NE(answers[0].body.find("--query.max-memory-bytes"), std::string::npos) << answers[0].body.substr(0, 300);
-  const uint64_t peak = PeakResidentBytes();
+  const uint64_t peak = testing::PeakResidentBytes(server_->pid());
   // Four queries of at most 64 MiB each, plus temporaries; without the
   // bound the first alone needed over 2 GiB.
   EXPECT_LT(peak - baseline, uint64_t{512} << 20) << "baseline " << (baseline >> 20) << " MiB, peak " << (peak >> 20)

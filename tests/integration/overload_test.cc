@@ -31,15 +31,6 @@ constexpr int kSeriesPerSender = 400;
 constexpr int kSamplesPerSeries = 100;  // per request: 40,000 samples, about 0.5 MB of snappy
 constexpr uint64_t kBodyBudget = 1536 << 10;  // --web.max-inflight-body-bytes: ~3 requests of 24
 
-uint64_t PeakResidentBytes(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
 TEST(OverloadTest, TenTimesTheAdmittedLoadGets429sAndLosesNothing) {
   testing::TempDir dir;
   testing::TsvaultServerOptions options;
@@ -49,7 +40,7 @@ TEST(OverloadTest, TenTimesTheAdmittedLoadGets429sAndLosesNothing) {
   options.extra_args = {"--threads=2", "--web.max-inflight-body-bytes=" + std::to_string(kBodyBudget)};
   testing::TsvaultServer server(options);
   ASSERT_TRUE(server.Start().ok()) << server.LogTail();
-  const uint64_t baseline = PeakResidentBytes(server.pid());
+  const uint64_t baseline = testing::PeakResidentBytes(server.pid());
 
   const int64_t start_ms =
       (std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -128,7 +119,7 @@ TEST(OverloadTest, TenTimesTheAdmittedLoadGets429sAndLosesNothing) {
   }
   stop = true;
   for (std::thread& sender : senders) sender.join();
-  const uint64_t peak = PeakResidentBytes(server.pid());
+  const uint64_t peak = testing::PeakResidentBytes(server.pid());
   EXPECT_EQ(other.load(), 0u) << first_other;
   EXPECT_GT(accepted.load(), 0u);
   EXPECT_GT(throttled.load(), 0u) << "no 429 under ten times the admitted load";

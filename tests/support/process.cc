@@ -211,4 +211,13 @@ int RunProgram(const std::vector<std::string>& argv, const std::string& log, std
   return WIFEXITED(status) ? WEXITSTATUS(status) : -3;
 }
 
+uint64_t PeakResidentBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
 }  // namespace tsvault::testing

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,5 +87,8 @@ std::string DescribeWaitStatus(int wait_status);
 // The last `max_bytes` of a text file (whole lines where possible), or a
 // note when it cannot be read. For failure messages that show a server log.
 std::string ReadLogTail(const std::string& path, size_t max_bytes = 4000);
+
+// Peak resident memory (VmHWM) of process `pid` in bytes; 0 if unknown.
+uint64_t PeakResidentBytes(pid_t pid);
 
 }  // namespace tsvault::testing

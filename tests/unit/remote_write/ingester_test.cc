@@ -30,6 +30,40 @@ class IngesterTest : public ::testing::Test {
     ingester_ = std::make_unique<Ingester>(db_.get(), ingester_options, &registry_);
   }
 
+  // Reopens the store with series limits, and a fresh ingester on it.
+  void ReopenWithSeriesLimits(uint64_t max_series, uint64_t max_new_series_per_write) {
+    ingester_.reset();
+    db_.reset();
+    storage::Options options;
+    options.data_dir = dir_.path();
+    options.wal_sync = storage::WalSyncMode::kNone;
+    options.background_checkpoints = false;
+    options.max_series = max_series;
+    options.max_new_series_per_write = max_new_series_per_write;
+    ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
+    ingester_ = std::make_unique<Ingester>(db_.get(), IngesterOptions(), &registry_);
+  }
+
+  // Appends one sample at `t` (and, with `twice`, another a second later)
+  // to each series named in `names`.
+  IngestOutcome WriteNames(const std::vector<std::string>& names, int64_t t, bool twice) {
+    IngestOutcome outcome;
+    EXPECT_TRUE(ingester_
+                    ->Ingest(
+                        [&](const SeriesRefCache*, IngestBatch* batch) {
+                          for (const std::string& name : names) {
+                            auto& samples =
+                                batch->AddValidatedSeries({{"__name__", name}}, ingester_->label_limits())->samples;
+                            samples = {{t, 1.0}};
+                            if (twice) samples.push_back({t + 1000, 2.0});
+                          }
+                          return Status::OK();
+                        },
+                        &outcome)
+                    .ok());
+    return outcome;
+  }
+
   // Float samples of the series with __name__ = `name`.
   std::vector<std::pair<Labels, std::vector<int64_t>>> Read(const std::string& name) {
     storage::LabelMatcher matcher;
@@ -146,31 +180,8 @@ TEST_F(IngesterTest, InflightBudgetIsReturnedWhenAReservationEnds) {
 }
 
 TEST_F(IngesterTest, NewSeriesBeyondTheSeriesLimitAreRefusedKnownOnesAreNot) {
-  ingester_.reset();
-  db_.reset();
-  storage::Options options;
-  options.data_dir = dir_.path();
-  options.wal_sync = storage::WalSyncMode::kNone;
-  options.background_checkpoints = false;
-  options.max_series = 2;
-  ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
-  ingester_ = std::make_unique<Ingester>(db_.get(), IngesterOptions(), &registry_);
-
-  auto write = [&](std::vector<std::string> names, int64_t t) {
-    IngestOutcome outcome;
-    EXPECT_TRUE(ingester_
-                    ->Ingest(
-                        [&](const SeriesRefCache*, IngestBatch* batch) {
-                          for (const std::string& name : names) {
-                            batch->AddValidatedSeries({{"__name__", name}}, ingester_->label_limits())->samples = {
-                                {t, 1.0}, {t + 1000, 2.0}};
-                          }
-                          return Status::OK();
-                        },
-                        &outcome)
-                    .ok());
-    return outcome;
-  };
+  ASSERT_NO_FATAL_FAILURE(ReopenWithSeriesLimits(2, 0));
+  auto write = [&](std::vector<std::string> names, int64_t t) { return WriteNames(names, t, /*twice=*/true); };
   IngestOutcome outcome = write({"a", "b", "c"}, 1000);
   EXPECT_EQ(outcome.result.samples_written, 4u);
   EXPECT_EQ(outcome.series_limited, 2u);
@@ -194,30 +205,8 @@ TEST_F(IngesterTest, NewSeriesBeyondTheSeriesLimitAreRefusedKnownOnesAreNot) {
 }
 
 TEST_F(IngesterTest, OneWriteCreatesAtMostMaxNewSeriesPerWrite) {
-  ingester_.reset();
-  db_.reset();
-  storage::Options options;
-  options.data_dir = dir_.path();
-  options.wal_sync = storage::WalSyncMode::kNone;
-  options.background_checkpoints = false;
-  options.max_new_series_per_write = 2;
-  ASSERT_TRUE(storage::DB::Open(options, &db_).ok());
-  ingester_ = std::make_unique<Ingester>(db_.get(), IngesterOptions(), &registry_);
-  auto write = [&](std::vector<std::string> names, int64_t t) {
-    IngestOutcome outcome;
-    EXPECT_TRUE(ingester_
-                    ->Ingest(
-                        [&](const SeriesRefCache*, IngestBatch* batch) {
-                          for (const std::string& name : names) {
-                            batch->AddValidatedSeries({{"__name__", name}}, ingester_->label_limits())->samples = {
-                                {t, 1.0}};
-                          }
-                          return Status::OK();
-                        },
-                        &outcome)
-                    .ok());
-    return outcome;
-  };
+  ASSERT_NO_FATAL_FAILURE(ReopenWithSeriesLimits(0, 2));
+  auto write = [&](std::vector<std::string> names, int64_t t) { return WriteNames(names, t, /*twice=*/false); };
   IngestOutcome outcome = write({"a", "b", "c", "d"}, 1000);
   EXPECT_EQ(outcome.result.samples_written, 2u);
   EXPECT_EQ(outcome.series_limited, 2u);
