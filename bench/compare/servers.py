@@ -234,8 +234,10 @@ class Tsvault(Server):
         # Benchmarks backfill data older than the default raw retention
         # (30d); keep everything, as Prometheus is told to (retention 10y),
         # unless the default retention is what is measured (keep_raw=False).
+        # Series lists are compared whole with Prometheus, which sets no
+        # bound on them: --api.max-results=0.
         return ([self.binary, "serve", f"--storage.path={self.data_dir}",
-                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"] +
+                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn", "--api.max-results=0"] +
                 (["--retention.resolution-raw=0"] if self.keep_raw else []) + self.extra_flags)
 
     def disk_bytes(self):
