@@ -32,7 +32,7 @@ struct TargetStatus {
   std::string name;
   std::string url;
   uint64_t position = 0;          // first write log record not yet delivered
-  uint64_t pending_records = 0;   // records after it, as last seen
+  uint64_t pending_records = 0;   // records after it, up to the log's end when asked
   uint64_t samples_sent = 0;
   uint64_t histograms_sent = 0;
   uint64_t exemplars_sent = 0;

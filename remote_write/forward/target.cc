@@ -123,8 +123,17 @@ void Forwarder::Target::Stop() {
 }
 
 TargetStatus Forwarder::Target::status() const {
+  // Pending counts up to the log's end now, not as the sender last looked:
+  // a record appended since (or in flight then) is pending until sent, so
+  // "pendingRecords 0" means everything acknowledged so far was delivered.
+  uint64_t log_end = 0, kept = 0;
+  for (const storage::LogConsumerState& state : db_->LogConsumers(&kept)) {
+    if (state.name == config_.name) log_end = state.log_end;
+  }
   std::lock_guard<std::mutex> lock(status_mutex_);
-  return status_;
+  TargetStatus out = status_;
+  if (log_end > out.position) out.pending_records = std::max(out.pending_records, log_end - out.position);
+  return out;
 }
 
 Status Forwarder::Target::ReadMore() {
