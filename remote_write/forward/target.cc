@@ -20,6 +20,29 @@ constexpr size_t kReadRecords = 256;       // records per ReadLog call
 constexpr size_t kMaxCachedSeries = size_t{1} << 24;  // ids; 8 bytes each in the table
 // A send round should take about this long (ShardsFor).
 constexpr double kRoundSeconds = 1.0;
+// The most sample time one round spans. Shards send a round in parallel,
+// each its series' samples from all the round's records, so one shard may
+// deliver the round's newest samples before another its oldest. Receivers
+// built on the Prometheus TSDB (Prometheus, Thanos Receive, Mimir) refuse
+// samples more than an hour older than the newest they hold ("out of
+// bounds"): half of that keeps a backlog's catch-up clear of it.
+constexpr int64_t kRoundMaxSpanMs = 30 * 60 * 1000;
+
+// The oldest and newest sample (float or histogram) time of a record; false
+// when it holds none.
+bool RecordTimeRange(const storage::LogRecord& record, int64_t* oldest, int64_t* newest) {
+  bool any = false;
+  auto add = [&](int64_t t) {
+    *oldest = any ? std::min(*oldest, t) : t;
+    *newest = any ? std::max(*newest, t) : t;
+    any = true;
+  };
+  for (const storage::Sample& sample : record.samples) add(sample.timestamp_ms);
+  for (const storage::LogEntry& entry : record.entries) {
+    for (const storage::Histogram& histogram : entry.histograms) add(histogram.timestamp_ms);
+  }
+  return any;
+}
 
 }  // namespace
 
@@ -141,6 +164,7 @@ Status Forwarder::Target::ReadMore() {
       static_cast<uint64_t>(config_.queue.max_samples_per_send) * static_cast<uint64_t>(config_.queue.max_shards);
   // The interrupted segment (resend_until_) is read alone, whatever its size.
   const bool replaying = position_ < resend_until_;
+  if (pending_span_full_ && !replaying) return Status::OK();  // the round is complete
   while (replaying ? read_next_ < resend_until_ : pending_samples_ < segment_samples) {
     std::vector<storage::LogRecord> records;
     uint64_t next = read_next_;
@@ -148,12 +172,29 @@ Status Forwarder::Target::ReadMore() {
     Status s = db_->ReadLog(read_next_, limit, &records, &next);
     if (!s.ok()) return s;
     if (records.empty() && next == read_next_) break;
-    read_next_ = next;
+    bool round_full = false;
     for (storage::LogRecord& record : records) {
+      int64_t oldest = 0, newest = 0;
+      if (!replaying && RecordTimeRange(record, &oldest, &newest)) {
+        // A record that would stretch the round past kRoundMaxSpanMs
+        // starts the next one (read again then).
+        const int64_t round_oldest = pending_timed_ ? std::min(pending_oldest_ms_, oldest) : oldest;
+        const int64_t round_newest = pending_timed_ ? std::max(pending_newest_ms_, newest) : newest;
+        if (pending_timed_ && round_newest - round_oldest > kRoundMaxSpanMs) {
+          next = record.sequence;
+          round_full = true;
+          pending_span_full_ = true;
+          break;
+        }
+        pending_oldest_ms_ = round_oldest;
+        pending_newest_ms_ = round_newest;
+        pending_timed_ = true;
+      }
       for (const storage::LogEntry& entry : record.entries) pending_samples_ += entry.sample_count + entry.histograms.size();
       pending_.push_back(std::move(record));
     }
-    if (records.size() < limit) break;
+    read_next_ = next;
+    if (round_full || records.size() < limit) break;
   }
   if (replaying) read_next_ = std::min(read_next_, resend_until_);
   return Status::OK();
@@ -393,6 +434,7 @@ bool Forwarder::Target::SendPending() {
   if (!s.ok()) spdlog::warn("forward target {}: cannot save its position: {}", config_.name, s.ToString());
   position_ = read_next_;
   pending_.clear();
+  pending_timed_ = pending_span_full_ = false;
   pending_samples_ = 0;
   std::lock_guard<std::mutex> lock(status_mutex_);
   status_.position = position_;
@@ -418,6 +460,7 @@ void Forwarder::Target::Run() {
         position_ = state.position;
         if (read_next_ < position_) {
           pending_.clear();
+          pending_timed_ = pending_span_full_ = false;
           pending_samples_ = 0;
           read_next_ = position_;
         }
@@ -449,7 +492,8 @@ void Forwarder::Target::Run() {
       stop_.SleepFor(poll);
       continue;
     }
-    if (position_ >= resend_until_ && pending_samples_ < static_cast<uint64_t>(config_.queue.max_samples_per_send)) {
+    if (position_ >= resend_until_ && !pending_span_full_ &&
+        pending_samples_ < static_cast<uint64_t>(config_.queue.max_samples_per_send)) {
       // Less than a full batch: wait for more, at most batch_send_deadline.
       const auto now = std::chrono::steady_clock::now();
       if (!waiting) {

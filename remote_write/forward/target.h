@@ -43,7 +43,8 @@ class Forwarder::Target {
 
  private:
   void Run();
-  // Reads records after read_next_ into pending_ (up to a segment's worth).
+  // Reads records after read_next_ into pending_: up to a segment's worth
+  // of samples spanning at most kRoundMaxSpanMs of sample time (target.cc).
   Status ReadMore();
   // Sends pending_ and moves the position past it; false when stopped.
   bool SendPending();
@@ -82,6 +83,11 @@ class Forwarder::Target {
   uint64_t log_end_ = 0;    // the log's end when last looked (for status)
   std::vector<storage::LogRecord> pending_;
   uint64_t pending_samples_ = 0;
+  // The oldest and newest sample time in pending_, when pending_timed_
+  // (pending_ holds a sample or histogram).
+  int64_t pending_oldest_ms_ = 0, pending_newest_ms_ = 0;
+  bool pending_timed_ = false;
+  bool pending_span_full_ = false;  // the next record would stretch it too far: send now
   double seconds_per_sample_per_shard_ = 0;  // measured; 0 until a round was
   // The series as sent, by id (null: not looked up yet).
   // Shared, so that a round's gathered series stay valid when the table

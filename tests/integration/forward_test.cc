@@ -12,12 +12,15 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <snappy.h>
 
 #include "http/client.h"
 #include "http/server.h"
+#include "proto/remote_write_v1.pb.h"
 #include "tests/support/histogram_series.h"
 #include "tests/support/ports.h"
 #include "tests/support/process.h"
@@ -44,7 +47,9 @@ storage::WriteInput Data(int64_t start_ms, int first, int count) {
   storage::WriteInput input;
   for (int s = 0; s < kSeries; ++s) {
     storage::SeriesWrite write;
-    write.labels = {{"__name__", "fwd_requests_total"}, {"instance", "i" + std::to_string(s)}, {"job", "app"}};
+    std::string instance = "i";  // (not "i" + ...: GCC 12 warns falsely of -Wrestrict once inlined)
+    instance += std::to_string(s);
+    write.labels = {{"__name__", "fwd_requests_total"}, {"instance", instance}, {"job", "app"}};
     for (int i = first; i < first + count; ++i) {
       write.samples.push_back({start_ms + i * kStep, static_cast<double>(i * (s + 1))});
     }
@@ -402,6 +407,107 @@ TEST_F(ForwardTest, RefusedBatchesAreDroppedAndFailedOnesRetriedWithoutAStorm) {
             total)
       << target.dump();
   EXPECT_EQ(target["retriedRequests"].get<uint64_t>(), 2 * failing_batches);
+  tsvault_->Kill();
+  receiver.Stop();
+}
+
+// A backlog longer than an hour goes out oldest first, in rounds a TSDB
+// receiver accepts. The receiver here applies Prometheus' rule to every
+// request, one at a time: a sample more than an hour older than the newest
+// it holds is "out of bounds" and the request is refused with 400. With
+// shards sending a whole two-hour backlog at once, the first batch in
+// would move the newest time two hours on and every other batch would be
+// refused.
+TEST_F(ForwardTest, ABacklogGoesOutWithinAReceiversOutOfBoundsWindow) {
+  constexpr int64_t kWindowMs = 3600 * 1000;  // Prometheus: half its 2h block range
+  std::mutex mutex;
+  bool down = true;  // answers 503 until the backlog is written
+  int64_t newest_ms = INT64_MIN;
+  uint64_t samples_received = 0;
+  std::string first_refusal;
+  int refused = 0;
+  http::ServerOptions server_options;
+  server_options.listen_address = "127.0.0.1:0";
+  http::Server receiver(server_options);
+  receiver.Route("POST", "/receive", [&](const http::Request& request, http::Response* response) {
+    std::lock_guard<std::mutex> lock(mutex);
+    response->status = 503;
+    if (down) return;
+    std::string protobuf;
+    prometheus::WriteRequest write_request;
+    if (!snappy::Uncompress(request.body.data(), request.body.size(), &protobuf) ||
+        !write_request.ParseFromString(protobuf)) {
+      response->status = 400;
+      return;
+    }
+    int64_t oldest = INT64_MAX, newest = INT64_MIN;
+    uint64_t samples = 0;
+    for (const prometheus::TimeSeries& series : write_request.timeseries()) {
+      for (const prometheus::Sample& sample : series.samples()) {
+        oldest = std::min(oldest, sample.timestamp());
+        newest = std::max(newest, sample.timestamp());
+        ++samples;
+      }
+      for (const prometheus::Histogram& histogram : series.histograms()) {
+        oldest = std::min(oldest, histogram.timestamp());
+        newest = std::max(newest, histogram.timestamp());
+        ++samples;
+      }
+    }
+    if (newest_ms != INT64_MIN && oldest < newest_ms - kWindowMs) {
+      if (refused++ == 0) {
+        std::ostringstream refusal;
+        refusal << "sample at " << oldest << " more than an hour before " << newest_ms;
+        first_refusal = refusal.str();
+      }
+      response->status = 400;
+      response->body = "out of bounds";
+      return;
+    }
+    newest_ms = std::max(newest_ms, newest);
+    samples_received += samples;
+    response->status = 204;
+  });
+  ASSERT_TRUE(receiver.Start().ok());
+
+  testing::TsvaultServerOptions options = TsvaultOptions();
+  const std::string forward_config = dir_.path() + "/forward.yml";
+  std::ofstream(forward_config) << "remote_write:\n"
+                                << "  - url: http://127.0.0.1:" << receiver.port() << "/receive\n"
+                                << "    queue_config: {max_samples_per_send: 500, batch_send_deadline: 50ms,\n"
+                                << "                   min_backoff: 20ms, max_backoff: 100ms}\n";
+  options.extra_args = {"--forward.config-file=" + forward_config};
+  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  // Two hours of data for 40 float series and a histogram series, written
+  // while the receiver is down: 480 scrapes, in requests of 20.
+  const int64_t start = NowMs() / 1000 * 1000 - 480 * kStep;
+  uint64_t total = 0;  // samples and histograms written
+  for (int written = 0; written < 480; written += 20) {
+    const storage::WriteInput input = Data(start, written, 20);
+    for (const storage::SeriesWrite& write : input.series) total += write.samples.size() + write.histograms.size();
+    ASSERT_TRUE(testing::PostRemoteWrite(client.get(), input).ok());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    down = false;
+  }
+  nlohmann::json target;
+  for (int i = 0; i < 600; ++i) {
+    target = ForwardStatus()["data"]["targets"][0];
+    if (target["pendingRecords"] == 0 &&
+        (!target["dropped"].empty() ||
+         target["samplesSent"].get<uint64_t>() + target["histogramsSent"].get<uint64_t>() >= total)) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_EQ(refused, 0) << first_refusal << "; status " << target.dump();
+  EXPECT_TRUE(target["dropped"].empty()) << target.dump();
+  EXPECT_EQ(samples_received, total) << target.dump();
   tsvault_->Kill();
   receiver.Stop();
 }
