@@ -2,7 +2,10 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
+#include <map>
 #include <cstdlib>
 #include <thread>
 
@@ -124,7 +127,31 @@ int64_t DurationFlag(const std::string& name, const std::string& text) {
   return ms;
 }
 
-int RunServe(const ServeFlags& flags) {
+// Every flag of `command` and its value, as given or defaulted, keyed
+// without the dashes (/api/v1/status/flags, as Prometheus lists its own).
+std::map<std::string, std::string> FlagValues(const CLI::App& command) {
+  std::map<std::string, std::string> out;
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->get_lnames().empty()) continue;
+    const std::string& name = option->get_lnames().front();
+    if (name == "help") continue;
+    std::string value;
+    if (option->get_expected_min() == 0) {  // a switch
+      value = option->count() > 0 ? "true" : "false";
+    } else if (option->count() > 0) {
+      for (const std::string& result : option->results()) value += (value.empty() ? "" : ",") + result;
+    } else {
+      value = option->get_default_str();
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+int RunServe(const ServeFlags& flags, std::map<std::string, std::string> flag_values) {
+  const int64_t start_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
 
   // Block termination signals in every thread; the main thread waits for them.
@@ -206,6 +233,17 @@ int RunServe(const ServeFlags& flags) {
   api_options.remote_read_concurrent_limit = flags.remote_read_concurrent_limit;
   api_options.remote_read_max_bytes_in_frame = flags.remote_read_max_bytes_in_frame;
   api_options.max_results = flags.api_max_results;
+  api_options.flags = std::move(flag_values);
+  api_options.config_yaml = forward::EffectiveConfigYaml(forward_targets);
+  api_options.start_time_ms = start_time_ms;
+  api_options.storage_retention = compaction::DescribeRetentionPolicy(retention);
+  // The configuration that reloads is --web.config.file (SIGHUP).
+  std::atomic<bool> reload_success{true};
+  std::atomic<int64_t> reload_time_ms{start_time_ms};
+  api_options.config_reload_state = [&reload_success, &reload_time_ms](bool* success, int64_t* time_ms) {
+    *success = reload_success.load();
+    *time_ms = reload_time_ms.load();
+  };
   query::Api api(db.get(), api_options);
 
   http::ServerOptions server_options;
@@ -267,7 +305,11 @@ int RunServe(const ServeFlags& flags) {
   int received = 0;
   while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
     Status reloaded = web_security->Reload(&server);
+    reload_success = reloaded.ok();
     if (reloaded.ok()) {
+      reload_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
       spdlog::info("SIGHUP: reloaded --web.config.file ({})", web_security->Describe());
     } else {
       spdlog::error("SIGHUP: the web config was not reloaded, the previous one stays: {}", reloaded.message());
@@ -380,7 +422,7 @@ void AddServeCommand(CLI::App* app) {
       ->capture_default_str();
   serve->add_option("--log.level", flags->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  serve->callback([flags] { std::exit(RunServe(*flags)); });
+  serve->callback([flags, serve] { std::exit(RunServe(*flags, FlagValues(*serve))); });
 }
 
 }  // namespace tsvault::tools

@@ -11,6 +11,7 @@
 #include "query/api/export_csv.h"
 #include "query/api/remote_read.h"
 #include "query/api/response.h"
+#include "query/api/server_status.h"
 #include "common/time_parse.h"
 
 namespace tsvault::query {
@@ -230,6 +231,7 @@ void Api::Register(http::Server* server) {
   RegisterAdminRoutes(server, impl->db, impl->options.enable_admin_api, impl->options.snapshot_directory);
   RegisterRemoteReadRoutes(server, impl->db, &impl->options);
   RegisterExportCsvRoutes(server, impl->db, &impl->engine);
+  RegisterServerStatusRoutes(server, &impl->options);
 }
 
 }  // namespace tsvault::query

@@ -3,12 +3,16 @@
 // the PromQL endpoints (/api/v1/query, /query_range, /format_query,
 // /query_exemplars; queries run on an Engine the Api owns), and series,
 // labels, label values, metadata, build info and TSDB status, all in
-// Prometheus' JSON envelope; and, when enabled, the admin API. ApiOptions
+// Prometheus' JSON envelope; the rest of the API tooling calls (rules,
+// alerts, targets, flags, config, runtime info); and, when enabled, the
+// admin API. ApiOptions
 // carries the build info, the EngineOptions (PromQL limits) and the admin
 // switch.
 // See docs/query-api.md.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -47,6 +51,17 @@ struct ApiOptions {
   // for fewer, not more. A cut answer says "results truncated due to
   // limit" in its warnings, as Prometheus does. 0: no bound.
   size_t max_results = 100'000;
+
+  // What /api/v1/status/{flags,config,runtimeinfo} report (server_status.h):
+  // every command-line flag with its value as given or defaulted; the
+  // effective configuration as YAML (secrets shown as <secret>); when the
+  // server started (Unix ms); its retention in words; and, when set, the
+  // outcome and time (Unix ms) of the last configuration (re)load.
+  std::map<std::string, std::string> flags;
+  std::string config_yaml;
+  int64_t start_time_ms = 0;
+  std::string storage_retention;
+  std::function<void(bool* success, int64_t* time_ms)> config_reload_state;
 };
 
 // Registers the read endpoints on a server. Thread-safe.

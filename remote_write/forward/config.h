@@ -114,4 +114,9 @@ http::TlsOptions ClientTlsOptions(const TlsConfig& config);
 // six hex digits of the MD5 of its URL.
 std::string DefaultTargetName(const std::string& url);
 
+// The targets as in effect, defaults filled in, as a YAML document with a
+// Prometheus remote_write: block (/api/v1/status/config). Passwords and
+// credentials show as "<secret>", as Prometheus shows them.
+std::string EffectiveConfigYaml(const std::vector<TargetConfig>& targets);
+
 }  // namespace tsvault::forward

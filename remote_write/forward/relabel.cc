@@ -62,21 +62,36 @@ std::string GetLabel(const Labels& labels, const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::pair<const char*, RelabelAction> kActionNames[] = {
+    {"replace", RelabelAction::kReplace},     {"keep", RelabelAction::kKeep},
+    {"drop", RelabelAction::kDrop},           {"keepequal", RelabelAction::kKeepEqual},
+    {"dropequal", RelabelAction::kDropEqual}, {"hashmod", RelabelAction::kHashMod},
+    {"labelmap", RelabelAction::kLabelMap},   {"labeldrop", RelabelAction::kLabelDrop},
+    {"labelkeep", RelabelAction::kLabelKeep}, {"lowercase", RelabelAction::kLowercase},
+    {"uppercase", RelabelAction::kUppercase}};
+
+}  // namespace
+
 bool ParseRelabelAction(const std::string& name, RelabelAction* action) {
-  static const std::map<std::string, RelabelAction> kActions = {
-      {"replace", RelabelAction::kReplace},     {"keep", RelabelAction::kKeep},
-      {"drop", RelabelAction::kDrop},           {"keepequal", RelabelAction::kKeepEqual},
-      {"dropequal", RelabelAction::kDropEqual}, {"hashmod", RelabelAction::kHashMod},
-      {"labelmap", RelabelAction::kLabelMap},   {"labeldrop", RelabelAction::kLabelDrop},
-      {"labelkeep", RelabelAction::kLabelKeep}, {"lowercase", RelabelAction::kLowercase},
-      {"uppercase", RelabelAction::kUppercase}};
   // Prometheus accepts the action in any case.
   std::string lower = name;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  auto it = kActions.find(lower);
-  if (it == kActions.end()) return false;
-  *action = it->second;
-  return true;
+  for (const auto& [known, value] : kActionNames) {
+    if (lower == known) {
+      *action = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* RelabelActionName(RelabelAction action) {
+  for (const auto& [name, value] : kActionNames) {
+    if (value == action) return name;
+  }
+  return "replace";
 }
 
 std::string ExpandTemplate(const std::string& replacement, const std::vector<std::string>& groups,

@@ -31,6 +31,8 @@ enum class RelabelAction {
 // The action named `name` ("replace", "keep", ... as in Prometheus' YAML);
 // false for an unknown name.
 bool ParseRelabelAction(const std::string& name, RelabelAction* action);
+// The action's name as Prometheus writes it ("labeldrop").
+const char* RelabelActionName(RelabelAction action);
 
 // One rule, with Prometheus' defaults.
 struct RelabelConfig {

@@ -75,6 +75,72 @@ remote_write:
   EXPECT_EQ(mimir.remote_timeout_ms, 30'000);
 }
 
+// /api/v1/status/config shows the targets as in effect: Prometheus'
+// format again, defaults filled in, secrets hidden; read back, it is the
+// same configuration (apart from the hidden secret).
+TEST(ForwardConfigTest, EffectiveConfigReadsBackTheSame) {
+  const char* yaml = R"(
+remote_write:
+  - url: https://thanos-receive.example:19291/api/v1/receive
+    name: thanos
+    remote_timeout: 1m30s
+    headers: {THANOS-TENANT: seed}
+    basic_auth: {username: seed, password: hunter2}
+    tls_config: {ca_file: /etc/tsvault/ca.pem, server_name: receive}
+    write_relabel_configs:
+      - source_labels: [__name__, job]
+        separator: ':'
+        regex: 'reengagement_.*:app'
+        action: keep
+      - {source_labels: [instance], target_label: shard, modulus: 4, action: hashmod}
+    queue_config: {max_samples_per_send: 2000, batch_send_deadline: 250ms, retry_on_http_429: true}
+  - url: http://mimir:8080/api/v1/push
+    authorization: {credentials_file: /run/secrets/mimir}
+    protobuf_message: io.prometheus.write.v2.Request
+    metadata_config: {send: false}
+)";
+  std::vector<TargetConfig> targets;
+  ASSERT_TRUE(ParseForwardConfig(yaml, "forward.yml", &targets).ok());
+  const std::string effective = EffectiveConfigYaml(targets);
+  EXPECT_EQ(effective.find("hunter2"), std::string::npos) << effective;
+  EXPECT_NE(effective.find("password: <secret>"), std::string::npos) << effective;
+  std::vector<TargetConfig> again;
+  Status s = ParseForwardConfig(effective, "effective.yml", &again);
+  ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << effective;
+  ASSERT_EQ(again.size(), targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    SCOPED_TRACE(targets[i].name);
+    EXPECT_EQ(again[i].url, targets[i].url);
+    EXPECT_EQ(again[i].name, targets[i].name);
+    EXPECT_EQ(again[i].remote_timeout_ms, targets[i].remote_timeout_ms);
+    EXPECT_EQ(again[i].headers, targets[i].headers);
+    EXPECT_EQ(again[i].protocol, targets[i].protocol);
+    EXPECT_EQ(again[i].metadata.send, targets[i].metadata.send);
+    EXPECT_EQ(again[i].client.tls.ca_file, targets[i].client.tls.ca_file);
+    EXPECT_EQ(again[i].client.tls.server_name, targets[i].client.tls.server_name);
+    EXPECT_EQ(again[i].client.authorization.has_value(), targets[i].client.authorization.has_value());
+    EXPECT_EQ(again[i].queue.max_samples_per_send, targets[i].queue.max_samples_per_send);
+    EXPECT_EQ(again[i].queue.batch_send_deadline_ms, targets[i].queue.batch_send_deadline_ms);
+    EXPECT_EQ(again[i].queue.retry_on_http_429, targets[i].queue.retry_on_http_429);
+    EXPECT_EQ(again[i].queue.max_shards, targets[i].queue.max_shards);
+    ASSERT_EQ(again[i].write_relabel_configs.size(), targets[i].write_relabel_configs.size());
+    for (size_t r = 0; r < targets[i].write_relabel_configs.size(); ++r) {
+      const RelabelConfig& before = targets[i].write_relabel_configs[r];
+      const RelabelConfig& after = again[i].write_relabel_configs[r];
+      EXPECT_EQ(after.action, before.action);
+      EXPECT_EQ(after.source_labels, before.source_labels);
+      EXPECT_EQ(after.separator, before.separator);
+      EXPECT_EQ(after.regex, before.regex);
+      EXPECT_EQ(after.modulus, before.modulus);
+      EXPECT_EQ(after.target_label, before.target_label);
+      EXPECT_EQ(after.replacement, before.replacement);
+    }
+  }
+  EXPECT_EQ(again[0].client.basic_auth->username, "seed");
+  EXPECT_EQ(again[0].client.basic_auth->password, "<secret>");
+  EXPECT_EQ(again[1].client.authorization->credentials_file, "/run/secrets/mimir");
+}
+
 // The error for `yaml`, which must be refused.
 std::string Error(const std::string& yaml) {
   std::vector<TargetConfig> targets;
