@@ -15,6 +15,10 @@ packages=(
   libabsl-dev libre2-dev libssl-dev libyaml-cpp-dev libcli11-dev libfmt-dev nlohmann-json3-dev libspdlog-dev libpqxx-dev libcrypt-dev openssl
   # real peers used by the integration tests and benchmarks
   prometheus prometheus-node-exporter victoria-metrics postgresql curl python3
+  # the trend page's test drives a real headless Chromium (through
+  # playwright-core from npm, with the machine's Node.js); systemd-analyze
+  # checks the unit of `make install`
+  chromium systemd
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #include "auth/web_security.h"
 #include "http/server.h"
 #include "query/api/api.h"
+#include "query/ui/ui.h"
 #include "common/time_parse.h"
 #include "compaction/downsampler.h"
 #include "remote_write/forward/config.h"
@@ -281,6 +282,7 @@ int RunServe(const ServeFlags& flags, std::map<std::string, std::string> flag_va
                  HandleForwardStatus(forwarder.get(), db.get(), response);
                });
   api.Register(&server);
+  ui::RegisterUiRoutes(&server);
   import::RegisterImportEndpoints(&server, &ingester);
 
   // Everything runs before the port opens: once /-/ready answers, the
