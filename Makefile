@@ -8,7 +8,7 @@ LISTEN      ?= 127.0.0.1:9201
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-unit test-long soak test-sanitize fuzz sanitize-build bench bench-compare bench-forward bench-csv clean
+.PHONY: all deps configure build install run test test-unit test-long soak test-sanitize fuzz sanitize-build bench bench-compare bench-forward bench-csv clean
 
 all: build
 
@@ -22,6 +22,12 @@ configure: $(BUILD_DIR)/build.ninja
 
 build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The binary, a hardened systemd unit and an example flags file under
+# $(PREFIX) (README, "Running it for real"); DESTDIR works as usual.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 # Build and start the server with data in $(DATA_DIR).
 run: build

@@ -1,0 +1,22 @@
+# Runs at `cmake --install` (make install): writes the systemd unit with the
+# installed binary's path, and the example flags file unless one is there
+# (an operator's edits survive a reinstall). Needs TSVAULT_SOURCE_DIR.
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(etc "/etc")
+else()
+  set(etc "${CMAKE_INSTALL_PREFIX}/etc")
+endif()
+set(TSVAULT_BINARY "${CMAKE_INSTALL_PREFIX}/bin/tsvault")
+set(TSVAULT_FLAGS_FILE "${etc}/default/tsvault")
+set(unit "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/lib/systemd/system/tsvault.service")
+configure_file("${TSVAULT_SOURCE_DIR}/contrib/systemd/tsvault.service.in" "${unit}" @ONLY)
+message(STATUS "Installing: ${unit}")
+set(flags "$ENV{DESTDIR}${TSVAULT_FLAGS_FILE}")
+if(EXISTS "${flags}")
+  message(STATUS "Keeping: ${flags} (already there)")
+else()
+  get_filename_component(flags_directory "${flags}" DIRECTORY)
+  file(MAKE_DIRECTORY "${flags_directory}")
+  file(COPY_FILE "${TSVAULT_SOURCE_DIR}/contrib/systemd/tsvault.flags" "${flags}")
+  message(STATUS "Installing: ${flags}")
+endif()
