@@ -200,6 +200,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
       in.args = &arg_vectors;
       in.window_metric = metric;
       in.floats = window.floats();
+      in.float_drops = window.float_drops();
       in.histograms = window.histograms();
       in.range_ms = source.range_ms;
       in.window_end_ms = maxt;

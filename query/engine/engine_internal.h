@@ -236,6 +236,11 @@ struct FunctionInput {
   std::span<const HPoint> histograms;
   int64_t range_ms = 0;       // the selector's range
   int64_t window_end_ms = 0;  // the window's end (step time minus offset)
+  // How many floats are below the one before them in `floats` (counter
+  // resets), when the caller kept count (SlidingWindow::float_drops);
+  // kUnknownDrops otherwise. Lets rate() skip its reset scan when it is 0.
+  static constexpr size_t kUnknownDrops = static_cast<size_t>(-1);
+  size_t float_drops = kUnknownDrops;
 };
 
 // A function implementation: appends its results for one step to *out.
@@ -422,6 +427,9 @@ class SlidingWindow {
     return {histograms_.data() + histogram_begin_, histograms_.size() - histogram_begin_};
   }
   bool empty() const { return floats().empty() && histograms().empty(); }
+  // How many of floats() are below the float before them in the window
+  // (counter resets), kept as points enter and leave.
+  size_t float_drops() const { return float_drops_; }
   // Releases the held points (and their sample accounting).
   void Clear();
   // Moves the held points into *out; they stay counted as in memory.
@@ -438,6 +446,7 @@ class SlidingWindow {
   bool exhausted_ = false;
   std::vector<FPoint> floats_;
   size_t float_begin_ = 0;
+  size_t float_drops_ = 0;  // i in (float_begin_, size) with floats_[i].f < floats_[i - 1].f
   std::vector<HPoint> histograms_;
   size_t histogram_begin_ = 0;
 };

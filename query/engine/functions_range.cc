@@ -52,7 +52,8 @@ void ExtrapolatedRate(const FunctionInput& in, bool is_counter, bool is_rate, Ve
     first_t = in.floats.front().t;
     last_t = in.floats.back().t;
     result_float = in.floats.back().f - in.floats.front().f;
-    if (is_counter) {
+    // Without a drop in the window the scan below adds nothing.
+    if (is_counter && in.float_drops != 0) {
       double previous = in.floats.front().f;
       for (size_t i = 1; i < in.floats.size(); ++i) {
         if (in.floats[i].f < previous) result_float += previous;

@@ -193,6 +193,7 @@ void SlidingWindow::Clear() {
   state_->current_samples -= static_cast<int64_t>(floats().size() + histograms().size());
   floats_.clear();
   float_begin_ = 0;
+  float_drops_ = 0;
   histograms_.clear();
   histogram_begin_ = 0;
 }
@@ -202,12 +203,15 @@ void SlidingWindow::TakeAll(Series* out) {
   out->histograms.assign(histograms().begin(), histograms().end());
   floats_.clear();
   float_begin_ = 0;
+  float_drops_ = 0;
   histograms_.clear();
   histogram_begin_ = 0;
 }
 
 void SlidingWindow::Advance(int64_t mint, int64_t maxt) {
   while (float_begin_ < floats_.size() && floats_[float_begin_].t < mint) {
+    // The pair (float_begin_, float_begin_ + 1) leaves the window.
+    if (float_begin_ + 1 < floats_.size() && floats_[float_begin_ + 1].f < floats_[float_begin_].f) --float_drops_;
     ++float_begin_;
     --state_->current_samples;
   }
@@ -241,6 +245,7 @@ void SlidingWindow::Advance(int64_t mint, int64_t maxt) {
       histograms_.push_back({pending_t_, std::move(pending_h_)});
       pending_h_.reset();
     } else {
+      if (float_begin_ < floats_.size() && pending_f_ < floats_.back().f) ++float_drops_;
       floats_.push_back({pending_t_, pending_f_});
     }
   }
