@@ -2,6 +2,7 @@
 // live (at the scrape interval, like a Prometheus) or as a backfill (as fast
 // as the receiver takes it, in timestamp order across series).
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -345,11 +346,19 @@ int RunLoadgen(const LoadgenFlags& flags) {
   progress.join();
   if (openmetrics.is_open()) openmetrics << "# EOF\n";
 
+  // The last failure's text (a 4xx answer names what was wrong), as JSON.
+  std::string last_error_text;
+  if (counters.failed_requests > 0 || counters.transport_errors > 0) {
+    std::lock_guard<std::mutex> lock(counters.latency_mutex);
+    last_error_text = counters.last_error;
+  }
+  const std::string last_error =
+      nlohmann::json(last_error_text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::printf(
       "{\"series\":%zu,\"samples_sent\":%llu,\"samples_acknowledged\":%llu,\"requests\":%llu,"
       "\"retries\":%llu,\"failed_requests\":%llu,\"transport_errors\":%llu,\"seconds\":%.3f,"
       "\"samples_per_second\":%.0f,\"latency_p50_seconds\":%.6f,\"latency_p99_seconds\":%.6f,"
-      "\"last_error\":\"%s\"}\n",
+      "\"last_error\":%s}\n",
       selected_series, static_cast<unsigned long long>(counters.samples_sent.load()),
       static_cast<unsigned long long>(counters.samples_acknowledged.load()),
       static_cast<unsigned long long>(counters.requests.load()),
@@ -357,8 +366,7 @@ int RunLoadgen(const LoadgenFlags& flags) {
       static_cast<unsigned long long>(counters.failed_requests.load()),
       static_cast<unsigned long long>(counters.transport_errors.load()), seconds,
       static_cast<double>(counters.samples_acknowledged.load()) / seconds,
-      counters.LatencyQuantile(0.5), counters.LatencyQuantile(0.99),
-      counters.failed_requests > 0 ? "see progress lines" : "");
+      counters.LatencyQuantile(0.5), counters.LatencyQuantile(0.99), last_error.c_str());
   return counters.failed_requests > 0 ? 1 : 0;
 }
 

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "model/rollup.h"
+#include "tools/process_metrics.h"
 
 namespace tsvault::tools {
 
@@ -75,14 +76,14 @@ struct SelfMetrics::Impl {
           .Help("Samples held in memory in open chunks.")
           .Register(*registry)
           .Add({});
-  prometheus::Gauge& checkpoints =
-      prometheus::BuildGauge()
+  prometheus::Counter& checkpoints =
+      prometheus::BuildCounter()
           .Name("tsvault_storage_checkpoints_total")
           .Help("Head checkpoints completed since start.")
           .Register(*registry)
           .Add({});
-  prometheus::Gauge& wal_syncs =
-      prometheus::BuildGauge()
+  prometheus::Counter& wal_syncs =
+      prometheus::BuildCounter()
           .Name("tsvault_storage_wal_syncs_total")
           .Help("Group WAL fsyncs since start.")
           .Register(*registry)
@@ -98,10 +99,35 @@ struct SelfMetrics::Impl {
   // under it. ObserveRequest and ObserveWalSync do not take it; they rely
   // on prometheus-cpp's own thread safety (Family::Add, Counter, Histogram).
   // The metric references above are immutable after construction.
+  // The standard process figures (process_metrics.h), as client_golang names them.
+  prometheus::Counter& process_cpu = prometheus::BuildCounter()
+                                         .Name("process_cpu_seconds_total")
+                                         .Help("Total user and system CPU time spent in seconds.")
+                                         .Register(*registry)
+                                         .Add({});
+  prometheus::Gauge& process_resident = ProcessGauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+  prometheus::Gauge& process_virtual = ProcessGauge("process_virtual_memory_bytes", "Virtual memory size in bytes.");
+  prometheus::Gauge& process_open_fds = ProcessGauge("process_open_fds", "Number of open file descriptors.");
+  prometheus::Gauge& process_max_fds = ProcessGauge("process_max_fds", "Maximum number of open file descriptors.");
+  prometheus::Gauge& process_start = ProcessGauge("process_start_time_seconds",
+                                                  "Start time of the process since unix epoch in seconds.");
+  prometheus::Gauge& process_threads = ProcessGauge("process_threads", "Number of OS threads in the process.");
+  prometheus::Family<prometheus::Gauge>& build_info =
+      prometheus::BuildGauge()
+          .Name("tsvault_build_info")
+          .Help("A metric with a constant '1' value labeled by version and revision of tsvault.")
+          .Register(*registry);
+
+  prometheus::Gauge& ProcessGauge(const char* name, const char* help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*registry).Add({});
+  }
+
   std::mutex mutex;
 };
 
-SelfMetrics::SelfMetrics() : impl_(std::make_unique<Impl>()) {}
+SelfMetrics::SelfMetrics() : impl_(std::make_unique<Impl>()) {
+  impl_->build_info.Add({{"version", TSVAULT_VERSION}, {"revision", TSVAULT_REVISION}}).Set(1);
+}
 SelfMetrics::~SelfMetrics() = default;
 
 prometheus::Registry* SelfMetrics::registry() { return impl_->registry.get(); }
@@ -138,14 +164,28 @@ void SelfMetrics::Handle(storage::DB* db, const http::Request&, http::Response* 
   impl_->series.Add({{"state", "active"}}).Set(static_cast<double>(stats.head_series));
   impl_->series.Add({{"state", "resident"}}).Set(static_cast<double>(stats.resident_series));
   impl_->head_samples.Set(static_cast<double>(stats.head_samples));
-  impl_->checkpoints.Set(static_cast<double>(stats.checkpoints));
-  impl_->wal_syncs.Set(static_cast<double>(stats.wal_syncs));
+  // Counters kept by storage since start: moved on by what is new.
+  auto catch_up = [](prometheus::Counter& counter, double value) {
+    if (value > counter.Value()) counter.Increment(value - counter.Value());
+  };
+  catch_up(impl_->checkpoints, static_cast<double>(stats.checkpoints));
+  catch_up(impl_->wal_syncs, static_cast<double>(stats.wal_syncs));
   impl_->restart_seconds.Set(stats.restart_seconds);
   impl_->gauges.Add({{"figure", "head_min_time_ms"}}).Set(static_cast<double>(stats.head_min_time_ms));
   impl_->gauges.Add({{"figure", "head_max_time_ms"}}).Set(static_cast<double>(stats.head_max_time_ms));
   for (const auto& cf : stats.column_families) {
     impl_->column_family_bytes.Add({{"column_family", cf.name}}).Set(static_cast<double>(cf.bytes));
   }
+  ProcessFigures process;
+  if (ReadProcessFigures(&process)) {
+    catch_up(impl_->process_cpu, process.cpu_seconds);
+    impl_->process_resident.Set(process.resident_bytes);
+    impl_->process_virtual.Set(process.virtual_bytes);
+    impl_->process_start.Set(process.start_time_seconds);
+    impl_->process_threads.Set(process.threads);
+  }
+  impl_->process_open_fds.Set(process.open_fds);
+  impl_->process_max_fds.Set(process.max_fds);
   prometheus::TextSerializer serializer;
   response->status = 200;
   response->SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");

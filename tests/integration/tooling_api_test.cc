@@ -4,6 +4,8 @@
 // Prometheus 2.42 (same keys, same types), with tsvault's own values.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "http/client.h"
 #include "tests/support/prometheus_server.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tsvault_server.h"
 
@@ -134,6 +137,40 @@ TEST_F(ToolingApiTest, StatusShowsTheRunningServer) {
   const std::string start = runtime["startTime"].get<std::string>();
   EXPECT_EQ(start.size() >= 20 ? start.substr(0, 2) : "", "20") << start;
   EXPECT_EQ(start.back(), 'Z') << start;
+}
+
+// /metrics carries the process figures every exporter has (the Grafana
+// kit's tsvault dashboard charts them) and tsvault_build_info, and passes
+// promtool's lint.
+TEST_F(ToolingApiTest, MetricsHaveProcessFiguresAndPassPromtoolsLint) {
+  std::unique_ptr<http::Client> client;
+  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  http::Response metrics;
+  ASSERT_TRUE(client->Get("/metrics", &metrics).ok());
+  ASSERT_EQ(metrics.status, 200);
+  double resident = 0, fds = 0, max_fds = 0, start = 0, cpu = -1;
+  ASSERT_TRUE(testing::SumExposedMetric(metrics.body, "process_resident_memory_bytes", &resident).ok());
+  ASSERT_TRUE(testing::SumExposedMetric(metrics.body, "process_open_fds", &fds).ok());
+  ASSERT_TRUE(testing::SumExposedMetric(metrics.body, "process_max_fds", &max_fds).ok());
+  ASSERT_TRUE(testing::SumExposedMetric(metrics.body, "process_start_time_seconds", &start).ok());
+  ASSERT_TRUE(testing::SumExposedMetric(metrics.body, "process_cpu_seconds_total", &cpu).ok());
+  EXPECT_GT(resident, 1 << 20);
+  EXPECT_LT(resident, 4.0 * (1 << 30));
+  EXPECT_GT(fds, 3);
+  EXPECT_GE(max_fds, fds);
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_NEAR(start, now, 120);
+  EXPECT_GE(cpu, 0);
+  const std::string revision = Get(tsvault_->base_url(), "/api/v1/status/buildinfo")["data"]["revision"];
+  EXPECT_NE(metrics.body.find("tsvault_build_info{revision=\"" + revision + "\""), std::string::npos);
+
+  const std::string exposition = dir_.path() + "/metrics.txt";
+  std::ofstream(exposition) << metrics.body;
+  const std::string lint_path = dir_.path() + "/lint.txt";
+  const int status = std::system(("/usr/bin/promtool check metrics < " + exposition + " > " + lint_path + " 2>&1").c_str());
+  std::ifstream lint_file(lint_path);
+  const std::string lint((std::istreambuf_iterator<char>(lint_file)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(status, 0) << lint;
 }
 
 }  // namespace
