@@ -162,7 +162,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
       if (resolution > 0) {
         Series series;
         if (EvalRangeCallOnWindows(name, source.set.get(), resolution, source.range_ms, source.offset_ms,
-                                   source.at_ms, metric, &windows, &series)) {
+                                   source.at_ms, metric, !raw_dropped, &windows, &series)) {
           if (series.size() > 0) {
             state_->current_samples += static_cast<int64_t>(series.size());
             if (state_->current_samples > state_->sample_limit) state_->NeedSamples(state_->current_samples);
@@ -283,7 +283,7 @@ bool WindowsAnswer(std::string_view function, const std::vector<model::FloatWind
 
 bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                                        int64_t resolution, int64_t range_ms, int64_t offset_ms,
-                                       std::optional<int64_t> at_ms, MetricRef metric,
+                                       std::optional<int64_t> at_ms, MetricRef metric, bool raw_available,
                                        std::vector<model::FloatWindow>* windows, Series* series) {
   Status s = set->Windows(resolution, windows);
   if (!s.ok()) {
@@ -291,7 +291,7 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
     throw EvalError{s};
   }
   if (!WindowsAnswer(name, *windows)) return false;
-  state_->resolutions_used.insert(resolution);
+  const bool sums_resets = name == "rate" || name == "increase";
   state_->CheckInterrupt();
   NodeHelper enh;
   enh.state = state_;
@@ -319,6 +319,13 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
       const model::FloatWindow& window = (*windows)[i];
       model::MergeWindow(window.end_ms == window_start ? model::BoundaryWindow(window, window_start) : window, &folded);
     }
+    // Prometheus adds the value before each reset to (last - first) one at
+    // a time; the windows hold their sum. Equal for one reset, not always
+    // for two: read such a series raw while its raw samples exist.
+    if (sums_resets && raw_available &&
+        (folded.resets > 1 || (folded.histograms != nullptr && folded.histograms->resets > 1))) {
+      return false;
+    }
     double value = 0;
     HistogramRef histogram;
     if (folded.total_count() == 0 || !EvalRollupFunction(name, folded, fold_range, window_end, &value, &histogram)) {
@@ -337,6 +344,7 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
     if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
     series->floats.push_back({ts, value});
   }
+  state_->resolutions_used.insert(resolution);
   return true;
 }
 

@@ -371,10 +371,14 @@ class Evaluator {
   Matrix EvalUnary(const promql::UnaryExpr& expr);
   Matrix EvalNumber(double value);
   // call.cc: one series of a range function answered from rollup windows
-  // at `resolution`; false when the series must be read raw instead.
+  // at `resolution`; false when the series must be read raw instead. With
+  // `raw_available` (retention kept the raw samples of the query's range),
+  // also false when a counter range holds two or more resets: the windows'
+  // summed reset values would round differently from Prometheus' one-by-one
+  // additions.
   bool EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                               int64_t resolution, int64_t range_ms, int64_t offset_ms,
-                              std::optional<int64_t> at_ms, MetricRef metric,
+                              std::optional<int64_t> at_ms, MetricRef metric, bool raw_available,
                               std::vector<model::FloatWindow>* windows, Series* series);
   // selectors.cc
   Matrix EvalVectorSelector(const promql::VectorSelector& selector, bool timestamps_as_values);

@@ -49,7 +49,9 @@ Status RunLoadgen(const std::vector<std::string>& args, const std::string& log_p
 
 // Native histogram series for two days before end_ms: "a" with every
 // irregularity the generator has (a zero-threshold change among them, so
-// its counter rates with resets are read raw), "b" regular, and "mixed", a
+// its counter rates with resets are read raw), "b" regular without counter
+// resets (its rates come from rollups), "c" regular with resets (ranges
+// holding two or more are read raw: docs/downsampling.md), and "mixed", a
 // float counter that turns into histograms halfway.
 storage::WriteInput DifferentialNativeHistogramSeries(int64_t start_ms, int64_t end_ms, uint64_t seed) {
   storage::WriteInput input;
@@ -59,11 +61,16 @@ storage::WriteInput DifferentialNativeHistogramSeries(int64_t start_ms, int64_t 
   testing::HistogramSeriesOptions regular;
   regular.stale_marker = false;
   regular.schema_changes = false;
-  storage::SeriesWrite a, b, mixed;
+  testing::HistogramSeriesOptions without_resets = regular;
+  without_resets.reset_probability = 0;
+  without_resets.hints = false;  // a "reset" hint counts as a reset too
+  storage::SeriesWrite a, b, c, mixed;
   a.labels = {{"__name__", "native_latency_seconds"}, {"route", "a"}};
   a.histograms = testing::RandomHistogramSeries(seed, start_ms, end_ms, 30'000, irregular);
   b.labels = {{"__name__", "native_latency_seconds"}, {"route", "b"}};
-  b.histograms = testing::RandomHistogramSeries(seed + 1, start_ms + 1'000, end_ms, 30'000, regular);
+  b.histograms = testing::RandomHistogramSeries(seed + 1, start_ms + 1'000, end_ms, 30'000, without_resets);
+  c.labels = {{"__name__", "native_latency_seconds"}, {"route", "c"}};
+  c.histograms = testing::RandomHistogramSeries(seed + 3, start_ms + 1'500, end_ms, 30'000, regular);
   mixed.labels = {{"__name__", "native_mixed"}};
   const int64_t middle = start_ms + (end_ms - start_ms) / 2;
   double value = 0;
@@ -73,7 +80,7 @@ storage::WriteInput DifferentialNativeHistogramSeries(int64_t start_ms, int64_t 
   storage::SeriesWrite mixed_histograms;
   mixed_histograms.labels = mixed.labels;
   mixed_histograms.histograms = testing::RandomHistogramSeries(seed + 2, middle + 2'000, end_ms, 30'000, regular);
-  input.series = {a, b, mixed, mixed_histograms};
+  input.series = {a, b, c, mixed, mixed_histograms};
   return input;
 }
 
