@@ -292,6 +292,13 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
   }
   if (!WindowsAnswer(name, *windows)) return false;
   const bool sums_resets = name == "rate" || name == "increase";
+  // For steps whose range holds two or more counter resets (below).
+  const FunctionImpl raw_impl = sums_resets ? LookupFunctionImpl(name) : nullptr;
+  std::unique_ptr<PointReader> raw_reader;
+  SlidingWindow raw_window(state_);
+  int64_t raw_maxt = INT64_MIN;
+  Vector step_out;
+  bool used_raw = false;
   state_->CheckInterrupt();
   NodeHelper enh;
   enh.state = state_;
@@ -321,10 +328,39 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
     }
     // Prometheus adds the value before each reset to (last - first) one at
     // a time; the windows hold their sum. Equal for one reset, not always
-    // for two: read such a series raw while its raw samples exist.
-    if (sums_resets && raw_available &&
+    // for two: such a step is computed from the raw samples of its range
+    // while they exist.
+    if (sums_resets && raw_available && !scales &&
         (folded.resets > 1 || (folded.histograms != nullptr && folded.histograms->resets > 1))) {
-      return false;
+      const int64_t maxt = evaluation_end;
+      const int64_t mint = maxt - range_ms;
+      if (!raw_reader || mint > raw_maxt) {
+        // Not overlapping the last raw step's range: start over at mint
+        // rather than read the samples in between.
+        raw_reader = NewStoragePointReader(set->Samples(), state_, mint);
+        raw_window.Reset(raw_reader.get());
+      }
+      raw_window.Advance(mint, maxt);
+      raw_maxt = maxt;
+      if (raw_window.empty()) continue;
+      FunctionInput in;
+      in.floats = raw_window.floats();
+      in.float_drops = raw_window.float_drops();
+      in.histograms = raw_window.histograms();
+      in.range_ms = range_ms;
+      in.window_end_ms = maxt;
+      enh.ts = ts;
+      step_out.clear();
+      raw_impl(in, enh, &step_out);
+      if (step_out.empty()) continue;
+      if (step_out[0].h) {
+        series->histograms.push_back({ts, std::move(step_out[0].h)});
+      } else {
+        if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
+        series->floats.push_back({ts, step_out[0].f});
+      }
+      used_raw = true;
+      continue;
     }
     double value = 0;
     HistogramRef histogram;
@@ -344,7 +380,9 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
     if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
     series->floats.push_back({ts, value});
   }
+  raw_window.Reset(nullptr);
   state_->resolutions_used.insert(resolution);
+  if (used_raw) state_->resolutions_used.insert(0);
   return true;
 }
 

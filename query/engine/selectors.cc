@@ -2,6 +2,7 @@
 // lookback with staleness markers for instant vectors, sliding windows for
 // range vectors, and subquery step alignment.
 #include <bit>
+#include <optional>
 
 #include "query/engine/engine_internal.h"
 
@@ -22,11 +23,19 @@ void NoteUnreadableHistogram(const storage::Histogram& stored, QueryState* state
 
 class StoragePointReader final : public PointReader {
  public:
-  StoragePointReader(std::unique_ptr<storage::SampleIterator> iterator, QueryState* state)
-      : iterator_(std::move(iterator)), state_(state) {}
+  StoragePointReader(std::unique_ptr<storage::SampleIterator> iterator, QueryState* state,
+                     std::optional<int64_t> seek_to)
+      : iterator_(std::move(iterator)), state_(state), seek_to_(seek_to) {}
 
   bool Next(int64_t* t, double* f, HistogramRef* h, bool* stale) override {
-    while (iterator_->Next()) {
+    // The first call seeks instead of stepping, when asked to.
+    auto advance = [this] {
+      if (!seek_to_) return iterator_->Next();
+      const int64_t target = *seek_to_;
+      seek_to_.reset();
+      return iterator_->Seek(target);
+    };
+    while (advance()) {
       *t = iterator_->timestamp();
       if (!iterator_->is_histogram()) {
         *f = iterator_->value();
@@ -56,6 +65,7 @@ class StoragePointReader final : public PointReader {
  private:
   std::unique_ptr<storage::SampleIterator> iterator_;
   QueryState* state_;
+  std::optional<int64_t> seek_to_;
 };
 
 class SeriesPointReader final : public PointReader {
@@ -156,8 +166,8 @@ class LookbackCursor {
 }  // namespace
 
 std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator,
-                                                   QueryState* state) {
-  return std::make_unique<StoragePointReader>(std::move(iterator), state);
+                                                   QueryState* state, std::optional<int64_t> seek_to) {
+  return std::make_unique<StoragePointReader>(std::move(iterator), state, seek_to);
 }
 
 std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series) {

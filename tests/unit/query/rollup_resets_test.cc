@@ -2,8 +2,9 @@
 // bit, also over counters that reset. Prometheus adds the value before each
 // reset to (last - first) one at a time; a window keeps only the sum of
 // those values, which rounds differently once a range holds two resets. So
-// a range with two or more resets is read raw while raw samples exist, and
-// ranges with at most one still come from the windows.
+// a step whose range holds two or more resets is computed from the raw
+// samples of that range while they exist, and the other steps still come
+// from the windows.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -58,7 +59,7 @@ TEST_F(RollupResetsTest, WindowAnswersEqualRawOnResettingCounters) {
     QueryResult from_rollups, from_raw;
     ASSERT_TRUE(engine.RangeQuery(c.query, start, end, c.step, &from_rollups).ok());
     ASSERT_TRUE(engine.RangeQuery(c.query, start, end, c.step, &from_raw, raw).ok());
-    // The steady series' ranges hold at most one reset: windows answer.
+    // Most ranges hold at most one reset: windows answer them.
     EXPECT_NE(from_rollups.resolutions_used, std::vector<int64_t>{0});
     ASSERT_EQ(from_rollups.matrix.size(), from_raw.matrix.size());
     size_t compared = 0;
