@@ -81,6 +81,24 @@ struct RangeSource {
   bool from_subquery = false;
 };
 
+// Runs a range function on one window (`in`, with its points set) at step
+// `ts` and appends its result, if any, to *series. Both the raw path and the
+// rollup path's per-step raw fallback go through here.
+void EvalWindowStep(FunctionImpl impl, FunctionInput& in, int64_t ts, NodeHelper& enh, Vector* step_out,
+                    size_t initial_capacity, Series* series) {
+  enh.ts = ts;
+  step_out->clear();
+  impl(in, enh, step_out);
+  if (step_out->empty()) return;
+  Sample& result = (*step_out)[0];
+  if (result.h) {
+    series->histograms.push_back({ts, std::move(result.h)});
+  } else {
+    if (series->floats.empty()) series->floats.reserve(initial_capacity);
+    series->floats.push_back({ts, result.f});
+  }
+}
+
 }  // namespace
 
 Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, FunctionImpl impl) {
@@ -204,16 +222,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
       in.histograms = window.histograms();
       in.range_ms = source.range_ms;
       in.window_end_ms = maxt;
-      enh.ts = ts;
-      step_out.clear();
-      impl(in, enh, &step_out);
-      if (step_out.empty()) continue;
-      if (step_out[0].h) {
-        series.histograms.push_back({ts, std::move(step_out[0].h)});
-      } else {
-        if (series.floats.empty()) series.floats.reserve(InitialPointCapacity());
-        series.floats.push_back({ts, step_out[0].f});
-      }
+      EvalWindowStep(impl, in, ts, enh, &step_out, InitialPointCapacity(), &series);
     }
     if (series.size() > 0) {
       if (state_->current_samples + static_cast<int64_t>(series.size()) > state_->sample_limit) {
@@ -349,16 +358,7 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
       in.histograms = raw_window.histograms();
       in.range_ms = range_ms;
       in.window_end_ms = maxt;
-      enh.ts = ts;
-      step_out.clear();
-      raw_impl(in, enh, &step_out);
-      if (step_out.empty()) continue;
-      if (step_out[0].h) {
-        series->histograms.push_back({ts, std::move(step_out[0].h)});
-      } else {
-        if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
-        series->floats.push_back({ts, step_out[0].f});
-      }
+      EvalWindowStep(raw_impl, in, ts, enh, &step_out, InitialPointCapacity(), series);
       used_raw = true;
       continue;
     }
