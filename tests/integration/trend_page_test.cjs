@@ -145,6 +145,30 @@ async function main() {
     fs.mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: path.join(artifacts, "trend-page.png"), fullPage: true });
 
+    // 2b. Hover values, stacking and toggling. The legend shows each
+    // series' own value under the cursor, stacked or not; a click on a
+    // series in the legend hides it.
+    const box = await page.$eval("#chart .u-over", (over) => {
+      const r = over.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    });
+    const hoverValues = async () => {
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+      await page.mouse.move(box.x + box.width * 0.6 + 1, box.y + box.height / 2);
+      return page.$$eval("#chart .u-legend .u-series .u-value", (cells) => cells.map((c) => c.textContent));
+    };
+    const plainValues = await hoverValues();
+    assert.ok(plainValues.slice(1).some((v) => /\d/.test(v)), "hover values shown: " + JSON.stringify(plainValues));
+    await page.check("#stacked");
+    assert.ok(page.url().includes("stacked=1"), "stacking is in the URL: " + page.url());
+    const stackedValues = await hoverValues();
+    assert.deepEqual(stackedValues.slice(1), plainValues.slice(1), "stacked, the legend still shows each series' own value");
+    await page.uncheck("#stacked");
+    await page.click("#chart .u-legend .u-series:nth-child(2) .u-label");
+    const hidden = await page.$$eval("#chart .u-legend .u-series", (rows) => rows.map((r) => r.classList.contains("u-off")));
+    assert.deepEqual(hidden.slice(1), expectedNames.map((_, i) => i === 0), "the clicked series is hidden: " + JSON.stringify(hidden));
+    await page.click("#chart .u-legend .u-series:nth-child(2) .u-label");
+
     // 3. The table lists the same series.
     await page.click("#tab-table");
     const rows = await page.$$eval("#result-table tbody tr", (trs) => trs.map((tr) => tr.cells[0].textContent));
