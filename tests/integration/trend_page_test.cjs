@@ -207,6 +207,24 @@ async function main() {
     await page.waitForFunction(() => [...document.querySelectorAll("#completions li span:first-child")]
       .some((s) => s.textContent === "telegram"), null, { timeout: 10000 });
 
+    // 6b. Hundreds of series and tens of thousands of points: all in the
+    // legend and drawn. The time to draw is printed (measured, not asserted).
+    const manyExpr = "http_request_duration_seconds_bucket";
+    const manyStarted = Date.now();
+    await page.goto(base + "/?expr=" + encodeURIComponent(manyExpr) + "&range=1h&tz=UTC");
+    await page.waitForFunction(() => /\d+ series/.test(document.getElementById("result-info").textContent),
+      null, { timeout: 30000 });
+    const manyMs = Date.now() - manyStarted;
+    const manyInfo = await page.textContent("#result-info");
+    const manyLegend = await page.$$eval("#chart .u-legend .u-series", (rows) => rows.length - 1);
+    const manyWindow = new URL(await page.getAttribute("#csv-long", "href"), base).searchParams;
+    const many = await apiJson(base, "/api/v1/query_range", { query: manyExpr, start: manyWindow.get("start"),
+      end: manyWindow.get("end"), step: manyWindow.get("step") });
+    const manyPoints = many.result.reduce((n, s) => n + s.values.length, 0);
+    assert.ok(many.result.length >= 100, "hundreds of series: " + many.result.length);
+    assert.equal(manyLegend, many.result.length, "every series is in the legend");
+    assert.ok(manyInfo.includes(many.result.length + " series, " + manyPoints + " points"), manyInfo);
+
     // 7. A ready-made view, one click away.
     await page.click("#ready-views button:has-text('HTTP requests by app and status')");
     await page.waitForFunction(() => document.getElementById("expr").value.includes("http_requests_total") &&
@@ -226,8 +244,8 @@ async function main() {
 
     assert.deepEqual(pageErrors, [], "no script errors on the page");
     console.log("trend page: " + expectedNames.length + " series in the legend and the table, " + drawn.coloured +
-      " coloured pixels drawn, CSV of " + expectedPoints + " rows matches the export endpoint; screenshots in " +
-      artifacts);
+      " coloured pixels drawn, CSV of " + expectedPoints + " rows matches the export endpoint; " + many.result.length +
+      " series of " + manyPoints + " points loaded and drawn in " + manyMs + " ms; screenshots in " + artifacts);
     return 0;
   } finally {
     if (browser) await browser.close();
