@@ -47,9 +47,9 @@ Status DecodeLogRecord(std::string_view value, LogRecord* record) {
   // samples are contiguous in record->samples.
   return DecodeWalRecord(
       value,
-      [&](uint64_t id, const Sample& sample) {
-        ++entry_for(id).sample_count;
-        record->samples.push_back(sample);
+      [&](uint64_t id, std::span<const Sample> samples) {
+        entry_for(id).sample_count += samples.size();
+        record->samples.insert(record->samples.end(), samples.begin(), samples.end());
       },
       [&](uint64_t id, const Histogram& histogram) { entry_for(id).histograms.push_back(histogram); },
       [&](uint64_t id, const Exemplar& exemplar) { entry_for(id).exemplars.push_back(exemplar); },

@@ -240,8 +240,10 @@ Status DBImpl::ReplayWal() {
     next_log_sequence_ = DecodeFixed64BE(it->key().data()) + 1;
     Status s = DecodeWalRecord(
         std::string_view(it->value().data(), it->value().size()),
-        [&](uint64_t id, const Sample& sample) {
-          if (MemSeries* series = series_for(id)) ApplyFloat(series, sample);
+        [&](uint64_t id, std::span<const Sample> samples) {
+          if (MemSeries* series = series_for(id)) {
+            for (const Sample& sample : samples) ApplyFloat(series, sample);
+          }
         },
         [&](uint64_t id, const Histogram& histogram) {
           if (MemSeries* series = series_for(id)) ApplyHistogram(series, histogram);

@@ -1,5 +1,7 @@
 #include "storage/wal_record.h"
 
+#include <vector>
+
 #include "storage/chunkenc/chunk.h"
 #include "storage/coding.h"
 
@@ -68,11 +70,12 @@ void WalRecordBuilder::AddMetadata(const MetricMetadata* metadata, size_t count)
 }
 
 Status DecodeWalRecord(std::string_view record,
-                       const std::function<void(uint64_t, const Sample&)>& on_float,
+                       const std::function<void(uint64_t, std::span<const Sample>)>& on_floats,
                        const std::function<void(uint64_t, const Histogram&)>& on_histogram,
                        const std::function<void(uint64_t, const Exemplar&)>& on_exemplar,
                        const std::function<void(const MetricMetadata&)>& on_metadata) {
   ByteReader reader(record);
+  std::vector<Sample> run;  // one entry's float samples
   while (!reader.empty()) {
     uint8_t kind;
     uint64_t series_id, count;
@@ -80,17 +83,19 @@ Status DecodeWalRecord(std::string_view record,
       return Status::Corruption("truncated WAL record entry header");
     }
     if (kind == static_cast<uint8_t>(WalEntryKind::kFloatSamples)) {
+      // A sample takes at least 9 bytes: a count past that is damage.
+      if (count > reader.remaining() / 9) return Status::Corruption("truncated WAL float sample");
+      run.resize(count);
       int64_t previous = 0;
-      for (uint64_t i = 0; i < count; ++i) {
+      for (Sample& sample : run) {
         int64_t delta;
-        Sample sample;
         if (!reader.GetVarsint64(&delta) || !reader.GetDouble(&sample.value)) {
           return Status::Corruption("truncated WAL float sample");
         }
         sample.timestamp_ms = static_cast<int64_t>(static_cast<uint64_t>(previous) + static_cast<uint64_t>(delta));
         previous = sample.timestamp_ms;
-        on_float(series_id, sample);
       }
+      on_floats(series_id, run);
     } else if (kind == static_cast<uint8_t>(WalEntryKind::kHistogramSamples)) {
       for (uint64_t i = 0; i < count; ++i) {
         std::string_view chunk;

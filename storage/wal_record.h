@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -33,12 +34,13 @@ class WalRecordBuilder {
   std::string data_;
 };
 
-// Calls back for every sample of a record, in order; exemplars and
-// metadata go to their callbacks when given, else are skipped. Returns
-// Corruption if the record is malformed (callbacks may have run for a
-// prefix of it).
+// Calls back for every entry of a record, in order: a series' float
+// samples as one run (the span is valid during the call only), each
+// histogram; exemplars and metadata go to their callbacks when given, else
+// are skipped. Returns Corruption if the record is malformed (callbacks may
+// have run for a prefix of it).
 Status DecodeWalRecord(std::string_view record,
-                       const std::function<void(uint64_t series_id, const Sample&)>& on_float,
+                       const std::function<void(uint64_t series_id, std::span<const Sample> samples)>& on_floats,
                        const std::function<void(uint64_t series_id, const Histogram&)>& on_histogram,
                        const std::function<void(uint64_t series_id, const Exemplar&)>& on_exemplar = nullptr,
                        const std::function<void(const MetricMetadata&)>& on_metadata = nullptr);

@@ -21,7 +21,10 @@ TEST(WalRecordTest, RoundTripFloatsAndHistograms) {
   std::vector<std::pair<uint64_t, Sample>> floats;
   std::vector<std::pair<uint64_t, Histogram>> histograms;
   Status s = DecodeWalRecord(
-      builder.data(), [&](uint64_t id, const Sample& x) { floats.emplace_back(id, x); },
+      builder.data(),
+      [&](uint64_t id, std::span<const Sample> run) {
+        for (const Sample& x : run) floats.emplace_back(id, x);
+      },
       [&](uint64_t id, const Histogram& x) { histograms.emplace_back(id, x); });
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_EQ(floats.size(), 3u);
@@ -43,7 +46,7 @@ TEST(WalRecordTest, DamagedRecordsReportCorruption) {
     std::string bad = good.substr(0, rng() % good.size());
     if (!bad.empty() && rng() % 2) bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
     size_t calls = 0;
-    Status s = DecodeWalRecord(bad, [&](uint64_t, const Sample&) { ++calls; },
+    Status s = DecodeWalRecord(bad, [&](uint64_t, std::span<const Sample> run) { calls += run.size(); },
                                [&](uint64_t, const Histogram&) { ++calls; });
     if (bad.size() < good.size() && !s.ok()) {
       EXPECT_TRUE(s.IsCorruption());
