@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""tsvault vs Prometheus 2.42, side by side on one machine (issue 4).
+"""tsvault vs Prometheus 2.42 and VictoriaMetrics 1.79, side by side on one machine (issues 4 and 15).
 
-Sends the same seed-workload backfill to tsvault and to a real Prometheus,
-one after the other, measures ingest CPU, memory, disk and query latency of
-each server process, and prints a Markdown table (optionally written into
-bench/RESULTS.md). See bench/compare/README.md for what each figure means.
+Sends the same seed-workload backfill to tsvault, to a real Prometheus and to
+a real VictoriaMetrics, one after the other, measures ingest CPU, memory,
+disk and query latency of each server process, and prints a Markdown table
+(optionally written into bench/RESULTS.md). See bench/compare/README.md for what each figure means.
 Python 3 standard library only.
 """
 
@@ -28,6 +28,7 @@ import report  # noqa: E402
 import servers  # noqa: E402
 import churn  # noqa: E402
 import trend  # noqa: E402
+import victoria  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LONG_FILTER = "reengagement_notifications_sent_total"
@@ -56,6 +57,12 @@ def parse_args(argv):
     p.add_argument("--prometheus-binary", default=shutil.which("prometheus") or "/usr/bin/prometheus")
     p.add_argument("--promtool-binary", default=shutil.which("promtool") or "/usr/bin/promtool")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p.add_argument("--no-victoria-metrics", dest="victoria_metrics", action="store_false",
+                   help="leave VictoriaMetrics out (the table then has the Prometheus columns only)")
+    p.add_argument("--victoria-metrics-binary",
+                   default=shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics")
+    p.add_argument("--victoria-metrics-flag", action="append", default=[],
+                   help="extra flag for victoria-metrics (repeatable, e.g. --victoria-metrics-flag=-memory.allowedPercent=20)")
     p.add_argument("--trend-days", type=float, default=365, help="days of the trend data set (one year)")
     p.add_argument("--trend-interval", default="300s", help="scrape interval of the trend data set (seconds)")
     p.add_argument("--trend-scale", type=float, default=0.5, help="seed workload scale of the trend data set")
@@ -105,6 +112,9 @@ class Run:
         self.tmp = tempfile.mkdtemp(prefix="bench-compare-", dir="/tmp")
         self.servers = []
         self.warnings = []
+        self.phase_seconds = {}  # phase name -> wall seconds
+        self.vm_differences_found = {}  # known MetricsQL difference -> where VictoriaMetrics' answers met it
+        self.vm_seconds = 0.0  # wall seconds spent on VictoriaMetrics (its share of the run)
 
     def warn(self, message):
         self.warnings.append(message)
@@ -150,20 +160,10 @@ class Run:
         return summary
 
 
-def settle(pid, limit):
-    """Waits until the process uses < 5% of a core over 1 s (at least 2 s, at most `limit`). Returns seconds waited."""
-    began = time.monotonic()
-    last = servers.cpu_seconds(pid)
-    while True:
-        time.sleep(1)
-        now = servers.cpu_seconds(pid)
-        waited = time.monotonic() - began
-        if (now - last < 0.05 and waited >= 2) or waited >= limit:
-            return waited
-        last = now
+settle = servers.settle  # waits until a server is quiet (< 5% of a core over 1 s, at least 2 s, at most `limit`)
 
 
-def ingest_and_measure(run, server, window, pack, query_window):
+def ingest_and_measure(run, server, window, pack, query_window, query_extra=None):
     """Starts `server`, backfills the main data set, measures it, runs the dashboard pack.
 
     Leaves the server running; returns a dict of figures.
@@ -190,14 +190,15 @@ def ingest_and_measure(run, server, window, pack, query_window):
     log(f"{server.name}: {summary['samples_acknowledged']:,} samples in {wall:.1f}s, "
         f"CPU {cpu_total:.1f}s, RSS peak {figures['rss_peak'] / 2**20:.0f} MiB")
     for query in pack:
-        figures["queries"][query.name] = run_query(run, server, query, query_window)
+        figures["queries"][query.name] = run_query(run, server, query, query_window, query_extra)
     return figures
 
 
-def run_query(run, server, query, window):
+def run_query(run, server, query, window, extra=None):
     start, end, step = window
     try:
-        median, times, answer = queries.measure(server.base_url, query.expr, start, end, step, run.args.runs)
+        median, times, answer = queries.measure(server.base_url, query.expr, start, end, step, run.args.runs,
+                                                extra=extra)
     except (queries.QueryError, OSError) as error:
         run.warn(f"{server.name}: query '{query.name}' failed: {error}")
         return None
@@ -261,7 +262,29 @@ def long_phase(run):
     prom.stop()
     details = {"summary": summary, "start": start, "end": end, "window": query_window,
                "promtool_seconds": promtool_seconds, "openmetrics_bytes": om_bytes}
+    if a.victoria_metrics:
+        with victoria.timed(run):
+            results["VictoriaMetrics"], details["vm_summary"] = long_victoria_metrics(run, summary, start, end,
+                                                                                      query_window)
     return results, details
+
+
+def long_victoria_metrics(run, summary, start, end, query_window):
+    """The same loadgen command (same seed, same fixed --from/--to: the same samples) by remote write to a
+    fresh VictoriaMetrics, then the long query. Returns (query figures, loadgen summary)."""
+    a = run.args
+    vm = victoria.server(run, "long")
+    vm.start()
+    vm_summary = run.loadgen(vm.write_url, "victoria-metrics-long", start, end, a.long_interval, a.long_scale,
+                             ["--metric-filter", LONG_FILTER, "--steps-per-request", "60"])
+    settle(vm.pid, a.settle_max)
+    vm.force_flush()
+    if vm_summary["samples_acknowledged"] != summary["samples_acknowledged"]:
+        run.warn(f"long data set: VictoriaMetrics acknowledged {vm_summary['samples_acknowledged']:,} samples, "
+                 f"tsvault {summary['samples_acknowledged']:,}")
+    figures = run_query(run, vm, queries.LONG_QUERY, query_window, victoria.QUERY_ARGS)
+    vm.stop()
+    return figures, vm_summary
 
 
 def check_long_data(run, tsv, summary, start, end, step):
@@ -297,11 +320,40 @@ def compare_queries(run, pack, tsv, prom):
     return out
 
 
+def compare_victoria_metrics(run, pack, vm, refs, data_start, where="query"):
+    """VictoriaMetrics' answers against each reference ({name: {query name: figures}}), every difference
+    attributed to a known MetricsQL difference or warned about. Returns {query name: {ref name: result}}."""
+    out = {}
+    for query in pack:
+        v = vm.get(query.name)
+        if not v:
+            continue
+        for ref_name, ref in refs.items():
+            r = ref.get(query.name)
+            if r:
+                out.setdefault(query.name, {})[ref_name] = victoria.check(
+                    run, f"{where} '{query.name}'", query.expr, v["answer"], ref_name, r["answer"], data_start)
+    return out
+
+
+def timed_phase(run, name, function, *args):
+    began = time.monotonic()
+    try:
+        return function(*args)
+    finally:
+        run.phase_seconds[name] = time.monotonic() - began
+        log(f"phase {name}: {run.phase_seconds[name]:.0f} s")
+
+
 def main(argv):
     args = parse_args(argv)
-    for binary in (args.tsvault_binary, args.prometheus_binary, args.promtool_binary):
+    binaries = [args.tsvault_binary, args.prometheus_binary, args.promtool_binary]
+    if args.victoria_metrics:
+        binaries.append(args.victoria_metrics_binary)
+    for binary in binaries:
         if not os.access(binary, os.X_OK):
-            sys.exit(f"bench-compare: {binary} is not an executable (build tsvault first: make build)")
+            sys.exit(f"bench-compare: {binary} is not an executable (build tsvault first: make build; "
+                     f"VictoriaMetrics: scripts/install-deps.sh, or --no-victoria-metrics)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     command = "python3 " + shlex.join([os.path.relpath(os.path.abspath(sys.argv[0]), REPO)] + argv)
     run = Run(args)
@@ -311,10 +363,16 @@ def main(argv):
     try:
         trend_text = ""
         if "trend" in args.phases:
-            trend_text = trend.markdown(args, trend.trend_phase(run))
+            trend_text = trend.markdown(args, timed_phase(run, "trend", trend.trend_phase, run))
         if "churn" in args.phases:
-            trend_text = (trend_text + "\n\n" if trend_text else "") + churn.markdown(args, churn.churn_phase(run))
+            if args.victoria_metrics:
+                log("churn: VictoriaMetrics is left out of this phase (a million-series backfill to it would "
+                    "blow the run's 20-minute budget)")
+            trend_text = ((trend_text + "\n\n" if trend_text else "") +
+                          churn.markdown(args, timed_phase(run, "churn", churn.churn_phase, run)))
         if not {"main", "long"} <= args.phases:
+            if args.victoria_metrics and "trend" in args.phases:
+                trend_text += "\n\n" + victoria.differences_markdown(run.vm_differences_found)
             print(trend_text)
             ok = True
             return 1 if args.strict and run.warnings else 0
@@ -325,20 +383,40 @@ def main(argv):
         span = min(3600, end - start)
         query_window = (end - span, end, step)
 
+        began_main = time.monotonic()
         tsv = run.tsvault("main")
         tsv_fig = ingest_and_measure(run, tsv, window, queries.DASHBOARD_PACK, query_window)
         tsv_fig.update(tsvault_disk(run, tsv))
         prom = run.prometheus("main")
         prom_fig = ingest_and_measure(run, prom, window, queries.DASHBOARD_PACK, query_window)
         prom_fig.update(prometheus_disk(prom))
+        vm_fig = None
+        if args.victoria_metrics:
+            with victoria.timed(run):
+                vm = victoria.server(run, "main")
+                vm_fig = ingest_and_measure(run, vm, window, queries.DASHBOARD_PACK, query_window,
+                                            victoria.QUERY_ARGS)
+                vm_fig.update(victoria.disk(run, vm, vm_fig["summary"]["samples_acknowledged"]))
+        run.phase_seconds["main"] = time.monotonic() - began_main
+        log(f"phase main: {run.phase_seconds['main']:.0f} s")
 
-        long_results, long_details = long_phase(run)
+        long_results, long_details = timed_phase(run, "long", long_phase, run)
         comparisons = compare_queries(run, queries.DASHBOARD_PACK, tsv_fig["queries"], prom_fig["queries"])
         comparisons.update(compare_queries(run, [queries.LONG_QUERY], {queries.LONG_QUERY.name: long_results["tsvault"]},
                                            {queries.LONG_QUERY.name: long_results["Prometheus"]}))
+        vm_comparisons = {}
+        if vm_fig is not None:
+            vm_comparisons = compare_victoria_metrics(
+                run, queries.DASHBOARD_PACK, vm_fig["queries"],
+                {"Prometheus": prom_fig["queries"], "tsvault": tsv_fig["queries"]}, start)
+            long_name = queries.LONG_QUERY.name
+            vm_comparisons.update(compare_victoria_metrics(
+                run, [queries.LONG_QUERY], {long_name: long_results.get("VictoriaMetrics")},
+                {"Prometheus": {long_name: long_results.get("Prometheus")},
+                 "tsvault": {long_name: long_results.get("tsvault")}}, long_details["start"]))
         elapsed = time.monotonic() - began
         section, all_met = compose.section(args, command, run, tsv_fig, prom_fig, long_results, long_details,
-                                           comparisons, window, query_window, elapsed)
+                                           comparisons, window, query_window, elapsed, vm_fig, vm_comparisons)
         if trend_text:
             section = section.rstrip("\n") + "\n\n" + trend_text + "\n"
         print(section)

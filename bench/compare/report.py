@@ -31,17 +31,29 @@ def _target_cell(ratio, limit, text):
 
 
 class Row:
-    """One line of the table: a measure, both values, and an optional ratio target."""
+    """One line of the table: a measure, the values, and optional ratio targets.
 
-    def __init__(self, measure, tsvault, prometheus, digits=0, limit=None, target="—", ratio=None):
+    `limit`/`target` judge the ratio tsvault/Prometheus (issue 4),
+    `vm_limit`/`vm_target` the ratio tsvault/VictoriaMetrics (issue 15).
+    """
+
+    def __init__(self, measure, tsvault, prometheus, digits=0, limit=None, target="—", ratio=None,
+                 victoria=None, vm_limit=None, vm_target="—", vm_ratio=None):
         self.measure, self.tsvault, self.prometheus = measure, tsvault, prometheus
         self.digits, self.limit, self.target = digits, limit, target
         self._ratio = ratio  # given directly for rows that summarise other rows
+        self.victoria, self.vm_limit, self.vm_target = victoria, vm_limit, vm_target
+        self._vm_ratio = vm_ratio
 
     def ratio(self):
         if self._ratio is not None:
             return self._ratio
         return _ratio(self.tsvault, self.prometheus)
+
+    def vm_ratio(self):
+        if self._vm_ratio is not None:
+            return self._vm_ratio
+        return _ratio(self.tsvault, self.victoria)
 
     def met(self):
         """True/False against the target, None when there is no target or no value."""
@@ -50,12 +62,26 @@ class Row:
             return None
         return r <= self.limit
 
-    def markdown(self):
+    def vm_met(self):
+        """True/False against the VictoriaMetrics target, None when there is none or no value."""
+        r = self.vm_ratio()
+        if self.vm_limit is None or r is None:
+            return None
+        return r <= self.vm_limit
+
+    def markdown(self, victoria=False):
         r = self.ratio()
         ratio_text = "n/a" if r is None else f"{r:.2f}x"
+        if not victoria:
+            return (f"| {self.measure} | {_number(self.tsvault, self.digits)} | "
+                    f"{_number(self.prometheus, self.digits)} | {ratio_text} | "
+                    f"{_target_cell(r, self.limit, self.target)} |")
+        v = self.vm_ratio()
+        vm_ratio_text = "n/a" if v is None else f"{v:.2f}x"
         return (f"| {self.measure} | {_number(self.tsvault, self.digits)} | "
-                f"{_number(self.prometheus, self.digits)} | {ratio_text} | "
-                f"{_target_cell(r, self.limit, self.target)} |")
+                f"{_number(self.prometheus, self.digits)} | {_number(self.victoria, self.digits)} | "
+                f"{ratio_text} | {vm_ratio_text} | {_target_cell(r, self.limit, self.target)} | "
+                f"{_target_cell(v, self.vm_limit, self.vm_target)} |")
 
 
 def geometric_mean(values):
@@ -65,10 +91,18 @@ def geometric_mean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-def table(rows):
-    lines = ["| measure | tsvault | Prometheus 2.42 | ratio (tsvault/Prometheus) | target |",
-             "|---|---|---|---|---|"]
-    lines += [row.markdown() for row in rows]
+def table(rows, victoria=False):
+    """The Markdown table; with `victoria`, VictoriaMetrics' column, its ratio next to Prometheus' and
+    its target."""
+    if not victoria:
+        lines = ["| measure | tsvault | Prometheus 2.42 | ratio (tsvault/Prometheus) | target |",
+                 "|---|---|---|---|---|"]
+    else:
+        lines = ["| measure | tsvault | Prometheus 2.42 | VictoriaMetrics 1.79 | ratio (tsvault/Prometheus) | "
+                 "ratio (tsvault/VictoriaMetrics) | target vs Prometheus (issue 4) | "
+                 "target vs VictoriaMetrics (issue 15) |",
+                 "|---|---|---|---|---|---|---|---|"]
+    lines += [row.markdown(victoria) for row in rows]
     return "\n".join(lines)
 
 

@@ -79,6 +79,19 @@ def block_samples(path):
     return samples
 
 
+def settle(pid, limit):
+    """Waits until the process uses < 5% of a core over 1 s (at least 2 s, at most `limit`). Returns seconds waited."""
+    began = time.monotonic()
+    last = cpu_seconds(pid)
+    while True:
+        time.sleep(1)
+        now = cpu_seconds(pid)
+        waited = time.monotonic() - began
+        if (now - last < 0.05 and waited >= 2) or waited >= limit:
+            return waited
+        last = now
+
+
 class RssSampler:
     """Samples VmRSS of a process every `period` seconds in a thread."""
 
@@ -265,6 +278,83 @@ class VictoriaMetrics(Server):
     def command(self):
         return [self.binary, f"-storageDataPath={self.data_dir}", f"-httpListenAddr=127.0.0.1:{self.port}",
                 "-retentionPeriod=100y", "-loggerLevel=ERROR"] + self.extra_flags
+
+    def version(self):
+        """vm_app_version's short_version, else the Debian package's version (Debian's build leaves the
+        binary's version empty)."""
+        for key in self.metrics():
+            if key.startswith("vm_app_version{"):
+                short = key.partition('short_version="')[2].partition('"')[0]
+                if short:
+                    return short
+        try:
+            done = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "victoria-metrics"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, timeout=30)
+            if done.returncode == 0 and done.stdout:
+                return done.stdout.decode().strip() + " (Debian package)"
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        return "?"
+
+    def metrics(self):
+        """Every sample of /metrics as {'name{labels}': value}."""
+        with urllib.request.urlopen(self.base_url + "/metrics", timeout=60) as response:
+            text = response.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            key, _, value = line.rpartition(" ")
+            try:
+                out[key] = float(value)
+            except ValueError:
+                pass
+        return out
+
+    def head_series(self):
+        """totalSeries of /api/v1/status/tsdb (series with samples today, UTC), or None."""
+        answer = self.query("/api/v1/status/tsdb", {})
+        try:
+            return int(answer["data"]["totalSeries"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def stored_rows(self):
+        """Samples in the storage parts (vm_rows of storage/small and storage/big)."""
+        m = self.metrics()
+        return int(m.get('vm_rows{type="storage/small"}', 0) + m.get('vm_rows{type="storage/big"}', 0))
+
+    def parts(self):
+        m = self.metrics()
+        return int(m.get('vm_parts{type="storage/small"}', 0) + m.get('vm_parts{type="storage/big"}', 0))
+
+    def force_flush(self):
+        """/internal/force_flush: pending samples (kept in memory for about a second) go to parts on disk."""
+        with urllib.request.urlopen(self.base_url + "/internal/force_flush", timeout=600) as response:
+            response.read()
+
+    def force_merge(self, timeout=1800):
+        """/internal/force_merge, then waits until it is done: vm_active_force_merges back at 0 (after it
+        was seen above 0, or after 2 s) and no merge running. Returns the wall seconds."""
+        began = time.monotonic()
+        with urllib.request.urlopen(self.base_url + "/internal/force_merge", timeout=600) as response:
+            response.read()
+        seen = False
+        while time.monotonic() - began < timeout:
+            m = self.metrics()
+            active = m.get("vm_active_force_merges", 0)
+            merging = sum(v for k, v in m.items() if k.startswith("vm_active_merges{") and "storage/" in k)
+            seen = seen or active > 0
+            if active == 0 and merging == 0 and (seen or time.monotonic() - began >= 2):
+                return time.monotonic() - began
+            time.sleep(0.2)
+        raise RuntimeError(f"VictoriaMetrics: force merge not done after {timeout} s")
+
+    def disk_bytes(self):
+        """The data directory (data parts, indexdb, metadata) without snapshots, the caches saved at
+        shutdown and the lock file."""
+        return directory_bytes(self.data_dir, exclude=lambda name: name == "flock.lock",
+                               skip_dirs=("snapshots", "cache"))
 
 
 class Prometheus(Server):

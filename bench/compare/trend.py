@@ -7,7 +7,9 @@ node would, or the downsampler over the year). Then the seed's trend
 questions run on both at 1d, 1w and 30d steps from a UTC midnight: on
 tsvault with max_source_resolution=auto (rollups) and =raw, on Prometheus
 as it is. The answers must agree; the figures are the latencies and their
-ratios.
+ratios. VictoriaMetrics 1.79 (issue 15) gets the same year by remote write
+(the same loadgen command) and answers the same questions with its cache
+off; its answers are checked against Prometheus' and tsvault's raw ones.
 """
 
 import os
@@ -15,6 +17,7 @@ import time
 
 import queries
 import servers
+import victoria
 
 TREND_FILTER = "reengagement_.*|courses_.*"
 
@@ -76,7 +79,8 @@ def trend_phase(run):
         auto = _measure(run, tsv, query, window)
         raw = _measure(run, tsv, query, window, {"max_source_resolution": "raw"})
         prom_figures = _measure(run, prom, query, window)
-        row = {"query": query, "step": query_step, "auto": auto, "raw": raw, "prometheus": prom_figures}
+        row = {"query": query, "step": query_step, "auto": auto, "raw": raw, "prometheus": prom_figures,
+               "window": window}
         if auto and raw:
             row["auto_vs_raw"] = queries.compare_answers(auto["answer"], raw["answer"])
         if auto and prom_figures:
@@ -90,7 +94,49 @@ def trend_phase(run):
     details = {"summary": summary, "start": start, "end": end, "ingest_seconds": ingest_seconds,
                "compact_seconds": compact_seconds, "promtool_seconds": promtool_seconds,
                "tsvault_disk": tsv.disk_bytes(), "prometheus_disk": servers.directory_bytes(prom_dir)}
+    if a.victoria_metrics:
+        with victoria.timed(run):
+            details.update(_victoria_metrics(run, rows, start, end, summary))
     return {"rows": rows, "details": details}
+
+
+def _victoria_metrics(run, rows, start, end, summary):
+    """The same year to a fresh VictoriaMetrics by remote write (the same loadgen command without the
+    OpenMetrics copy), then the same questions; answers checked against Prometheus and tsvault (raw)."""
+    a = run.args
+    vm = victoria.server(run, "trend")
+    vm.start()
+    began = time.monotonic()
+    vm_summary = run.loadgen(vm.write_url, "victoria-metrics-trend", start, end, a.trend_interval, a.trend_scale,
+                             ["--metric-filter", TREND_FILTER, "--steps-per-request", "240"])
+    ingest_seconds = time.monotonic() - began
+    # Settled and merged, as tsvault is compacted and Prometheus' blocks are: quiet first, then every
+    # part of each month's partition merged into one.
+    settle_seconds = servers.settle(vm.pid, a.settle_max)
+    merge_seconds = vm.force_merge()
+    if vm_summary["samples_acknowledged"] != summary["samples_acknowledged"]:
+        run.warn(f"trend data set: VictoriaMetrics acknowledged {vm_summary['samples_acknowledged']:,} samples, "
+                 f"tsvault {summary['samples_acknowledged']:,}")
+    for row in rows:
+        query = row["query"]
+        figures = _measure(run, vm, query, row["window"], victoria.QUERY_ARGS)
+        row["victoria_metrics"] = figures
+        if not figures:
+            continue
+        where = f"trend query '{query.name}'"
+        if row["prometheus"]:
+            row["vm_vs_prometheus"] = victoria.check(run, where, query.expr, figures["answer"], "Prometheus",
+                                                     row["prometheus"]["answer"], start)
+        if row["raw"]:
+            row["vm_vs_raw"] = victoria.check(run, where, query.expr, figures["answer"], "tsvault (raw)",
+                                              row["raw"]["answer"], start)
+    stored = vm.stored_rows()
+    if stored != vm_summary["samples_acknowledged"]:
+        run.warn(f"trend data set: VictoriaMetrics holds {stored:,} samples in its parts, "
+                 f"{vm_summary['samples_acknowledged']:,} were acknowledged")
+    vm.stop()
+    return {"vm_summary": vm_summary, "vm_ingest_seconds": ingest_seconds, "vm_settle_seconds": settle_seconds,
+            "vm_merge_seconds": merge_seconds, "vm_disk": vm.disk_bytes()}
 
 
 def _ms(figures):
@@ -104,6 +150,8 @@ def _ratio(a, b):
 
 
 def markdown(args, trend):
+    if "vm_summary" in trend["details"]:
+        return _markdown_with_victoria_metrics(args, trend)
     d = trend["details"]
     s = d["summary"]
     lines = [
@@ -131,4 +179,45 @@ def markdown(args, trend):
                      f"**{_ratio(row['auto'], row['prometheus'])}** | {same} |")
     lines.append("")
     lines.append("Medians of the timed runs after one warm-up; ratios are how many times faster tsvault (auto) is.")
+    return "\n".join(lines)
+
+
+def _markdown_with_victoria_metrics(args, trend):
+    d = trend["details"]
+    s = d["summary"]
+    lines = [
+        "### One-year trend queries (issues 10 and 15)",
+        "",
+        f"Data: {s['series']:,} series of `{TREND_FILTER}` at scale {args.trend_scale:g}, "
+        f"{args.trend_days:g} days at {args.trend_interval} ending at the last UTC midnight: "
+        f"{s['samples_acknowledged']:,} samples. tsvault ingested them in {d['ingest_seconds']:.0f} s and "
+        f"`tsvault compact` sealed the rollups in {d['compact_seconds']:.0f} s; promtool made Prometheus' "
+        f"blocks in {d['promtool_seconds']:.0f} s; VictoriaMetrics took the same loadgen command by remote write "
+        f"in {d['vm_ingest_seconds']:.0f} s ({d['vm_summary']['samples_acknowledged']:,} samples acknowledged), "
+        f"went quiet {d['vm_settle_seconds']:.0f} s later and `/internal/force_merge` merged each month's parts "
+        f"in {d['vm_merge_seconds']:.0f} s before the queries. "
+        f"Disk: tsvault {d['tsvault_disk'] / 2**20:,.0f} MiB (raw and every rollup), Prometheus "
+        f"{d['prometheus_disk'] / 2**20:,.0f} MiB, VictoriaMetrics {d['vm_disk'] / 2**20:,.0f} MiB (after the merge "
+        f"and a clean shutdown, without its `cache` directory).",
+        "",
+        "| trend query (step) | tsvault auto | tsvault raw | Prometheus 2.42 | VictoriaMetrics 1.79 | auto vs raw | "
+        "auto vs Prometheus | auto vs VictoriaMetrics | answers (auto vs Prometheus) | "
+        "answers (VictoriaMetrics vs Prometheus) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in trend["rows"]:
+        c = row.get("auto_vs_prometheus")
+        same = ("—" if not c else
+                f"{c['series_a']} series, largest relative difference {c['max_relative_difference']:.2g}"
+                + ("" if not (c["series_only_in_one"] or c["points_only_in_one"]) else
+                   f", {c['series_only_in_one']} series and {c['points_only_in_one']} points in only one"))
+        vm_same = victoria.summary_text(row.get("vm_vs_prometheus"))
+        lines.append(f"| `{row['query'].expr}` ({row['step'] // 86400}d) | {_ms(row['auto'])} | {_ms(row['raw'])} | "
+                     f"{_ms(row['prometheus'])} | {_ms(row.get('victoria_metrics'))} | "
+                     f"**{_ratio(row['auto'], row['raw'])}** | **{_ratio(row['auto'], row['prometheus'])}** | "
+                     f"**{_ratio(row['auto'], row.get('victoria_metrics'))}** | {same} | {vm_same} |")
+    lines.append("")
+    lines.append("Medians of the timed runs after one warm-up; ratios are how many times faster tsvault (auto) is. "
+                 "VictoriaMetrics computed every run (`-search.disableCache`, `nocache=1`); its answers were also "
+                 "checked against tsvault's raw ones.")
     return "\n".join(lines)
