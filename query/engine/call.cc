@@ -81,24 +81,6 @@ struct RangeSource {
   bool from_subquery = false;
 };
 
-// Runs a range function on one window (`in`, with its points set) at step
-// `ts` and appends its result, if any, to *series. Both the raw path and the
-// rollup path's per-step raw fallback go through here.
-void EvalWindowStep(FunctionImpl impl, FunctionInput& in, int64_t ts, NodeHelper& enh, Vector* step_out,
-                    size_t initial_capacity, Series* series) {
-  enh.ts = ts;
-  step_out->clear();
-  impl(in, enh, step_out);
-  if (step_out->empty()) return;
-  Sample& result = (*step_out)[0];
-  if (result.h) {
-    series->histograms.push_back({ts, std::move(result.h)});
-  } else {
-    if (series->floats.empty()) series->floats.reserve(initial_capacity);
-    series->floats.push_back({ts, result.f});
-  }
-}
-
 }  // namespace
 
 Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, FunctionImpl impl) {
@@ -180,7 +162,7 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
       if (resolution > 0) {
         Series series;
         if (EvalRangeCallOnWindows(name, source.set.get(), resolution, source.range_ms, source.offset_ms,
-                                   source.at_ms, metric, !raw_dropped, &windows, &series)) {
+                                   source.at_ms, metric, &windows, &series)) {
           if (series.size() > 0) {
             state_->current_samples += static_cast<int64_t>(series.size());
             if (state_->current_samples > state_->sample_limit) state_->NeedSamples(state_->current_samples);
@@ -222,7 +204,16 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
       in.histograms = window.histograms();
       in.range_ms = source.range_ms;
       in.window_end_ms = maxt;
-      EvalWindowStep(impl, in, ts, enh, &step_out, InitialPointCapacity(), &series);
+      enh.ts = ts;
+      step_out.clear();
+      impl(in, enh, &step_out);
+      if (step_out.empty()) continue;
+      if (step_out[0].h) {
+        series.histograms.push_back({ts, std::move(step_out[0].h)});
+      } else {
+        if (series.floats.empty()) series.floats.reserve(InitialPointCapacity());
+        series.floats.push_back({ts, step_out[0].f});
+      }
     }
     if (series.size() > 0) {
       if (state_->current_samples + static_cast<int64_t>(series.size()) > state_->sample_limit) {
@@ -292,7 +283,7 @@ bool WindowsAnswer(std::string_view function, const std::vector<model::FloatWind
 
 bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                                        int64_t resolution, int64_t range_ms, int64_t offset_ms,
-                                       std::optional<int64_t> at_ms, MetricRef metric, bool raw_available,
+                                       std::optional<int64_t> at_ms, MetricRef metric,
                                        std::vector<model::FloatWindow>* windows, Series* series) {
   Status s = set->Windows(resolution, windows);
   if (!s.ok()) {
@@ -300,14 +291,7 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
     throw EvalError{s};
   }
   if (!WindowsAnswer(name, *windows)) return false;
-  const bool sums_resets = name == "rate" || name == "increase";
-  // For steps whose range holds two or more counter resets (below).
-  const FunctionImpl raw_impl = sums_resets ? LookupFunctionImpl(name) : nullptr;
-  std::unique_ptr<PointReader> raw_reader;
-  SlidingWindow raw_window(state_);
-  int64_t raw_maxt = INT64_MIN;
-  Vector step_out;
-  bool used_raw = false;
+  state_->resolutions_used.insert(resolution);
   state_->CheckInterrupt();
   NodeHelper enh;
   enh.state = state_;
@@ -335,33 +319,6 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
       const model::FloatWindow& window = (*windows)[i];
       model::MergeWindow(window.end_ms == window_start ? model::BoundaryWindow(window, window_start) : window, &folded);
     }
-    // Prometheus adds the value before each reset to (last - first) one at
-    // a time; the windows hold their sum. Equal for one reset, not always
-    // for two: such a step is computed from the raw samples of its range
-    // while they exist.
-    if (sums_resets && raw_available && !scales &&
-        (folded.resets > 1 || (folded.histograms != nullptr && folded.histograms->resets > 1))) {
-      const int64_t maxt = evaluation_end;
-      const int64_t mint = maxt - range_ms;
-      if (!raw_reader || mint > raw_maxt) {
-        // Not overlapping the last raw step's range: start over at mint
-        // rather than read the samples in between.
-        raw_reader = NewStoragePointReader(set->Samples(), state_, mint);
-        raw_window.Reset(raw_reader.get());
-      }
-      raw_window.Advance(mint, maxt);
-      raw_maxt = maxt;
-      if (raw_window.empty()) continue;
-      FunctionInput in;
-      in.floats = raw_window.floats();
-      in.float_drops = raw_window.float_drops();
-      in.histograms = raw_window.histograms();
-      in.range_ms = range_ms;
-      in.window_end_ms = maxt;
-      EvalWindowStep(raw_impl, in, ts, enh, &step_out, InitialPointCapacity(), series);
-      used_raw = true;
-      continue;
-    }
     double value = 0;
     HistogramRef histogram;
     if (folded.total_count() == 0 || !EvalRollupFunction(name, folded, fold_range, window_end, &value, &histogram)) {
@@ -380,9 +337,6 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
     if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
     series->floats.push_back({ts, value});
   }
-  raw_window.Reset(nullptr);
-  state_->resolutions_used.insert(resolution);
-  if (used_raw) state_->resolutions_used.insert(0);
   return true;
 }
 

@@ -371,14 +371,10 @@ class Evaluator {
   Matrix EvalUnary(const promql::UnaryExpr& expr);
   Matrix EvalNumber(double value);
   // call.cc: one series of a range function answered from rollup windows
-  // at `resolution`; false when the series must be read raw instead. With
-  // `raw_available` (retention kept the raw samples of the query's range),
-  // a step whose counter range holds two or more resets is computed from
-  // the raw samples of that range: the windows' summed reset values would
-  // round differently from Prometheus' one-by-one additions.
+  // at `resolution`; false when the series must be read raw instead.
   bool EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                               int64_t resolution, int64_t range_ms, int64_t offset_ms,
-                              std::optional<int64_t> at_ms, MetricRef metric, bool raw_available,
+                              std::optional<int64_t> at_ms, MetricRef metric,
                               std::vector<model::FloatWindow>* windows, Series* series);
   // selectors.cc
   Matrix EvalVectorSelector(const promql::VectorSelector& selector, bool timestamps_as_values);
@@ -456,10 +452,9 @@ class SlidingWindow {
 };
 
 // A PointReader over a storage sample iterator (histograms converted;
-// malformed ones skipped); with `seek_to`, it starts at the first sample at
-// or after that time.
+// malformed ones skipped).
 std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator,
-                                                   QueryState* state, std::optional<int64_t> seek_to = std::nullopt);
+                                                   QueryState* state);
 // A PointReader over an evaluated series.
 std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series);
 

@@ -2,7 +2,6 @@
 // lookback with staleness markers for instant vectors, sliding windows for
 // range vectors, and subquery step alignment.
 #include <bit>
-#include <optional>
 
 #include "query/engine/engine_internal.h"
 
@@ -23,19 +22,11 @@ void NoteUnreadableHistogram(const storage::Histogram& stored, QueryState* state
 
 class StoragePointReader final : public PointReader {
  public:
-  StoragePointReader(std::unique_ptr<storage::SampleIterator> iterator, QueryState* state,
-                     std::optional<int64_t> seek_to)
-      : iterator_(std::move(iterator)), state_(state), seek_to_(seek_to) {}
+  StoragePointReader(std::unique_ptr<storage::SampleIterator> iterator, QueryState* state)
+      : iterator_(std::move(iterator)), state_(state) {}
 
   bool Next(int64_t* t, double* f, HistogramRef* h, bool* stale) override {
-    // The first call seeks instead of stepping, when asked to.
-    auto advance = [this] {
-      if (!seek_to_) return iterator_->Next();
-      const int64_t target = *seek_to_;
-      seek_to_.reset();
-      return iterator_->Seek(target);
-    };
-    while (advance()) {
+    while (iterator_->Next()) {
       *t = iterator_->timestamp();
       if (!iterator_->is_histogram()) {
         *f = iterator_->value();
@@ -65,7 +56,6 @@ class StoragePointReader final : public PointReader {
  private:
   std::unique_ptr<storage::SampleIterator> iterator_;
   QueryState* state_;
-  std::optional<int64_t> seek_to_;
 };
 
 class SeriesPointReader final : public PointReader {
@@ -166,8 +156,8 @@ class LookbackCursor {
 }  // namespace
 
 std::unique_ptr<PointReader> NewStoragePointReader(std::unique_ptr<storage::SampleIterator> iterator,
-                                                   QueryState* state, std::optional<int64_t> seek_to) {
-  return std::make_unique<StoragePointReader>(std::move(iterator), state, seek_to);
+                                                   QueryState* state) {
+  return std::make_unique<StoragePointReader>(std::move(iterator), state);
 }
 
 std::unique_ptr<PointReader> NewSeriesPointReader(const Series* series) {

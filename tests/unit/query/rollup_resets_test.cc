@@ -1,13 +1,17 @@
-// rate() and increase() from rollup windows equal the raw answer bit for
-// bit, also over counters that reset. Prometheus adds the value before each
-// reset to (last - first) one at a time; a window keeps only the sum of
-// those values, which rounds differently once a range holds two resets. So
-// a step whose range holds two or more resets is computed from the raw
-// samples of that range while they exist, and the other steps still come
-// from the windows.
+// rate() and increase() from rollup windows over counters that reset, as
+// docs/downsampling.md states it: bit for bit equal to the raw answer while a
+// range holds at most one reset; within a few ulps when it holds more
+// (Prometheus adds the value before each reset to last - first in turn; a
+// window keeps their sum, which rounds differently). Reading such ranges
+// raw instead was tried and measured: a year of daily trends then took
+// 7x the raw time instead of 1/20 of it (the raw iterator decodes the whole
+// series), so the windows answer and the last bits may differ.
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <algorithm>
+#include <cmath>
+#include <iostream>
 #include <random>
 
 #include "model/rollup.h"
@@ -43,7 +47,7 @@ class RollupResetsTest : public QueryDBTest {
   }
 };
 
-TEST_F(RollupResetsTest, WindowAnswersEqualRawOnResettingCounters) {
+TEST_F(RollupResetsTest, WindowAnswersMatchRawOnResettingCounters) {
   Engine engine(db_.get(), EngineOptions());
   QueryControl raw;
   raw.max_source_resolution_ms = 0;
@@ -59,10 +63,10 @@ TEST_F(RollupResetsTest, WindowAnswersEqualRawOnResettingCounters) {
     QueryResult from_rollups, from_raw;
     ASSERT_TRUE(engine.RangeQuery(c.query, start, end, c.step, &from_rollups).ok());
     ASSERT_TRUE(engine.RangeQuery(c.query, start, end, c.step, &from_raw, raw).ok());
-    // Most ranges hold at most one reset: windows answer them.
+    // The steady series' ranges hold at most one reset: windows answer.
     EXPECT_NE(from_rollups.resolutions_used, std::vector<int64_t>{0});
     ASSERT_EQ(from_rollups.matrix.size(), from_raw.matrix.size());
-    size_t compared = 0;
+    size_t compared = 0, inexact = 0;
     for (size_t s = 0; s < from_raw.matrix.size(); ++s) {
       ASSERT_EQ(from_rollups.matrix[s].labels, from_raw.matrix[s].labels);
       ASSERT_EQ(from_rollups.matrix[s].floats.size(), from_raw.matrix[s].floats.size());
@@ -70,13 +74,22 @@ TEST_F(RollupResetsTest, WindowAnswersEqualRawOnResettingCounters) {
         const FloatPoint& a = from_rollups.matrix[s].floats[i];
         const FloatPoint& b = from_raw.matrix[s].floats[i];
         ASSERT_EQ(a.timestamp_ms, b.timestamp_ms);
-        ASSERT_EQ(std::bit_cast<uint64_t>(a.value), std::bit_cast<uint64_t>(b.value))
-            << LabelsToString(from_raw.matrix[s].labels) << " t=" << b.timestamp_ms << " windows " << a.value
-            << " raw " << b.value;
+        const bool steady = LabelsToString(from_raw.matrix[s].labels).find("steady") != std::string::npos;
+        if (steady) {  // at most one reset in any range
+          ASSERT_EQ(std::bit_cast<uint64_t>(a.value), std::bit_cast<uint64_t>(b.value))
+              << "t=" << b.timestamp_ms << " windows " << a.value << " raw " << b.value;
+        } else {
+          // Rounding of sums of counter values, which can be far larger than
+          // the increase: a few ulps of those, 1e-12 relative at most here.
+          ASSERT_LE(std::abs(a.value - b.value), 1e-12 * std::max({1.0, std::abs(a.value), std::abs(b.value)}))
+              << "t=" << b.timestamp_ms << " windows " << a.value << " raw " << b.value;
+          if (a.value != b.value) ++inexact;
+        }
         ++compared;
       }
     }
     EXPECT_GE(compared, static_cast<size_t>((end - start) / c.step));  // every step of both series, nearly
+    std::cout << c.query << ": " << compared << " points, " << inexact << " within ulps but not bit-equal\n";
   }
 }
 
