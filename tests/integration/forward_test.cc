@@ -141,6 +141,21 @@ class ForwardTest : public ::testing::Test {
   }
   static constexpr const char* kReceiverConfig = "global:\n  scrape_interval: 1h\n";
 
+  // Starts tsvault_ forwarding to http://127.0.0.1:<port>/receive (a fake
+  // receiver of the test) with `fields` (YAML lines of the remote_write
+  // entry, indented four spaces), and connects *client to it.
+  void StartForwardingTo(int port, const std::string& fields, std::unique_ptr<http::Client>* client) {
+    testing::TsvaultServerOptions options = TsvaultOptions();
+    const std::string forward_config = dir_.path() + "/forward.yml";
+    std::ofstream(forward_config) << "remote_write:\n"
+                                  << "  - url: http://127.0.0.1:" << port << "/receive\n"
+                                  << fields;
+    options.extra_args = {"--forward.config-file=" + forward_config};
+    tsvault_ = std::make_unique<testing::TsvaultServer>(options);
+    ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
+    ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), client).ok());
+  }
+
   testing::TempDir dir_;
   int64_t start_ = 0;
   std::unique_ptr<testing::PrometheusServer> prometheus_;
@@ -354,18 +369,12 @@ TEST_F(ForwardTest, RefusedBatchesAreDroppedAndFailedOnesRetriedWithoutAStorm) {
   });
   ASSERT_TRUE(receiver.Start().ok());
 
-  testing::TsvaultServerOptions options = TsvaultOptions();
-  const std::string forward_config = dir_.path() + "/forward.yml";
-  std::ofstream(forward_config) << "remote_write:\n"
-                                << "  - url: http://127.0.0.1:" << receiver.port() << "/receive\n"
-                                << "    headers: {THANOS-TENANT: seed}\n"
-                                << "    queue_config: {max_samples_per_send: 100, batch_send_deadline: 50ms,\n"
-                                << "                   min_backoff: 20ms, max_backoff: 100ms}\n";
-  options.extra_args = {"--forward.config-file=" + forward_config};
-  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
-  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
   std::unique_ptr<http::Client> client;
-  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  ASSERT_NO_FATAL_FAILURE(StartForwardingTo(receiver.port(),
+                                            "    headers: {THANOS-TENANT: seed}\n"
+                                            "    queue_config: {max_samples_per_send: 100, batch_send_deadline: 50ms,\n"
+                                            "                   min_backoff: 20ms, max_backoff: 100ms}\n",
+                                            &client));
   const int64_t start = NowMs() - 100 * kStep;
   for (int written = 0; written < 100; written += 10) {
     ASSERT_TRUE(testing::PostRemoteWrite(client.get(), Data(start, written, 10)).ok());
@@ -470,17 +479,11 @@ TEST_F(ForwardTest, ABacklogGoesOutWithinAReceiversOutOfBoundsWindow) {
   });
   ASSERT_TRUE(receiver.Start().ok());
 
-  testing::TsvaultServerOptions options = TsvaultOptions();
-  const std::string forward_config = dir_.path() + "/forward.yml";
-  std::ofstream(forward_config) << "remote_write:\n"
-                                << "  - url: http://127.0.0.1:" << receiver.port() << "/receive\n"
-                                << "    queue_config: {max_samples_per_send: 500, batch_send_deadline: 50ms,\n"
-                                << "                   min_backoff: 20ms, max_backoff: 100ms}\n";
-  options.extra_args = {"--forward.config-file=" + forward_config};
-  tsvault_ = std::make_unique<testing::TsvaultServer>(options);
-  ASSERT_TRUE(tsvault_->Start().ok()) << tsvault_->LogTail();
   std::unique_ptr<http::Client> client;
-  ASSERT_TRUE(http::Client::Create(tsvault_->base_url(), &client).ok());
+  ASSERT_NO_FATAL_FAILURE(StartForwardingTo(receiver.port(),
+                                            "    queue_config: {max_samples_per_send: 500, batch_send_deadline: 50ms,\n"
+                                            "                   min_backoff: 20ms, max_backoff: 100ms}\n",
+                                            &client));
   // Two hours of data for 40 float series and a histogram series, written
   // while the receiver is down: 480 scrapes, in requests of 20.
   const int64_t start = NowMs() / 1000 * 1000 - 480 * kStep;
