@@ -174,4 +174,32 @@ std::string FormatRfc3339(int64_t ms) {
   return buffer;
 }
 
+std::string FormatPromDuration(int64_t milliseconds) {
+  uint64_t remaining = milliseconds < 0 ? 0 - static_cast<uint64_t>(milliseconds)
+                                        : static_cast<uint64_t>(milliseconds);
+  if (remaining == 0) return "0s";
+  struct Unit {
+    const char* suffix;
+    uint64_t ms;
+    bool only_if_exact;
+  };
+  static constexpr Unit kUnits[] = {
+      {"y", 365ULL * 24 * 3600 * 1000, true}, {"w", 7ULL * 24 * 3600 * 1000, true},
+      {"d", 24ULL * 3600 * 1000, false},      {"h", 3600ULL * 1000, false},
+      {"m", 60ULL * 1000, false},             {"s", 1000, false},
+      {"ms", 1, false},
+  };
+  std::string out;
+  for (const Unit& unit : kUnits) {
+    if (unit.only_if_exact && remaining % unit.ms != 0) continue;
+    const uint64_t count = remaining / unit.ms;
+    if (count > 0) {
+      out += std::to_string(count);
+      out += unit.suffix;
+      remaining -= count * unit.ms;
+    }
+  }
+  return out;
+}
+
 }  // namespace tsvault

@@ -28,6 +28,11 @@ Status ParseDurationParam(std::string_view text, int64_t* ms);
 // Parses a Prometheus duration literal only ("1h30m"); no float seconds.
 Status ParsePromDuration(std::string_view text, int64_t* ms);
 
+// Prometheus' model.Duration String() for a non-negative duration in
+// milliseconds: "0s", "1h30m", "1w" (years and weeks only when exact),
+// "250ms". Negative inputs are formatted by absolute value.
+std::string FormatPromDuration(int64_t milliseconds);
+
 // Formats Unix milliseconds as RFC 3339 in UTC to the second
 // ("2026-12-07T00:00:00Z"), for messages and reports.
 std::string FormatRfc3339(int64_t ms);

@@ -1,6 +1,5 @@
 #include "query/api/server_status.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "common/time_parse.h"
 #include "query/api/params.h"
 #include "query/api/response.h"
 
@@ -19,18 +19,15 @@ namespace tsvault::query {
 namespace {
 
 // Go's time.RFC3339Nano in UTC, as Prometheus writes its times:
-// "2026-12-07T22:03:32.622277073Z" (trailing zeros of the fraction dropped).
+// "2026-12-07T22:03:32.622Z" (trailing zeros of the fraction dropped).
 std::string Rfc3339(int64_t unix_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  std::string out = fmt::format("{:%Y-%m-%dT%H:%M:%S}", utc);
+  std::string out = FormatRfc3339(unix_ms);  // to the second, ending in 'Z'
   if (const int64_t millis = unix_ms % 1000; millis != 0) {
     std::string fraction = fmt::format(".{:03d}", millis);
     while (fraction.back() == '0') fraction.pop_back();
-    out += fraction;
+    out.insert(out.size() - 1, fraction);
   }
-  return out + "Z";
+  return out;
 }
 
 // The process' threads (Linux /proc/self/status), for "goroutineCount".

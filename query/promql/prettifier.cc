@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "common/time_parse.h"
 #include "query/promql/functions.h"
 #include "query/promql/printer.h"
 #include "query/promql/text.h"
@@ -111,8 +112,8 @@ class Prettifier {
 
   static std::string SubquerySuffix(const promql::SubqueryExpr& e) {
     std::string s = "[";
-    s.append(promql::FormatPromDuration(e.range_ms)).append(":");
-    if (e.step_ms != 0) s += promql::FormatPromDuration(e.step_ms);
+    s.append(FormatPromDuration(e.range_ms)).append(":");
+    if (e.step_ms != 0) s += FormatPromDuration(e.step_ms);
     s += "]";
     if (e.timestamp_ms.has_value()) {
       s.append(" @ ").append(promql::FormatGoFixed(static_cast<double>(*e.timestamp_ms) / 1000.0, 3));
@@ -121,8 +122,8 @@ class Prettifier {
     } else if (e.at_preprocessor == promql::AtPreprocessor::kEnd) {
       s += " @ end()";
     }
-    if (e.offset_ms > 0) s.append(" offset ").append(promql::FormatPromDuration(e.offset_ms));
-    if (e.offset_ms < 0) s.append(" offset -").append(promql::FormatPromDuration(-e.offset_ms));
+    if (e.offset_ms > 0) s.append(" offset ").append(FormatPromDuration(e.offset_ms));
+    if (e.offset_ms < 0) s.append(" offset -").append(FormatPromDuration(-e.offset_ms));
     return s;
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/time_parse.h"
 #include "query/promql/functions.h"
 #include "query/promql/text.h"
 

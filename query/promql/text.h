@@ -61,9 +61,5 @@ Status UnquoteString(std::string_view literal, std::string* out);
 // for the non-finite values.
 std::string FormatGoFixed(double value, int precision);
 
-// Prometheus' model.Duration String() for a non-negative duration in
-// milliseconds: "0s", "1h30m", "1w" (years and weeks only when exact),
-// "250ms". Negative inputs are formatted by absolute value.
-std::string FormatPromDuration(int64_t milliseconds);
 
 }  // namespace tsvault::query::promql

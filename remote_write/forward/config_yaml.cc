@@ -2,6 +2,7 @@
 // back in Prometheus' remote_write: format for /api/v1/status/config.
 #include <yaml-cpp/yaml.h>
 
+#include "common/time_parse.h"
 #include "remote_write/forward/config.h"
 
 namespace tsvault::forward {
@@ -9,15 +10,6 @@ namespace tsvault::forward {
 namespace {
 
 constexpr const char* kSecret = "<secret>";  // as Prometheus shows secrets
-
-// A duration as Prometheus writes one: "30s", "5m", "100ms".
-std::string Duration(int64_t ms) {
-  if (ms == 0) return "0s";
-  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
 
 void EmitClient(const HttpClientConfig& client, YAML::Emitter* out) {
   if (client.basic_auth) {
@@ -71,7 +63,7 @@ std::string EffectiveConfigYaml(const std::vector<TargetConfig>& targets) {
     out << YAML::BeginMap;
     out << YAML::Key << "url" << YAML::Value << target.url;
     out << YAML::Key << "name" << YAML::Value << target.name;
-    out << YAML::Key << "remote_timeout" << YAML::Value << Duration(target.remote_timeout_ms);
+    out << YAML::Key << "remote_timeout" << YAML::Value << FormatPromDuration(target.remote_timeout_ms);
     if (!target.headers.empty()) {
       out << YAML::Key << "headers" << YAML::Value << YAML::BeginMap;
       for (const auto& [name, value] : target.headers) out << YAML::Key << name << YAML::Value << value;
@@ -92,14 +84,14 @@ std::string EffectiveConfigYaml(const std::vector<TargetConfig>& targets) {
     out << YAML::Key << "max_shards" << YAML::Value << queue.max_shards;
     out << YAML::Key << "min_shards" << YAML::Value << queue.min_shards;
     out << YAML::Key << "max_samples_per_send" << YAML::Value << queue.max_samples_per_send;
-    out << YAML::Key << "batch_send_deadline" << YAML::Value << Duration(queue.batch_send_deadline_ms);
-    out << YAML::Key << "min_backoff" << YAML::Value << Duration(queue.min_backoff_ms);
-    out << YAML::Key << "max_backoff" << YAML::Value << Duration(queue.max_backoff_ms);
+    out << YAML::Key << "batch_send_deadline" << YAML::Value << FormatPromDuration(queue.batch_send_deadline_ms);
+    out << YAML::Key << "min_backoff" << YAML::Value << FormatPromDuration(queue.min_backoff_ms);
+    out << YAML::Key << "max_backoff" << YAML::Value << FormatPromDuration(queue.max_backoff_ms);
     out << YAML::Key << "retry_on_http_429" << YAML::Value << queue.retry_on_http_429;
     out << YAML::EndMap;
     out << YAML::Key << "metadata_config" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "send" << YAML::Value << target.metadata.send;
-    out << YAML::Key << "send_interval" << YAML::Value << Duration(target.metadata.send_interval_ms);
+    out << YAML::Key << "send_interval" << YAML::Value << FormatPromDuration(target.metadata.send_interval_ms);
     out << YAML::EndMap;
     out << YAML::EndMap;
   }

@@ -60,10 +60,6 @@ std::string GetLabel(const Labels& labels, const std::string& name) {
   return "";
 }
 
-}  // namespace
-
-namespace {
-
 constexpr std::pair<const char*, RelabelAction> kActionNames[] = {
     {"replace", RelabelAction::kReplace},     {"keep", RelabelAction::kKeep},
     {"drop", RelabelAction::kDrop},           {"keepequal", RelabelAction::kKeepEqual},

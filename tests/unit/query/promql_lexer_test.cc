@@ -1,4 +1,5 @@
 // PromQL lexer tokens and errors, and the Go-compatible text helpers.
+#include "common/time_parse.h"
 #include "query/promql/lexer.h"
 
 #include <gtest/gtest.h>
