@@ -344,6 +344,19 @@ Matrix Evaluator::EvalAggregate(const promql::AggregateExpr& expr) {
               Vector* out) { Aggregate(*ctx, 0, v[0], h[0], enh, out); },
         {expr.expr.get()});
   }
+  if (expr.param == nullptr) {
+    const int64_t original = state_->current_samples;
+    Matrix input = Eval(*expr.expr);
+    Matrix result;
+    if (AggregateBySeries(expr, input, original, &result)) return result;
+    std::vector<Matrix> inputs(2);
+    inputs[1] = std::move(input);
+    return RangeEvalMatrices(
+        prepare,
+        [ctx](std::vector<Vector>& v, std::vector<std::vector<const SeriesHelper*>>& h, NodeHelper& enh,
+              Vector* out) { Aggregate(*ctx, 0, v[1], h[1], enh, out); },
+        std::move(inputs), original);
+  }
   return RangeEval(
       prepare,
       [ctx, has_param = expr.param != nullptr](std::vector<Vector>& v,

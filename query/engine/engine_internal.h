@@ -395,6 +395,14 @@ class Evaluator {
   Matrix EvalBinary(const promql::BinaryExpr& expr);
   // aggregate.cc
   Matrix EvalAggregate(const promql::AggregateExpr& expr);
+  // aggregate_by_series.cc: `expr` (sum, avg, count, min, max, group,
+  // stddev or stdvar, no parameter) over the evaluated float matrix `input`,
+  // one input series at a time, bit-identical to the step-wise path and in
+  // its output order; false (nothing done) for other operators, histogram
+  // input, or inputs too sparse for dense per-step accumulators.
+  // `original_samples` is the sample count before `input` was evaluated.
+  bool AggregateBySeries(const promql::AggregateExpr& expr, const Matrix& input, int64_t original_samples,
+                         Matrix* out);
 
   QueryState* state_;
   int64_t start_, end_, interval_;
