@@ -136,6 +136,17 @@ class SeriesSet {
     return Status::Unsupported("this series set has no rollups");
   }
   virtual Status status() const = 0;
+  // Splits the series not yet visited into at most `max_parts` sets of
+  // consecutive series, in this set's order, each of at least
+  // `min_series_per_part` series; the sets may be read from different
+  // threads at once, and this set is left with nothing to visit. Returns no
+  // sets (and changes nothing) when there are fewer than two parts' worth
+  // or the set cannot be split.
+  virtual std::vector<std::unique_ptr<SeriesSet>> Split(size_t max_parts, size_t min_series_per_part) {
+    (void)max_parts;
+    (void)min_series_per_part;
+    return {};
+  }
 };
 
 // What a reader is about to do with the series it selects, as Prometheus'

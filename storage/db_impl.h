@@ -263,15 +263,28 @@ class DBImpl final : public DB {
   struct SelectedSeries {
     uint64_t id;
     Labels labels;
+    // Not in the head over the range, and SelectSeries was asked to leave
+    // checking disk for data in it to the reader (ProbeSeries).
+    bool unprobed = false;
   };
   // Series matching all matchers with data in [mint, maxt], sorted by labels:
   // raw samples after the raw retention cutoff or, where retention dropped
   // raw samples of the range, rollups up to `max_resolution_ms` (0: raw
   // only). Takes head_mutex_ shared, and reads RocksDB after releasing it.
   // REQUIRES: head_mutex_ not held.
+  // With `defer_probe`, series outside the head are listed unprobed
+  // instead, for the reader to check as it reaches them, with the same seek
+  // that then reads their chunks.
   Status SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
                       bool require_selective_matcher, int64_t max_resolution_ms,
-                      std::vector<SelectedSeries>* out);
+                      std::vector<SelectedSeries>* out, bool defer_probe = false);
+  // Whether a series outside the head holds data in [mint, maxt] on disk:
+  // raw chunks after the raw cutoff or, where retention dropped raw samples
+  // of the range, rollups up to `max_resolution_ms`. *positioned says
+  // whether `iterator` was left where CollectChunks(..., positioned=true)
+  // can go on reading this series' chunks. Needs no lock.
+  Status ProbeSeries(uint64_t series_id, int64_t mint, int64_t maxt, int64_t max_resolution_ms,
+                     rocksdb::Iterator* iterator, bool* has_data, bool* positioned);
   // Whether a rollup span of the series up to `max_resolution_ms` may hold
   // windows in [mint, maxt] (span granularity). Needs no lock.
   bool HasRollupsInRange(uint64_t series_id, int64_t mint, int64_t maxt, int64_t max_resolution_ms);
@@ -279,12 +292,16 @@ class DBImpl final : public DB {
   // Takes head_mutex_ shared for the head part only; called from
   // DBSeriesSet::Samples on reader threads.
   // REQUIRES: head_mutex_ not held.
+  // `positioned`: `iterator` is where ProbeSeries left it for this series
+  // and range, so the disk part needs no new seek.
   Status CollectChunks(uint64_t series_id, int64_t mint, int64_t maxt, rocksdb::Iterator* iterator,
-                       std::vector<ChunkData>* chunks);
+                       std::vector<ChunkData>* chunks, bool positioned = false);
   // Persisted chunks overlapping [mint, maxt]; with `first_only`, stops at
-  // the first (an existence check). Reads RocksDB only; needs no lock.
+  // the first (an existence check), leaving `iterator` on it. Without
+  // `seek`, goes on from where such a check left `iterator`. Reads RocksDB
+  // only; needs no lock.
   Status ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t maxt, bool first_only,
-                             rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks);
+                             rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks, bool seek = true);
   // Needs no lock.
   std::unique_ptr<rocksdb::Iterator> NewChunkIterator(bool fill_cache = true);
   // Takes head_mutex_ shared (directly or through SelectSeries).

@@ -22,20 +22,35 @@ bool IsFullRange(int64_t mint, int64_t maxt) {
 // Iterates the series chosen by DBImpl::Select, decoding samples on demand.
 class DBSeriesSet final : public SeriesSet {
  public:
-  DBSeriesSet(DBImpl* db, std::vector<DBImpl::SelectedSeries> series, int64_t mint, int64_t maxt, bool bulk)
-      : db_(db), series_(std::move(series)), mint_(mint), maxt_(maxt),
-        iterator_(db->NewChunkIterator(/*fill_cache=*/!bulk)) {}
+  DBSeriesSet(DBImpl* db, std::vector<DBImpl::SelectedSeries> series, int64_t mint, int64_t maxt,
+              int64_t max_resolution_ms, bool bulk)
+      : db_(db), series_(std::move(series)), mint_(mint), maxt_(maxt), max_resolution_ms_(max_resolution_ms),
+        bulk_(bulk), iterator_(db->NewChunkIterator(/*fill_cache=*/!bulk)) {}
 
   bool Next() override {
-    // position_ starts at SIZE_MAX; unsigned wrap-around makes it 0.
-    if (position_ == static_cast<size_t>(-1) || position_ < series_.size()) ++position_;
-    return position_ < series_.size();
+    while (true) {
+      // position_ starts at SIZE_MAX; unsigned wrap-around makes it 0.
+      if (position_ == static_cast<size_t>(-1) || position_ < series_.size()) ++position_;
+      positioned_ = false;
+      if (position_ >= series_.size()) return false;
+      if (!series_[position_].unprobed) return true;
+      bool has_data = false;
+      Status s = db_->ProbeSeries(series_[position_].id, mint_, maxt_, max_resolution_ms_, iterator_.get(),
+                                  &has_data, &positioned_);
+      if (!s.ok()) {
+        status_ = s;
+        position_ = series_.size();
+        return false;
+      }
+      if (has_data) return true;
+    }
   }
   const Labels& labels() const override { return series_[position_].labels; }
   std::unique_ptr<SampleIterator> Samples() const override {
     std::vector<ChunkData> chunks;
     std::unique_ptr<SampleIterator> out;
-    Status s = db_->CollectChunks(series_[position_].id, mint_, maxt_, iterator_.get(), &chunks);
+    Status s = db_->CollectChunks(series_[position_].id, mint_, maxt_, iterator_.get(), &chunks, positioned_);
+    positioned_ = false;
     if (s.ok()) s = MergeChunks(std::move(chunks), mint_, maxt_, &out);
     if (!s.ok()) {
       status_ = s;
@@ -44,6 +59,22 @@ class DBSeriesSet final : public SeriesSet {
     return out;
   }
   Status status() const override { return status_; }
+
+  std::vector<std::unique_ptr<SeriesSet>> Split(size_t max_parts, size_t min_series_per_part) override {
+    const size_t first = position_ == static_cast<size_t>(-1) ? 0 : std::min(position_ + 1, series_.size());
+    const size_t remaining = series_.size() - first;
+    const size_t parts = std::min(max_parts, remaining / std::max<size_t>(min_series_per_part, 1));
+    std::vector<std::unique_ptr<SeriesSet>> out;
+    if (parts < 2) return out;
+    for (size_t i = 0; i < parts; ++i) {
+      auto begin = series_.begin() + static_cast<std::ptrdiff_t>(first + remaining * i / parts);
+      auto end = series_.begin() + static_cast<std::ptrdiff_t>(first + remaining * (i + 1) / parts);
+      std::vector<DBImpl::SelectedSeries> slice(std::make_move_iterator(begin), std::make_move_iterator(end));
+      out.push_back(std::make_unique<DBSeriesSet>(db_, std::move(slice), mint_, maxt_, max_resolution_ms_, bulk_));
+    }
+    position_ = series_.size();
+    return out;
+  }
 
   Status Windows(int64_t resolution_ms, std::vector<model::FloatWindow>* out) const override {
     out->clear();
@@ -75,8 +106,12 @@ class DBSeriesSet final : public SeriesSet {
   DBImpl* db_;
   std::vector<DBImpl::SelectedSeries> series_;
   int64_t mint_, maxt_;
+  int64_t max_resolution_ms_;
+  bool bulk_;
   std::unique_ptr<rocksdb::Iterator> iterator_;
   size_t position_ = static_cast<size_t>(-1);
+  // iterator_ is where ProbeSeries left it for the current series.
+  mutable bool positioned_ = false;
   mutable Status status_;
 };
 
@@ -87,9 +122,9 @@ std::unique_ptr<rocksdb::Iterator> DBImpl::NewChunkIterator(bool fill_cache) {
 }
 
 Status DBImpl::ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t maxt, bool first_only,
-                                   rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks) {
-  const std::string seek = ChunkSeekKey(series_id, WindowSeekStart(mint));
-  for (iterator->Seek(seek); iterator->Valid(); iterator->Next()) {
+                                   rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks, bool seek) {
+  if (seek) iterator->Seek(ChunkSeekKey(series_id, WindowSeekStart(mint)));
+  for (; iterator->Valid(); iterator->Next()) {
     ChunkKeyParts parts;
     rocksdb::Slice key = iterator->key();
     if (!DecodeChunkKey(std::string_view(key.data(), key.size()), &parts)) {
@@ -111,7 +146,7 @@ Status DBImpl::ReadPersistedChunks(uint64_t series_id, int64_t mint, int64_t max
 }
 
 Status DBImpl::CollectChunks(uint64_t series_id, int64_t mint, int64_t maxt,
-                             rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks) {
+                             rocksdb::Iterator* iterator, std::vector<ChunkData>* chunks, bool positioned) {
   // Chunks lie in 2-hour windows and the raw cutoff is a whole day: a chunk
   // is either all before it (dropped, perhaps not yet compacted away) or
   // all after.
@@ -127,7 +162,7 @@ Status DBImpl::CollectChunks(uint64_t series_id, int64_t mint, int64_t maxt,
   }
   const size_t head_count = chunks->size();
   std::vector<ChunkData> persisted;
-  Status s = ReadPersistedChunks(series_id, mint, maxt, false, iterator, &persisted);
+  Status s = ReadPersistedChunks(series_id, mint, maxt, false, iterator, &persisted, !positioned);
   if (!s.ok()) return s;
   for (ChunkData& chunk : persisted) {
     // The open chunk is persisted at checkpoints under its own sequence; the
@@ -163,9 +198,28 @@ bool DBImpl::HasRollupsInRange(uint64_t series_id, int64_t mint, int64_t maxt, i
   return false;
 }
 
+Status DBImpl::ProbeSeries(uint64_t series_id, int64_t mint, int64_t maxt, int64_t max_resolution_ms,
+                           rocksdb::Iterator* iterator, bool* has_data, bool* positioned) {
+  const int64_t raw_mint = RawReadStart(mint);
+  *has_data = false;
+  *positioned = false;
+  if (raw_mint <= maxt) {
+    std::vector<ChunkData> first;
+    Status s = ReadPersistedChunks(series_id, raw_mint, maxt, true, iterator, &first);
+    if (!s.ok()) return s;
+    *positioned = true;
+    *has_data = !first.empty();
+  }
+  // Where retention dropped raw samples of the range, rollups may hold it.
+  if (!*has_data && max_resolution_ms > 0 && mint < raw_mint) {
+    *has_data = HasRollupsInRange(series_id, mint, maxt, max_resolution_ms);
+  }
+  return Status::OK();
+}
+
 Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t mint, int64_t maxt,
                             bool require_selective_matcher, int64_t max_resolution_ms,
-                            std::vector<SelectedSeries>* out) {
+                            std::vector<SelectedSeries>* out, bool defer_probe) {
   if (require_selective_matcher) {
     bool selective = std::any_of(matchers.begin(), matchers.end(),
                                  [](const LabelMatcher& m) { return !m.MatchesEmpty(); });
@@ -229,18 +283,17 @@ Status DBImpl::SelectSeries(const std::vector<LabelMatcher>& matchers, int64_t m
   std::unique_ptr<rocksdb::Iterator> iterator;
   out->clear();
   out->reserve(candidates.size());
-  std::vector<ChunkData> probe;
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (!full_range && !in_head[i]) {
-      if (!iterator) iterator = NewChunkIterator();
-      probe.clear();
-      if (mint <= maxt) {
-        Status s = ReadPersistedChunks(candidates[i].id, mint, maxt, true, iterator.get(), &probe);
+      if (defer_probe) {
+        candidates[i].unprobed = true;
+      } else {
+        if (!iterator) iterator = NewChunkIterator();
+        bool has_data, positioned;
+        Status s = ProbeSeries(candidates[i].id, requested_mint, maxt, max_resolution_ms, iterator.get(), &has_data,
+                               &positioned);
         if (!s.ok()) return s;
-      }
-      if (probe.empty() &&
-          !(probe_rollups && HasRollupsInRange(candidates[i].id, requested_mint, maxt, max_resolution_ms))) {
-        continue;
+        if (!has_data) continue;
       }
     }
     out->push_back(std::move(candidates[i]));
@@ -256,9 +309,11 @@ Status DBImpl::Select(const SelectHints& hints, const std::vector<LabelMatcher>&
   // Only raw samples are stored so far: every hint but the time range is
   // informational until downsampled resolutions exist.
   std::vector<SelectedSeries> selected;
-  Status s = SelectSeries(matchers, hints.start_ms, hints.end_ms, true, hints.max_resolution_ms, &selected);
+  Status s = SelectSeries(matchers, hints.start_ms, hints.end_ms, true, hints.max_resolution_ms, &selected,
+                          /*defer_probe=*/true);
   if (!s.ok()) return s;
-  *out = std::make_unique<DBSeriesSet>(this, std::move(selected), hints.start_ms, hints.end_ms, hints.bulk);
+  *out = std::make_unique<DBSeriesSet>(this, std::move(selected), hints.start_ms, hints.end_ms,
+                                       hints.max_resolution_ms, hints.bulk);
   return Status::OK();
 }
 

@@ -49,6 +49,7 @@ struct ServeFlags {
   int64_t query_max_memory_bytes = 1ll << 30;
   int64_t query_max_total_memory_bytes = 2ll << 30;
   int query_max_concurrency = 20;
+  int query_parallelism = 0;
   std::string downsample_grace = "1h";
   std::string downsample_interval = "1m";
   RetentionFlags retention;
@@ -225,6 +226,7 @@ int RunServe(const ServeFlags& flags, std::map<std::string, std::string> flag_va
   api_options.engine.max_memory_bytes = flags.query_max_memory_bytes;
   api_options.engine.max_total_memory_bytes = flags.query_max_total_memory_bytes;
   api_options.engine.max_concurrency = flags.query_max_concurrency;
+  api_options.engine.parallelism = flags.query_parallelism;
   api_options.engine.resolution_observer = [&metrics](const std::vector<int64_t>& resolutions) {
     metrics.ObserveQueryResolutions(resolutions);
   };
@@ -396,6 +398,11 @@ void AddServeCommand(CLI::App* app) {
                     "Most queries evaluating at once; more wait, within their timeout")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  serve->add_option("--query.parallelism", flags->query_parallelism,
+                    "Threads one query may evaluate on, its own included (range functions over many series are "
+                    "split among them; answers are the same); 0: one per CPU core")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
   serve->add_option("--web.config.file", flags->web_config_file,
                     "TLS, users, bearer tokens and roles (Prometheus' web config format plus roles; "
                     "docs/security.md); reloaded on SIGHUP");

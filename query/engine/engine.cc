@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <limits>
 #include <new>
+#include <thread>
 
 #include "query/engine/engine_internal.h"
+#include "query/engine/parallel.h"
 #include "query/promql/parser.h"
 #include "query/promql/preprocess.h"
 
@@ -49,7 +51,11 @@ Engine::Engine(storage::DB* db, EngineOptions options)
     : db_(db),
       options_(std::move(options)),
       gate_(std::make_unique<QueryGate>(options_.max_concurrency)),
-      memory_pool_(std::make_unique<eval::MemoryPool>()) {}
+      memory_pool_(std::make_unique<eval::MemoryPool>()) {
+  int threads = options_.parallelism;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads > 1) workers_ = std::make_unique<eval::WorkerPool>(threads - 1);
+}
 
 Engine::~Engine() = default;
 
@@ -93,6 +99,7 @@ Status Engine::Run(std::string_view query, int64_t start_ms, int64_t end_ms, int
   state.deadline = std::chrono::steady_clock::now() + timeout;
   state.cancelled = control.cancelled;
   state.pool = memory_pool_.get();
+  state.workers = workers_.get();
   state.max_source_resolution_ms = control.max_source_resolution_ms;
 
   // Wait for a slot among --query.max-concurrency; the wait is part of the

@@ -34,6 +34,7 @@ namespace tsvault::query {
 
 namespace eval {
 struct MemoryPool;
+class WorkerPool;
 }
 
 struct EngineOptions {
@@ -62,6 +63,12 @@ struct EngineOptions {
   // Most queries evaluating at once; more wait for a slot, and the wait
   // counts against their timeout. <= 0: unlimited.
   int max_concurrency = 20;
+  // Threads one query may evaluate on at once (its own included): a range
+  // function over many series splits them into parts for the engine's
+  // parallelism - 1 worker threads, shared by all queries; answers are the
+  // same bit for bit. <= 0: one per CPU core; 1: each query on its own
+  // thread only.
+  int parallelism = 0;
   // Called after every successful query with the resolutions that served
   // it (QueryResult::resolutions_used); for /metrics. May be empty.
   std::function<void(const std::vector<int64_t>& resolutions_used)> resolution_observer;
@@ -162,6 +169,9 @@ class Engine {
   std::unique_ptr<QueryGate> gate_;  // --query.max-concurrency
   // What running queries hold, against max_total_memory_bytes. Thread-safe.
   std::unique_ptr<eval::MemoryPool> memory_pool_;
+  // The threads that evaluate parts of queries beside the queries' own
+  // (EngineOptions::parallelism - 1 of them); null when there are none.
+  std::unique_ptr<eval::WorkerPool> workers_;
 };
 
 }  // namespace tsvault::query

@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -108,10 +109,22 @@ using Vector = std::vector<Sample>;
 struct EvalError {
   Status status;
 };
+// Stops one part of a parallel evaluation because another part failed;
+// never leaves RunInParts.
+struct SiblingFailed {};
 // Throws an execution error (Status::ResourceExhausted, API "execution").
 [[noreturn]] void ThrowExecution(const std::string& message);
 
+class WorkerPool;
+
 // State shared by all evaluators of one query.
+//
+// Parts of a query may run on several threads at once (RunInParts): each
+// part then has its own QueryState forked from the query's (ForkFrom),
+// which counts its own samples and ticks and reaches the query's state
+// only under `parent->part_mutex`: for label sets (its arena forwards to
+// the parent's), memory and sample grants, and warnings. The query's state
+// is not touched otherwise until the parts have joined (JoinParent).
 struct QueryState {
   QueryState() : arena(this) {}
   ~QueryState();
@@ -132,9 +145,7 @@ struct QueryState {
   // Why the answer may be partial or approximate (QueryResult::warnings),
   // each once, in the order found.
   std::vector<std::string> warnings;
-  void AddWarning(std::string warning) {
-    if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) warnings.push_back(std::move(warning));
-  }
+  void AddWarning(std::string warning);
   // Samples the query may hold before NeedSamples must be asked: the
   // smaller of EngineOptions::max_samples and what the memory reserved so
   // far holds beside the arena. Hot loops compare against it; only
@@ -144,7 +155,24 @@ struct QueryState {
   MemoryPool* pool = nullptr;
   int64_t reserved_bytes = 0;
   uint64_t ticks_ = 0;  // Tick()'s counter
-  // Throws on timeout or cancellation.
+  // Threads that evaluate parts of this query beside its own (null: none).
+  WorkerPool* workers = nullptr;
+  // For the state of one part of a parallel evaluation: the query's state,
+  // the samples counted there on this part's behalf, and the flag that
+  // says another part failed (then this one stops).
+  QueryState* parent = nullptr;
+  int64_t granted_samples = 0;
+  const std::atomic<bool>* sibling_failed = nullptr;
+  // Serialises the parts' calls into this state while they run.
+  std::mutex part_mutex;
+  // Makes this (fresh) state the state of one part of `parent`'s
+  // evaluation. REQUIRES: parent->part_mutex not held.
+  void ForkFrom(QueryState* parent_state, const std::atomic<bool>* failed);
+  // Ends this part: samples granted but not held go back to the parent,
+  // the ones held (its results) stay counted there; the resolutions used
+  // join the parent's. REQUIRES: the part's thread has finished with it.
+  void JoinParent();
+  // Throws on timeout or cancellation (or when a sibling part failed).
   void CheckInterrupt() const;
   // For loops that may run billions of times (a step loop of a subquery
   // with a tiny step): checks for timeout and cancellation every 1024
@@ -330,6 +358,24 @@ using model::KahanAdd;
 
 // ---- Evaluator ----
 
+// A call of a range-vector function, prepared once and the same for each
+// series it evaluates (range_call.cc).
+struct RangeCallPlan {
+  const promql::Call* call = nullptr;
+  FunctionImpl impl = nullptr;
+  std::string_view name;  // the function's
+  size_t range_arg = 0;   // which argument is the range vector
+  int64_t range_ms = 0;
+  int64_t offset_ms = 0;
+  std::optional<int64_t> at_ms;
+  int64_t resolution = 0;           // the rollup resolution tried first; 0: raw samples
+  int64_t raw_cutoff = INT64_MIN;   // the raw retention cutoff (INT64_MIN: none)
+  bool raw_dropped = false;         // retention dropped raw samples the range needs
+  // The scalar arguments' values, one point per step (empty matrices for
+  // the range and string arguments).
+  const std::vector<Matrix>* scalar_args = nullptr;
+};
+
 // Evaluates expressions at start, start+interval, ..., end.
 class Evaluator {
  public:
@@ -370,7 +416,7 @@ class Evaluator {
   Matrix EvalStepInvariant(const promql::StepInvariantExpr& expr);
   Matrix EvalUnary(const promql::UnaryExpr& expr);
   Matrix EvalNumber(double value);
-  // call.cc: one series of a range function answered from rollup windows
+  // rollup_eval.cc: one series of a range function answered from rollup windows
   // at `resolution`; false when the series must be read raw instead.
   bool EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                               int64_t resolution, int64_t range_ms, int64_t offset_ms,
@@ -390,7 +436,12 @@ class Evaluator {
   Evaluator SubqueryEvaluator(const promql::SubqueryExpr& subquery) const;
   // call.cc
   Matrix EvalCall(const promql::Call& call);
+  // range_call.cc
   Matrix EvalRangeCall(const promql::Call& call, size_t range_arg, FunctionImpl impl);
+  // Appends to *out the result of `plan` for each series of `set` (from
+  // storage) or, when `set` is null, of (*subquery)[begin, end).
+  void EvalRangeSeries(const RangeCallPlan& plan, storage::SeriesSet* set, const Matrix* subquery, size_t begin,
+                       size_t end, Matrix* out);
   // binary.cc
   Matrix EvalBinary(const promql::BinaryExpr& expr);
   // aggregate.cc

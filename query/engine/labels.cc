@@ -10,6 +10,10 @@
 namespace tsvault::query::eval {
 
 MetricRef MetricArena::Make(Labels labels) {
+  if (QueryState* parent = owner_->parent; parent != nullptr) {
+    std::lock_guard<std::mutex> lock(parent->part_mutex);
+    return parent->arena.Make(std::move(labels));
+  }
   int64_t bytes = static_cast<int64_t>(sizeof(Metric) + labels.capacity() * sizeof(Label));
   for (const Label& label : labels) {
     bytes += static_cast<int64_t>(label.name.capacity() + label.value.capacity());
@@ -71,16 +75,68 @@ void QueryState::Reserve(int64_t more, int64_t pending_bytes) {
   sample_limit = std::min(options->max_samples, std::max(current_samples, room));
 }
 
-void QueryState::NeedBytes(int64_t more) { Reserve(more, more); }
+void QueryState::NeedBytes(int64_t more) {
+  if (parent != nullptr) {
+    std::lock_guard<std::mutex> lock(parent->part_mutex);
+    parent->NeedBytes(more);
+    return;
+  }
+  Reserve(more, more);
+}
 
 void QueryState::NeedSamples(int64_t total) {
+  if (parent != nullptr) {
+    // Samples are counted in the parent, taken in steps so that parts do
+    // not ask for every one.
+    constexpr int64_t kGrantStep = 4096;
+    std::lock_guard<std::mutex> lock(parent->part_mutex);
+    const int64_t wanted = total - granted_samples;
+    if (wanted > 0) {
+      int64_t ask = std::max(wanted, kGrantStep);
+      if (parent->current_samples + ask > options->max_samples) ask = wanted;
+      parent->NeedSamples(parent->current_samples + ask);
+      parent->current_samples += ask;
+      granted_samples += ask;
+    }
+    sample_limit = granted_samples;
+    return;
+  }
   if (total > options->max_samples) {
     ThrowExecution("query processing would load too many samples into memory in query execution");
   }
   Reserve((total - current_samples) * kBytesPerSample, 0);
 }
 
+void QueryState::AddWarning(std::string warning) {
+  if (parent != nullptr) {
+    std::lock_guard<std::mutex> lock(parent->part_mutex);
+    parent->AddWarning(std::move(warning));
+    return;
+  }
+  if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) warnings.push_back(std::move(warning));
+}
+
+void QueryState::ForkFrom(QueryState* parent_state, const std::atomic<bool>* failed) {
+  parent = parent_state;
+  sibling_failed = failed;
+  db = parent->db;
+  options = parent->options;
+  deadline = parent->deadline;
+  cancelled = parent->cancelled;
+  max_source_resolution_ms = parent->max_source_resolution_ms;
+}
+
+void QueryState::JoinParent() {
+  std::lock_guard<std::mutex> lock(parent->part_mutex);
+  parent->current_samples -= granted_samples - current_samples;
+  granted_samples = current_samples;
+  parent->resolutions_used.insert(resolutions_used.begin(), resolutions_used.end());
+}
+
 void QueryState::CheckInterrupt() const {
+  if (sibling_failed != nullptr && sibling_failed->load(std::memory_order_relaxed)) {
+    throw SiblingFailed{};
+  }
   if (cancelled != nullptr && cancelled->load(std::memory_order_relaxed)) {
     throw EvalError{Status::Cancelled("query was canceled in expression evaluation")};
   }

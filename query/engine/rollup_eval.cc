@@ -2,6 +2,7 @@
 // which resolution can answer a range function exactly, and the function's
 // value from the folded windows, with the formulas the raw path uses.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <string_view>
 
@@ -148,5 +149,95 @@ bool EvalRollupFunction(std::string_view function, const model::FloatWindow& ran
   }
   return true;
 }
+
+namespace {
+
+// Whether a series' windows answer `function` as its raw samples would.
+// Not when some histograms are unknown (written before histogram rollups),
+// for sum_over_time of histograms (windows keep no histogram sum), nor for
+// a counter rate over histograms whose zero buckets are irregular
+// (HistogramWindow::irregular_zero), when it has resets.
+bool WindowsAnswer(std::string_view function, const std::vector<model::FloatWindow>& windows) {
+  const bool counter = function == "rate" || function == "increase";
+  const model::FloatHistogram* previous_last = nullptr;
+  bool irregular = false, resets = false;
+  for (const model::FloatWindow& window : windows) {
+    if (window.histograms_unknown()) return false;
+    const model::HistogramWindow* histograms = window.histograms.get();
+    if (histograms == nullptr) continue;
+    if (function == "sum_over_time") return false;
+    if (!counter) continue;
+    irregular = irregular || histograms->irregular_zero ||
+                (previous_last != nullptr && std::bit_cast<uint64_t>(previous_last->zero_threshold) !=
+                                                 std::bit_cast<uint64_t>(histograms->first->zero_threshold));
+    resets = resets || histograms->resets > 0 ||
+             (previous_last != nullptr && histograms->first->DetectReset(*previous_last));
+    if (irregular && resets) return false;
+    previous_last = histograms->last.get();
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
+                                       int64_t resolution, int64_t range_ms, int64_t offset_ms,
+                                       std::optional<int64_t> at_ms, MetricRef metric,
+                                       std::vector<model::FloatWindow>* windows, Series* series) {
+  Status s = set->Windows(resolution, windows);
+  if (!s.ok()) {
+    if (s.IsUnsupported()) return false;
+    throw EvalError{s};
+  }
+  if (!WindowsAnswer(name, *windows)) return false;
+  state_->resolutions_used.insert(resolution);
+  state_->CheckInterrupt();
+  NodeHelper enh;
+  enh.state = state_;
+  *series = Series{name == "last_over_time" ? metric : enh.DropMetricName(metric), {}, {}};
+  // Exact answers need range, offset and step times that are multiples of
+  // the resolution (ChooseRollupResolution). When retention forced a
+  // coarser one, the range is approximated by whole windows: it is
+  // stretched to a multiple of the resolution and its end snapped back to
+  // the last window end, and increase/delta are scaled back to the range.
+  const int64_t fold_range = (range_ms + resolution - 1) / resolution * resolution;
+  const double scale = static_cast<double>(range_ms) / static_cast<double>(fold_range);
+  const bool scales = fold_range != range_ms && (name == "increase" || name == "delta");
+  size_t next = 0;  // windows before it ended before the current range
+  for (int64_t ts = start_; ts <= end_; ts += interval_) {
+    state_->Tick();
+    const int64_t evaluation_end = (at_ms ? *at_ms : ts) - offset_ms;
+    const int64_t window_end = model::WindowFloor(evaluation_end, resolution);
+    const int64_t window_start = window_end - fold_range;
+    while (next < windows->size() && (*windows)[next].end_ms < window_start) ++next;
+    // [start, end] = the sample at exactly `start` (the last of the window
+    // ending there) plus the windows ending in (start, end].
+    model::FloatWindow folded;
+    folded.end_ms = window_start;
+    for (size_t i = next; i < windows->size() && (*windows)[i].end_ms <= window_end; ++i) {
+      const model::FloatWindow& window = (*windows)[i];
+      model::MergeWindow(window.end_ms == window_start ? model::BoundaryWindow(window, window_start) : window, &folded);
+    }
+    double value = 0;
+    HistogramRef histogram;
+    if (folded.total_count() == 0 || !EvalRollupFunction(name, folded, fold_range, window_end, &value, &histogram)) {
+      continue;
+    }
+    if (histogram) {
+      if (scales) {
+        auto scaled = std::make_shared<model::FloatHistogram>(*histogram);
+        scaled->Scale(scale);
+        histogram = std::move(scaled);
+      }
+      series->histograms.push_back({ts, std::move(histogram)});
+      continue;
+    }
+    if (scales) value *= scale;
+    if (series->floats.empty()) series->floats.reserve(InitialPointCapacity());
+    series->floats.push_back({ts, value});
+  }
+  return true;
+}
+
 
 }  // namespace tsvault::query::eval

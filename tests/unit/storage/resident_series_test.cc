@@ -285,3 +285,45 @@ TEST_F(ResidentSeriesTest, ADirectoryWithoutTheLookupIndexIsMigrated) {
 
 }  // namespace
 }  // namespace tsvault::storage
+
+namespace tsvault::storage {
+namespace {
+
+// A set split into parts (for parallel readers) reads, part after part,
+// what it reads whole: the series outside the head are checked for data in
+// the range by whichever part reaches them.
+TEST_F(ResidentSeriesTest, ASplitSetReadsWhatTheWholeSetReads) {
+  Open();
+  WriteAndEvict();
+  const std::vector<LabelMatcher> up = {Matcher(MatchType::kEqual, "__name__", "up")};
+  // All three series have data in the first range; none has in the
+  // second, before any sample, where all three are still candidates.
+  for (const auto& [mint, maxt, expected_series] :
+       {std::tuple{kStart - kDay, kStart + 11 * kDay, 3u}, std::tuple{kStart - 2 * kDay, kStart - kDay, 0u}}) {
+    const std::map<std::string, Points> whole = Samples(up, mint, maxt);
+    EXPECT_EQ(whole.size(), expected_series);
+    std::unique_ptr<SeriesSet> set;
+    ASSERT_TRUE(db_->Select(SelectHints(mint, maxt), up, &set).ok());
+    // Two series per part at least: three series make one part, no split.
+    EXPECT_TRUE(set->Split(8, 2).empty());
+    std::vector<std::unique_ptr<SeriesSet>> parts = set->Split(8, 1);
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_FALSE(set->Next());
+    std::map<std::string, Points> joined;
+    std::vector<std::string> order;
+    for (auto& part : parts) {
+      while (part->Next()) {
+        order.push_back(LabelsToString(part->labels()));
+        auto& samples = joined[order.back()];
+        auto it = part->Samples();
+        while (it->Next()) samples.emplace_back(it->timestamp(), it->value());
+      }
+      EXPECT_TRUE(part->status().ok());
+    }
+    EXPECT_EQ(joined, whole);
+    EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  }
+}
+
+}  // namespace
+}  // namespace tsvault::storage
