@@ -1,6 +1,7 @@
 # tsvault: the two commands a user needs are `make run` and `make test`.
 BUILD_DIR   ?= build
 ASAN_DIR    ?= build-sanitize
+TSAN_DIR    ?= build-tsan
 FUZZ_SECONDS ?= 60
 BUILD_TYPE  ?= Release
 DATA_DIR    ?= ./data
@@ -8,7 +9,7 @@ LISTEN      ?= 127.0.0.1:9201
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build install run test test-unit test-long soak test-sanitize fuzz sanitize-build bench bench-compare bench-forward bench-csv clean
+.PHONY: all deps configure build install run test test-unit test-long soak test-sanitize fuzz sanitize-build test-tsan tsan-build bench bench-compare bench-forward bench-csv clean
 
 all: build
 
@@ -67,6 +68,24 @@ test-sanitize: sanitize-build
 	  ctest --output-on-failure -j $(JOBS) -L unit
 	./scripts/run-fuzzers.sh $(ASAN_DIR) $(FUZZ_SECONDS)
 
+# The unit tests of the concurrent parts under ThreadSanitizer (clang): the
+# WAL group sync and checkpoints (storage), the HTTP pools, remote write's
+# in-flight bound, the forwarding shards and the query engine's worker
+# threads. Run without address randomisation (setarch -R), which some
+# kernels' mmap layouts need for TSan's shadow memory.
+TSAN_TEST_TARGETS = storage_unit_tests http_unit_tests auth_unit_tests remote_write_unit_tests forward_unit_tests query_unit_tests
+
+tsan-build: deps
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DTSVAULT_TSAN=ON -DTSVAULT_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TEST_TARGETS)
+
+test-tsan: tsan-build
+	@for t in $(TSAN_TEST_TARGETS); do \
+	  echo "== $$t (ThreadSanitizer)"; \
+	  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$(CURDIR)/tests/tsan.supp setarch $$(uname -m) -R $(TSAN_DIR)/tests/$$t --gtest_brief=1 || exit 1; \
+	done
+
 # Every fuzz target for FUZZ_SECONDS (default here: 10 minutes each).
 fuzz: FUZZ_SECONDS = 600
 fuzz: sanitize-build
@@ -92,4 +111,4 @@ bench-csv: build
 	python3 bench/compare/csv_bench.py --write-results --tsvault-binary $(BUILD_DIR)/tools/tsvault
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR)

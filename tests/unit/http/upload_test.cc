@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "http/client.h"
@@ -36,7 +37,10 @@ class UploadTest : public ::testing::Test {
         ++pieces;
         for (char c : piece) sum += static_cast<unsigned char>(c);
       }
-      last_error_ = error;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        last_error_ = error;
+      }
       EXPECT_TRUE(request.body.empty());
       response->body = std::to_string(bytes) + " " + std::to_string(sum) + (error.empty() ? "" : " " + error);
     });
@@ -54,7 +58,14 @@ class UploadTest : public ::testing::Test {
   void TearDown() override { server_->Stop(); }
 
   std::unique_ptr<Server> server_;
-  std::string last_error_;
+  // The /count handler's last read error, set on a server thread.
+  std::string LastError() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_error_;
+  }
+
+  std::mutex mutex_;
+  std::string last_error_;  // GUARDED_BY(mutex_)
 };
 
 TEST_F(UploadTest, ABodyOfAnySizeArrivesInPieces) {
@@ -104,8 +115,8 @@ TEST_F(UploadTest, AStalledClientEndsTheReadWithAnError) {
   ASSERT_TRUE(connection.Send("POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten.."));
   bool closed = false;
   connection.ReadUntilClosed(milliseconds(4000), &closed);  // the idle timeout (1 s) ends it
-  for (int i = 0; i < 50 && last_error_.empty(); ++i) std::this_thread::sleep_for(milliseconds(20));
-  EXPECT_NE(last_error_.find("reading the body"), std::string::npos) << last_error_;
+  for (int i = 0; i < 50 && LastError().empty(); ++i) std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_NE(LastError().find("reading the body"), std::string::npos) << LastError();
 }
 
 TEST_F(UploadTest, StopDuringAnUploadIsPrompt) {
