@@ -161,6 +161,9 @@ Status CountSamples(storage::DB* db, const std::vector<storage::LabelMatcher>& m
 void BM_PromQL(benchmark::State& state) {
   const QueryCase& query = kQueries[state.range(0)];
   const bool range = state.range(1) != 0;
+  // threads=1: each query on its own thread; 0: the engine's default, one
+  // per core (range functions over many series split among them).
+  const int threads = static_cast<int>(state.range(2));
   PromDB* prom = SharedPromDB();
   std::vector<storage::LabelMatcher> matchers;
   if (!prom->status.ok() || !bench::MakeMatchers(query.selector, &matchers).ok()) {
@@ -175,7 +178,9 @@ void BM_PromQL(benchmark::State& state) {
     state.SkipWithError(("counting samples failed: " + s.ToString()).c_str());
     return;
   }
-  query::Engine engine(db, query::EngineOptions());
+  query::EngineOptions options;
+  options.parallelism = threads;
+  query::Engine engine(db, options);
   query::QueryResult result;
   size_t result_series = 0;
   for (auto _ : state) {
@@ -187,7 +192,8 @@ void BM_PromQL(benchmark::State& state) {
       break;
     }
   }
-  state.SetLabel(std::string(range ? "range 1d/60s " : "instant ") + query.query);
+  state.SetLabel(std::string(range ? "range 1d/60s " : "instant ") + (threads == 1 ? "1 thread " : "per core ") +
+                 query.query);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * read));
   state.counters["samples_read"] = static_cast<double>(read);
   state.counters["window_samples/s"] = benchmark::Counter(
@@ -195,8 +201,8 @@ void BM_PromQL(benchmark::State& state) {
   state.counters["result_series"] = static_cast<double>(result_series);
 }
 BENCHMARK(BM_PromQL)
-    ->ArgsProduct({{0, 1, 2}, {1, 0}})
-    ->ArgNames({"query", "range"})
+    ->ArgsProduct({{0, 1, 2}, {1, 0}, {1, 0}})
+    ->ArgNames({"query", "range", "threads"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -67,7 +67,14 @@ Status MergeChunks(std::vector<ChunkData> chunks, int64_t mint, int64_t maxt,
     return chunks[a].sequence < chunks[b].sequence;
   });
 
+  // Room for every sample the headers announce (no more than the chunk's
+  // bits could hold, so a malformed header cannot ask for much).
+  size_t announced = 0;
+  for (const ChunkData& chunk : chunks) {
+    announced += std::min<size_t>(ChunkIterator(chunk.bytes).num_samples(), chunk.bytes.size() * 8);
+  }
   std::vector<Entry> entries;
+  entries.reserve(announced);
   std::vector<Histogram> histograms;
   bool ordered = true;
   for (size_t index : by_time) {

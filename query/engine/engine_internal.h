@@ -258,7 +258,9 @@ struct FunctionInput {
   // One per argument: the instant vector (a scalar is a one-element
   // vector); empty for string arguments and for the range argument.
   const std::vector<Vector>* args = nullptr;
-  // For functions taking a range vector: the window of one series.
+  // For functions taking a range vector: the window of one series, and
+  // the labels its result carries (without __name__ unless the function
+  // keeps it).
   MetricRef window_metric = nullptr;
   std::span<const FPoint> floats;
   std::span<const HPoint> histograms;

@@ -149,16 +149,28 @@ void Evaluator::EvalRangeSeries(const RangeCallPlan& plan, storage::SeriesSet* s
   std::unique_ptr<PointReader> reader;
   std::vector<model::FloatWindow> windows;
   size_t position = begin;
+  Labels without_name;
   while (true) {
-    MetricRef metric;
+    MetricRef metric;  // the output series' labels
     if (set == nullptr) {
       if (position >= end) break;
       const Series& s = (*subquery)[position++];
-      metric = s.metric;
+      metric = keep_name ? s.metric : enh.DropMetricName(s.metric);
       reader = NewSeriesPointReader(&s);
     } else {
       if (!set->Next()) break;
-      metric = state_->arena.Make(set->labels());
+      // One label set per series, made without __name__ straight away
+      // unless the function keeps it.
+      const Labels& labels = set->labels();
+      if (keep_name) {
+        metric = state_->arena.Make(labels);
+      } else {
+        without_name.clear();
+        for (const Label& label : labels) {
+          if (label.name != kMetricNameLabel) without_name.push_back(label);
+        }
+        metric = state_->arena.Make(without_name);
+      }
       if (plan.resolution > 0) {
         Series series;
         if (EvalRangeCallOnWindows(plan.name, set, plan.resolution, plan.range_ms, plan.offset_ms, plan.at_ms,
@@ -183,7 +195,7 @@ void Evaluator::EvalRangeSeries(const RangeCallPlan& plan, storage::SeriesSet* s
     }
     state_->CheckInterrupt();
     window.Reset(reader.get());
-    Series series{keep_name ? metric : enh.DropMetricName(metric), {}, {}};
+    Series series{metric, {}, {}};
     size_t step = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
       state_->Tick();

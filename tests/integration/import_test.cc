@@ -279,7 +279,7 @@ TEST_F(ImportTest, ALargeBodyStreamsPastTheRequestBound) {
   EXPECT_EQ(response.status, 204) << response.body;
   response = Post("/api/v1/import/csv" + format + "&extra_label=copy=gzip", Gzip(body), {{"Content-Encoding", "gzip"}});
   EXPECT_EQ(response.status, 204) << response.body;
-  for (const std::string& selector : {"big{copy=\"\"}", "big{copy=\"gzip\"}"}) {
+  for (const char* selector : {"big{copy=\"\"}", "big{copy=\"gzip\"}"}) {
     const testing::SampleMap held = Held(selector, t / 1000 + 2100, "1h");
     EXPECT_EQ(held.size(), 50u) << selector;
     EXPECT_EQ(testing::CountSamples(held), 100'000u) << selector;

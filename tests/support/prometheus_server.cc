@@ -61,6 +61,16 @@ Status PrometheusServer::Start(const std::string& config_yaml) {
   s = WaitForHttpOk(base_url(), "/-/ready", &process_, options_.ready_timeout, log_path());
   if (!s.ok()) {
     process_.Kill();
+    // A port picked in the constructor can be taken before Prometheus binds
+    // it (by any connection's local port meanwhile). Unless the
+    // configuration names it, start again on a fresh one.
+    const bool port_taken = LogTail().find("address already in use") != std::string::npos;
+    if (port_taken && options_.port == 0 && !repicked_ &&
+        config_yaml.find(":" + std::to_string(port_)) == std::string::npos) {
+      repicked_ = true;
+      port_status_ = PickFreePort(&port_);
+      return Start(config_yaml);
+    }
     return Status::Internal("prometheus did not become ready: " + s.message());
   }
   return Status::OK();

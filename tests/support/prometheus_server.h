@@ -46,7 +46,9 @@ class PrometheusServer {
 
   // Writes `config_yaml` to <work_dir>/prometheus.yml, starts Prometheus and
   // waits until /-/ready answers 200. On failure the child is killed and the
-  // message carries the tail of the log.
+  // message carries the tail of the log. When the port picked in the
+  // constructor was taken meanwhile and `config_yaml` does not name it,
+  // starts once more on a fresh port (port() then tells which).
   Status Start(const std::string& config_yaml);
   // SIGTERM and wait for a clean exit; SIGKILL after `timeout`.
   Status Stop(std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -65,6 +67,7 @@ class PrometheusServer {
   PrometheusServerOptions options_;
   int port_ = 0;
   Status port_status_;
+  bool repicked_ = false;  // Start already moved to a fresh port once
   Process process_;
 };
 
