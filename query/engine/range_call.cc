@@ -5,6 +5,7 @@
 // run on the query's thread and the engine's workers (parallel.h); the
 // parts' results are put together in series order, so the answer is the
 // one a single thread gives, bit for bit.
+#include <algorithm>
 #include <cmath>
 #include <unordered_set>
 
@@ -16,8 +17,17 @@ namespace tsvault::query::eval {
 
 namespace {
 
-// Parts smaller than this cost more to hand over than they save.
+// Parts smaller than this cost more to hand over than they save, for
+// selections of up to kShortSpanMs; a longer span holds more samples per
+// series, so fewer series make a part worth its hand-over (at least 2).
 constexpr size_t kMinSeriesPerPart = 32;
+constexpr int64_t kShortSpanMs = 2 * 60 * 60 * 1000;
+
+size_t MinSeriesPerPart(int64_t span_ms) {
+  if (span_ms <= kShortSpanMs) return kMinSeriesPerPart;
+  const double scaled = static_cast<double>(kMinSeriesPerPart) * kShortSpanMs / static_cast<double>(span_ms);
+  return std::max<size_t>(2, static_cast<size_t>(scaled));
+}
 // Parts per thread: more, smaller parts even out series of unequal cost.
 constexpr size_t kPartsPerThread = 4;
 
@@ -87,7 +97,11 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
   if (from_subquery) {
     parts = std::max<size_t>(1, std::min(max_parts, subquery_result.size() / kMinSeriesPerPart));
   } else if (max_parts > 1) {
-    sets = set->Split(max_parts, kMinSeriesPerPart);
+    const int64_t first = (plan.at_ms ? *plan.at_ms : start_) - plan.offset_ms - plan.range_ms;
+    const int64_t last = (plan.at_ms ? *plan.at_ms : end_) - plan.offset_ms;
+    // (Also with rollups: windows not yet sealed are computed from the
+    // finer data, as costly as reading it.)
+    sets = set->Split(max_parts, MinSeriesPerPart(last - first));
     parts = std::max<size_t>(1, sets.size());
   }
   Matrix out;
