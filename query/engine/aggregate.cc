@@ -60,9 +60,7 @@ struct Group {
   MetricRef labels = nullptr;
   bool has_float = false;
   bool has_histogram = false;
-  double value = 0;
-  double mean = 0;
-  int64_t count = 0;
+  FloatAggregation floats;  // value, mean and count as the float rules keep them
   std::shared_ptr<model::FloatHistogram> histogram;
   std::vector<Sample> heap;
 };
@@ -163,9 +161,7 @@ void Aggregate(AggregationContext& ctx, double param, const Vector& vector,
         ctx.metric_of_id[id] = enh.state->arena.Make(std::move(labels));
       }
       group.labels = ctx.metric_of_id[id];
-      group.value = s.f;
-      group.mean = s.f;
-      group.count = 1;
+      group.floats.Start(op, s.f);
       if (s.h) {
         group.has_histogram = true;
         group.histogram = std::make_shared<model::FloatHistogram>(*s.h);
@@ -173,18 +169,11 @@ void Aggregate(AggregationContext& ctx, double param, const Vector& vector,
         group.has_float = true;
       }
       switch (op) {
-        case AggregateOp::kStdvar:
-        case AggregateOp::kStddev:
-          group.value = 0;
-          break;
         case AggregateOp::kTopk:
         case AggregateOp::kBottomk:
         case AggregateOp::kQuantile:
           group.heap.reserve(static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(k, 1), vector.size())));
           group.heap.push_back(Sample{s.metric, 0, s.f, nullptr});
-          break;
-        case AggregateOp::kGroup:
-          group.value = 1;
           break;
         default:
           break;
@@ -195,48 +184,27 @@ void Aggregate(AggregationContext& ctx, double param, const Vector& vector,
     Group& group = ctx.groups[static_cast<size_t>(ctx.slot_of_id[id])];
     switch (op) {
       case AggregateOp::kSum:
-        if (s.h) {
-          group.has_histogram = true;
-          AddHistogram(&group, *s.h);
-        } else {
-          group.has_float = true;
-          group.value += s.f;
-        }
-        break;
       case AggregateOp::kAvg:
-        ++group.count;
         if (s.h) {
+          if (op == AggregateOp::kAvg) ++group.floats.count;
           group.has_histogram = true;
           AddHistogram(&group, *s.h);
           break;
         }
         group.has_float = true;
-        if (std::isinf(group.mean)) {
-          if (std::isinf(s.f) && (group.mean > 0) == (s.f > 0)) break;
-          if (!std::isinf(s.f) && !std::isnan(s.f)) break;
-        }
-        group.mean += s.f / static_cast<double>(group.count) - group.mean / static_cast<double>(group.count);
+        group.floats.Add(op, s.f);
         break;
       case AggregateOp::kGroup:
-        break;
       case AggregateOp::kMax:
-        if (group.value < s.f || std::isnan(group.value)) group.value = s.f;
-        break;
       case AggregateOp::kMin:
-        if (group.value > s.f || std::isnan(group.value)) group.value = s.f;
-        break;
       case AggregateOp::kCount:
-      case AggregateOp::kCountValues:
-        ++group.count;
-        break;
       case AggregateOp::kStdvar:
-      case AggregateOp::kStddev: {
-        ++group.count;
-        const double delta = s.f - group.mean;
-        group.mean += delta / static_cast<double>(group.count);
-        group.value += delta * (s.f - group.mean);
+      case AggregateOp::kStddev:
+        group.floats.Add(op, s.f);
         break;
-      }
+      case AggregateOp::kCountValues:
+        ++group.floats.count;
+        break;
       case AggregateOp::kTopk:
         if (static_cast<int64_t>(group.heap.size()) < k || group.heap[0].f < s.f || std::isnan(group.heap[0].f)) {
           if (static_cast<int64_t>(group.heap.size()) == k) {
@@ -272,24 +240,22 @@ void Aggregate(AggregationContext& ctx, double param, const Vector& vector,
       case AggregateOp::kAvg:
         if (group.has_float && group.has_histogram) continue;
         if (group.has_histogram) {
-          group.histogram->Divide(static_cast<double>(group.count));
+          group.histogram->Divide(static_cast<double>(group.floats.count));
         } else {
-          group.value = group.mean;
+          group.floats.value = group.floats.Finish(op);
         }
         break;
       case AggregateOp::kCount:
       case AggregateOp::kCountValues:
-        group.value = static_cast<double>(group.count);
+        group.floats.value = static_cast<double>(group.floats.count);
         group.histogram.reset();
         break;
       case AggregateOp::kGroup:
         group.histogram.reset();
         break;
       case AggregateOp::kStdvar:
-        group.value = group.value / static_cast<double>(group.count);
-        break;
       case AggregateOp::kStddev:
-        group.value = std::sqrt(group.value / static_cast<double>(group.count));
+        group.floats.value = group.floats.Finish(op);
         break;
       case AggregateOp::kTopk:
         std::stable_sort(group.heap.begin(), group.heap.end(), [](const Sample& a, const Sample& b) {
@@ -307,7 +273,7 @@ void Aggregate(AggregationContext& ctx, double param, const Vector& vector,
         std::vector<double> values;
         values.reserve(group.heap.size());
         for (const Sample& s : group.heap) values.push_back(s.f);
-        group.value = Quantile(param, &values);
+        group.floats.value = Quantile(param, &values);
         break;
       }
       case AggregateOp::kSum:
@@ -319,7 +285,7 @@ void Aggregate(AggregationContext& ctx, double param, const Vector& vector,
     if (group.histogram && group.has_histogram && !group.has_float) {
       out->push_back(Sample{group.labels, enh.ts, 0, std::move(group.histogram)});
     } else {
-      out->push_back(Sample{group.labels, enh.ts, group.value, nullptr});
+      out->push_back(Sample{group.labels, enh.ts, group.floats.value, nullptr});
     }
   }
 }

@@ -20,13 +20,6 @@ namespace {
 
 using promql::AggregateOp;
 
-// One group at one step. count == 0: no sample yet.
-struct Accumulator {
-  double value = 0;
-  double mean = 0;
-  int64_t count = 0;
-};
-
 bool HandledOperator(AggregateOp op) {
   switch (op) {
     case AggregateOp::kSum:
@@ -43,46 +36,46 @@ bool HandledOperator(AggregateOp op) {
   }
 }
 
-// The first sample of a group at a step (Aggregate's group creation).
-void Start(AggregateOp op, double f, Accumulator* acc) {
-  acc->value = f;
-  acc->mean = f;
-  acc->count = 1;
-  if (op == AggregateOp::kStddev || op == AggregateOp::kStdvar) acc->value = 0;
-  if (op == AggregateOp::kGroup) acc->value = 1;
+}  // namespace
+
+void FloatAggregation::Start(AggregateOp op, double f) {
+  value = f;
+  mean = f;
+  count = 1;
+  if (op == AggregateOp::kStddev || op == AggregateOp::kStdvar) value = 0;
+  if (op == AggregateOp::kGroup) value = 1;
 }
 
-// A further sample (Aggregate's per-operator update, floats only).
-void Add(AggregateOp op, double f, Accumulator* acc) {
+void FloatAggregation::Add(AggregateOp op, double f) {
   switch (op) {
     case AggregateOp::kSum:
-      acc->value += f;
+      value += f;
       break;
     case AggregateOp::kAvg: {
-      ++acc->count;
-      if (std::isinf(acc->mean)) {
-        if (std::isinf(f) && (acc->mean > 0) == (f > 0)) break;
+      ++count;
+      if (std::isinf(mean)) {
+        if (std::isinf(f) && (mean > 0) == (f > 0)) break;
         if (!std::isinf(f) && !std::isnan(f)) break;
       }
-      const double n = static_cast<double>(acc->count);
-      acc->mean += f / n - acc->mean / n;
+      const double n = static_cast<double>(count);
+      mean += f / n - mean / n;
       break;
     }
     case AggregateOp::kMax:
-      if (acc->value < f || std::isnan(acc->value)) acc->value = f;
+      if (value < f || std::isnan(value)) value = f;
       break;
     case AggregateOp::kMin:
-      if (acc->value > f || std::isnan(acc->value)) acc->value = f;
+      if (value > f || std::isnan(value)) value = f;
       break;
     case AggregateOp::kCount:
-      ++acc->count;
+      ++count;
       break;
     case AggregateOp::kStddev:
     case AggregateOp::kStdvar: {
-      ++acc->count;
-      const double delta = f - acc->mean;
-      acc->mean += delta / static_cast<double>(acc->count);
-      acc->value += delta * (f - acc->mean);
+      ++count;
+      const double delta = f - mean;
+      mean += delta / static_cast<double>(count);
+      value += delta * (f - mean);
       break;
     }
     default:
@@ -90,23 +83,20 @@ void Add(AggregateOp op, double f, Accumulator* acc) {
   }
 }
 
-// The group's value at a step (Aggregate's final pass).
-double Finish(AggregateOp op, const Accumulator& acc) {
+double FloatAggregation::Finish(AggregateOp op) const {
   switch (op) {
     case AggregateOp::kAvg:
-      return acc.mean;
+      return mean;
     case AggregateOp::kCount:
-      return static_cast<double>(acc.count);
+      return static_cast<double>(count);
     case AggregateOp::kStdvar:
-      return acc.value / static_cast<double>(acc.count);
+      return value / static_cast<double>(count);
     case AggregateOp::kStddev:
-      return std::sqrt(acc.value / static_cast<double>(acc.count));
+      return std::sqrt(value / static_cast<double>(count));
     default:
-      return acc.value;
+      return value;
   }
 }
-
-}  // namespace
 
 bool Evaluator::AggregateBySeries(const promql::AggregateExpr& expr, const Matrix& input, int64_t original_samples,
                                   Matrix* out) {
@@ -134,11 +124,11 @@ bool Evaluator::AggregateBySeries(const promql::AggregateExpr& expr, const Matri
   const size_t slots = static_cast<size_t>(groups * steps);
   // The accumulators count as samples held while they live.
   const int64_t accumulator_samples =
-      static_cast<int64_t>(slots * sizeof(Accumulator) / QueryState::kBytesPerSample);
+      static_cast<int64_t>(slots * sizeof(FloatAggregation) / QueryState::kBytesPerSample);
   state_->NeedSamples(state_->current_samples + accumulator_samples);
   state_->current_samples += accumulator_samples;
 
-  std::vector<Accumulator> accumulators(slots);
+  std::vector<FloatAggregation> accumulators(slots);
   // Where each group first has a sample: its step, and the input series
   // that put it there (the step-wise path creates the output series in
   // this order).
@@ -147,7 +137,7 @@ bool Evaluator::AggregateBySeries(const promql::AggregateExpr& expr, const Matri
   std::vector<MetricRef> source_metric(static_cast<size_t>(groups), nullptr);
   for (size_t i = 0; i < input.size(); ++i) {
     const uint32_t group = group_of[i];
-    Accumulator* row = accumulators.data() + static_cast<size_t>(group) * static_cast<size_t>(steps);
+    FloatAggregation* row = accumulators.data() + static_cast<size_t>(group) * static_cast<size_t>(steps);
     const std::vector<FPoint>& floats = input[i].floats;
     if (floats.empty()) continue;
     state_->Tick();
@@ -160,11 +150,11 @@ bool Evaluator::AggregateBySeries(const promql::AggregateExpr& expr, const Matri
     for (const FPoint& point : floats) {
       const int64_t step = (point.t - start_) / interval_;
       if (step < 0 || step >= steps) throw EvalError{Status::Internal("aggregation input point off the steps")};
-      Accumulator& acc = row[step];
+      FloatAggregation& acc = row[step];
       if (acc.count == 0) {
-        Start(expr.op, point.f, &acc);
+        acc.Start(expr.op, point.f);
       } else {
-        Add(expr.op, point.f, &acc);
+        acc.Add(expr.op, point.f);
       }
     }
   }
@@ -183,14 +173,14 @@ bool Evaluator::AggregateBySeries(const promql::AggregateExpr& expr, const Matri
     const Labels& source = source_metric[g]->labels;
     Labels labels = expr.without ? LabelsWithout(source, grouping, true) : LabelsKeeping(source, grouping);
     Series series{state_->arena.Make(std::move(labels)), {}, {}};
-    const Accumulator* row = accumulators.data() + static_cast<size_t>(g) * static_cast<size_t>(steps);
+    const FloatAggregation* row = accumulators.data() + static_cast<size_t>(g) * static_cast<size_t>(steps);
     size_t present = 0;
     for (int64_t s = first_step[g]; s < steps; ++s) present += row[s].count > 0;
     state_->NeedSamples(state_->current_samples + static_cast<int64_t>(present));
     state_->current_samples += static_cast<int64_t>(present);
     series.floats.reserve(present);
     for (int64_t s = first_step[g]; s < steps; ++s) {
-      if (row[s].count > 0) series.floats.push_back({start_ + s * interval_, Finish(expr.op, row[s])});
+      if (row[s].count > 0) series.floats.push_back({start_ + s * interval_, row[s].Finish(expr.op)});
     }
     out->push_back(std::move(series));
   }

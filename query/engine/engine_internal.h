@@ -353,6 +353,20 @@ int64_t ResolutionWithinRetention(QueryState* state, std::string_view function, 
 bool EvalRollupFunction(std::string_view function, const model::FloatWindow& range, int64_t range_ms,
                         int64_t window_end_ms, double* value, HistogramRef* histogram);
 
+// The float rules of sum, avg, count, min, max, group, stddev and stdvar
+// for one group at one step, as Prometheus 2.42's aggregation applies them:
+// Start with the group's first sample's float (0 for a histogram), Add
+// each further float in input order, Finish for the value. Shared by the
+// step-wise (aggregate.cc) and series-wise (aggregate_by_series.cc) paths.
+struct FloatAggregation {
+  double value = 0;
+  double mean = 0;
+  int64_t count = 0;  // samples so far (0: none yet)
+  void Start(promql::AggregateOp op, double f);
+  void Add(promql::AggregateOp op, double f);
+  double Finish(promql::AggregateOp op) const;
+};
+
 // Prometheus' quantile over float values (sorts `values`).
 double Quantile(double q, std::vector<double>* values);
 // Prometheus' Kahan-Neumaier summation step (model/kahan_sum.h).
