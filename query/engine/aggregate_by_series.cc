@@ -134,14 +134,12 @@ bool Evaluator::AggregateBySeries(const promql::AggregateExpr& expr, const Matri
   // this order).
   std::vector<int64_t> first_step(static_cast<size_t>(groups), INT64_MAX);
   std::vector<size_t> first_series(static_cast<size_t>(groups), 0);
-  std::vector<MetricRef> source_metric(static_cast<size_t>(groups), nullptr);
   for (size_t i = 0; i < input.size(); ++i) {
     const uint32_t group = group_of[i];
     FloatAggregation* row = accumulators.data() + static_cast<size_t>(group) * static_cast<size_t>(steps);
     const std::vector<FPoint>& floats = input[i].floats;
     if (floats.empty()) continue;
     state_->Tick();
-    if (source_metric[group] == nullptr) source_metric[group] = input[i].metric;
     const int64_t step_of_first = (floats.front().t - start_) / interval_;
     if (step_of_first < first_step[group]) {
       first_step[group] = step_of_first;
@@ -170,7 +168,8 @@ bool Evaluator::AggregateBySeries(const promql::AggregateExpr& expr, const Matri
   out->clear();
   out->reserve(order.size());
   for (uint32_t g : order) {
-    const Labels& source = source_metric[g]->labels;
+    // Every member of a group gives it the same labels.
+    const Labels& source = input[first_series[g]].metric->labels;
     Labels labels = expr.without ? LabelsWithout(source, grouping, true) : LabelsKeeping(source, grouping);
     Series series{state_->arena.Make(std::move(labels)), {}, {}};
     const FloatAggregation* row = accumulators.data() + static_cast<size_t>(g) * static_cast<size_t>(steps);

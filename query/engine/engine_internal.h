@@ -433,7 +433,9 @@ class Evaluator {
   Matrix EvalUnary(const promql::UnaryExpr& expr);
   Matrix EvalNumber(double value);
   // rollup_eval.cc: one series of a range function answered from rollup windows
-  // at `resolution`; false when the series must be read raw instead.
+  // at `resolution`, its result labelled `metric` (already without __name__
+  // where the function drops it); false when the series must be read raw
+  // instead.
   bool EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet* set,
                               int64_t resolution, int64_t range_ms, int64_t offset_ms,
                               std::optional<int64_t> at_ms, MetricRef metric,

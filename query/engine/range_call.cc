@@ -70,12 +70,13 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
   // A range function that rollup windows answer exactly reads them instead
   // of the raw samples (per series; WindowsAnswer says when a series' windows
   // cannot, and it falls back to raw).
+  int64_t first = 0, last = 0;  // the selection's time range
   if (!from_subquery) {
     plan.resolution = ChooseRollupResolution(plan.name, state_->max_source_resolution_ms, plan.range_ms,
                                              plan.offset_ms, plan.at_ms, start_, end_, interval_);
     const auto& selector = *argument.As<promql::MatrixSelector>().selector;
-    const int64_t last = (plan.at_ms ? *plan.at_ms : end_) - plan.offset_ms;
-    const int64_t first = (plan.at_ms ? *plan.at_ms : start_) - plan.offset_ms - plan.range_ms;
+    last = (plan.at_ms ? *plan.at_ms : end_) - plan.offset_ms;
+    first = (plan.at_ms ? *plan.at_ms : start_) - plan.offset_ms - plan.range_ms;
     storage::SelectHints hints(first, last);
     hints.step_ms = interval_;
     hints.range_ms = plan.range_ms;
@@ -97,8 +98,6 @@ Matrix Evaluator::EvalRangeCall(const promql::Call& call, size_t range_arg, Func
   if (from_subquery) {
     parts = std::max<size_t>(1, std::min(max_parts, subquery_result.size() / kMinSeriesPerPart));
   } else if (max_parts > 1) {
-    const int64_t first = (plan.at_ms ? *plan.at_ms : start_) - plan.offset_ms - plan.range_ms;
-    const int64_t last = (plan.at_ms ? *plan.at_ms : end_) - plan.offset_ms;
     // (Also with rollups: windows not yet sealed are computed from the
     // finer data, as costly as reading it.)
     sets = set->Split(max_parts, MinSeriesPerPart(last - first));

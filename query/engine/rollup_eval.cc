@@ -192,9 +192,7 @@ bool Evaluator::EvalRangeCallOnWindows(std::string_view name, storage::SeriesSet
   if (!WindowsAnswer(name, *windows)) return false;
   state_->resolutions_used.insert(resolution);
   state_->CheckInterrupt();
-  NodeHelper enh;
-  enh.state = state_;
-  *series = Series{name == "last_over_time" ? metric : enh.DropMetricName(metric), {}, {}};
+  *series = Series{metric, {}, {}};
   // Exact answers need range, offset and step times that are multiples of
   // the resolution (ChooseRollupResolution). When retention forced a
   // coarser one, the range is approximated by whole windows: it is
