@@ -169,17 +169,23 @@ def markdown(args, trend):
         "|---|---|---|---|---|---|---|",
     ]
     for row in trend["rows"]:
-        c = row.get("auto_vs_prometheus")
-        same = ("—" if not c else
-                f"{c['series_a']} series, largest relative difference {c['max_relative_difference']:.2g}"
-                + ("" if not (c["series_only_in_one"] or c["points_only_in_one"]) else
-                   f", {c['series_only_in_one']} series and {c['points_only_in_one']} points in only one"))
+        same = _comparison_text(row.get("auto_vs_prometheus"))
         lines.append(f"| `{row['query'].expr}` ({row['step'] // 86400}d) | {_ms(row['auto'])} | {_ms(row['raw'])} | "
                      f"{_ms(row['prometheus'])} | **{_ratio(row['auto'], row['raw'])}** | "
                      f"**{_ratio(row['auto'], row['prometheus'])}** | {same} |")
     lines.append("")
     lines.append("Medians of the timed runs after one warm-up; ratios are how many times faster tsvault (auto) is.")
     return "\n".join(lines)
+
+
+def _comparison_text(c):
+    """The 'answers' cell for one comparison of tsvault (auto) with Prometheus, or a dash."""
+    if not c:
+        return "—"
+    text = f"{c['series_a']} series, largest relative difference {c['max_relative_difference']:.2g}"
+    if c["series_only_in_one"] or c["points_only_in_one"]:
+        text += f", {c['series_only_in_one']} series and {c['points_only_in_one']} points in only one"
+    return text
 
 
 def _markdown_with_victoria_metrics(args, trend):
@@ -206,11 +212,7 @@ def _markdown_with_victoria_metrics(args, trend):
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in trend["rows"]:
-        c = row.get("auto_vs_prometheus")
-        same = ("—" if not c else
-                f"{c['series_a']} series, largest relative difference {c['max_relative_difference']:.2g}"
-                + ("" if not (c["series_only_in_one"] or c["points_only_in_one"]) else
-                   f", {c['series_only_in_one']} series and {c['points_only_in_one']} points in only one"))
+        same = _comparison_text(row.get("auto_vs_prometheus"))
         vm_same = victoria.summary_text(row.get("vm_vs_prometheus"))
         lines.append(f"| `{row['query'].expr}` ({row['step'] // 86400}d) | {_ms(row['auto'])} | {_ms(row['raw'])} | "
                      f"{_ms(row['prometheus'])} | {_ms(row.get('victoria_metrics'))} | "
